@@ -1,0 +1,29 @@
+"""The gate in front of every public stats endpoint: IP limit, bearer auth, key limit."""
+
+from dataclasses import dataclass
+
+from aizen import clock
+from aizen.auth import bearer
+from aizen.models import Site
+from aizen.ratelimit import RateLimitState, consume_ip, consume_key
+from aizen.settings import get_settings
+from aizen.store import accounts
+
+
+@dataclass(frozen=True)
+class StatsAccess:
+    site: Site
+    key_id: str
+    rate_limit: RateLimitState
+
+
+def authorize_stats_request(authorization: str | None, client_ip: str) -> StatsAccess:
+    """Per-IP limit first (before the token is looked at), then the key and its limit."""
+    settings = get_settings()
+    consume_ip(client_ip, settings.ip_limit_per_minute)
+    principal = bearer.authenticate(authorization)
+    rate_limit = consume_key(principal.key_id, settings.key_limit_per_hour)
+    accounts.touch_api_key(
+        principal.site.id, principal.key_id, int(clock.now()), settings.last_used_resolution_seconds
+    )
+    return StatsAccess(site=principal.site, key_id=principal.key_id, rate_limit=rate_limit)

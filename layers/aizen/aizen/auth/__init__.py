@@ -1,0 +1,1 @@
+"""Bearer tokens, dashboard sessions, key management and the billing gate."""

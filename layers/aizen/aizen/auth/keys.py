@@ -1,0 +1,91 @@
+"""API key management for site owners (list, create, revoke)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from aizen import clock
+from aizen.auth.tokens import new_api_token, preview, secret_hash
+from aizen.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from aizen.models import API_KEY_SCOPE, ApiKey, Site
+from aizen.store import accounts
+
+_PREFIX_ATTEMPTS = 3
+
+
+class CreateKeyRequest(BaseModel):
+    """Body of POST /api/sites/{siteId}/api-keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    expires_at: AwareDatetime | None = Field(default=None, alias="expiresAt", strict=True)
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("must not be blank")
+        return name
+
+
+def owned_site(user_id: str, site_id: str) -> Site:
+    """The site, if it exists (404) and the user owns it (403)."""
+    site = accounts.get_site(site_id)
+    if site is None:
+        raise NotFound(f"Site {site_id} not found")
+    if site.owner_user_id != user_id:
+        raise Forbidden("Only the site owner can manage its API keys")
+    return site
+
+
+def issue_api_key(site_id: str, created_by_user_id: str, name: str, expires_at: datetime | None) -> tuple[ApiKey, str]:
+    """Create a key; the token is returned here once and only its hash is stored."""
+    now = int(clock.now())
+    expires = None
+    if expires_at is not None:
+        expires = int(expires_at.timestamp())
+        if expires <= now:
+            raise InvalidRequest("expiresAt must be in the future")
+    for _ in range(_PREFIX_ATTEMPTS):
+        token = new_api_token()
+        key = ApiKey(
+            id=uuid.uuid4().hex,
+            site_id=site_id,
+            created_by_user_id=created_by_user_id,
+            name=name,
+            scope=API_KEY_SCOPE,
+            key_prefix=token.key_prefix,
+            expires_at=expires,
+            last_used_at=None,
+            revoked_at=None,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            accounts.put_api_key(key, secret_hash(token.token))
+        except Conflict:
+            continue  # a 48-bit prefix collided: draw another
+        return key, token.token
+    raise Conflict("Could not allocate a unique key prefix; retry")
+
+
+def site_keys(site_id: str) -> list[ApiKey]:
+    """Every key of the site, revoked ones included, newest first."""
+    return sorted(accounts.list_api_keys(site_id), key=lambda key: (key.created_at, key.id), reverse=True)
+
+
+def revoke_api_key(site_id: str, key_id: str) -> None:
+    """Revoke a key of this site; revoking twice is fine, another site's key is 404."""
+    key = accounts.get_api_key(site_id, key_id)
+    if key is None:
+        raise NotFound(f"API key {key_id} not found for site {site_id}")
+    if key.revoked_at is None:
+        accounts.revoke_api_key(key, int(clock.now()))
+
+
+def key_view(key: ApiKey) -> dict[str, Any]:
+    """The JSON shape of a key in the seed document, with its masked preview."""
+    return {**key.model_dump(), "preview": preview(key.key_prefix)}

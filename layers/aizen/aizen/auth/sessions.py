@@ -1,0 +1,56 @@
+"""Dashboard sessions: the `aizen_session` cookie, stored only as a hash."""
+
+from dataclasses import dataclass
+
+from aizen import clock
+from aizen.auth.tokens import new_session_token, secret_hash
+from aizen.errors import Forbidden, SessionRequired
+from aizen.models import DashboardSession
+from aizen.store import accounts
+
+SESSION_COOKIE = "aizen_session"
+DEFAULT_SESSION_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    user_id: str
+    expires_at: int
+
+    @property
+    def cookie(self) -> str:
+        return f"{SESSION_COOKIE}={self.token}"
+
+
+def start_session(user_id: str, lifetime_seconds: int = DEFAULT_SESSION_SECONDS) -> NewSession:
+    token = new_session_token()
+    expires_at = int(clock.now()) + lifetime_seconds
+    accounts.put_session(secret_hash(token), DashboardSession(user_id=user_id, expires_at=expires_at))
+    return NewSession(token=token, user_id=user_id, expires_at=expires_at)
+
+
+def session_token(cookies: list[str]) -> str | None:
+    """The session cookie's value among API Gateway v2 `cookies` entries."""
+    for cookie in cookies:
+        name, _, value = cookie.strip().partition("=")
+        if name.strip() == SESSION_COOKIE and value.strip():
+            return value.strip()
+    return None
+
+
+def signed_in_user(cookies: list[str]) -> str:
+    """The user id of a live dashboard session, or 401."""
+    token = session_token(cookies)
+    if token is None:
+        raise SessionRequired(f"Sign in to the dashboard: the {SESSION_COOKIE} cookie is missing")
+    session = accounts.get_session(secret_hash(token))
+    if session is None or session.expires_at <= clock.now():
+        raise SessionRequired("The dashboard session is invalid or has expired; sign in again")
+    return session.user_id
+
+
+def require_trusted_origin(origin: str | None, allowed: tuple[str, ...]) -> None:
+    """CSRF guard for cookie-authenticated writes: the Origin must be the dashboard's."""
+    if origin is None or origin.rstrip("/") not in allowed:
+        raise Forbidden("Cross-site request refused: the Origin header must be the dashboard's origin")

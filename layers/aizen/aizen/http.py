@@ -1,0 +1,128 @@
+"""The one place where domain errors become HTTP responses, and handler plumbing.
+
+Every function builds its resolver with `build_resolver()` and exports
+`lambda_handler = lambda_entry(app)`, so error shapes, logging, tracing and
+metrics are identical across endpoints.
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from aizen.access import StatsAccess, authorize_stats_request
+from aizen.auth.sessions import require_trusted_origin, signed_in_user
+from aizen.errors import AizenError, NotFound
+from aizen.observability import logger, metrics, tracer
+from aizen.settings import get_settings
+
+JSON = "application/json"
+_EXTRA_HEADERS = "response_headers"
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def _context_headers(app: APIGatewayHttpResolver) -> dict[str, str]:
+    headers: dict[str, str] = app.context.get(_EXTRA_HEADERS, {})
+    return headers
+
+
+def add_response_headers(app: APIGatewayHttpResolver, headers: Mapping[str, str]) -> None:
+    """Headers every response of this request carries, success or error (rate limits, no-store)."""
+    app.append_context(**{_EXTRA_HEADERS: {**_context_headers(app), **headers}})
+
+
+def json_response(app: APIGatewayHttpResolver, status: int, body: Mapping[str, Any]) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps(body, separators=(",", ":")),
+        headers=_context_headers(app),
+    )
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _request_id(app: APIGatewayHttpResolver) -> str:
+    context = app.lambda_context
+    request_id = getattr(context, "aws_request_id", None)
+    if request_id:
+        return str(request_id)
+    return str(app.current_event.request_context.request_id)
+
+
+def build_resolver(*, cors: bool = False) -> APIGatewayHttpResolver:
+    """A resolver whose errors all take DESIGN.md §5's shape."""
+
+    app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", max_age=86400) if cors else None)
+
+    @app.exception_handler(AizenError)
+    def _domain_error(error: AizenError) -> Response[str]:
+        metrics.add_metric(name="ClientErrors" if error.status < 500 else "ServerErrors", unit=MetricUnit.Count, value=1)
+        if error.status == 429:
+            metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+        logger.info("request refused", extra={"status": error.status, "code": error.code})
+        return Response(
+            status_code=error.status,
+            content_type=JSON,
+            body=json.dumps(error_body(error.code, error.message)),
+            headers={**_context_headers(app), **error.headers},
+        )
+
+    @app.not_found
+    def _no_route(_: NotFoundError) -> Response[str]:
+        return _domain_error(NotFound("No such route"))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        request_id = _request_id(app)
+        logger.exception("unhandled error", extra={"request_id": request_id})
+        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+        return Response(
+            status_code=500,
+            content_type=JSON,
+            body=json.dumps(error_body("internal_error", f"Internal error; request id {request_id}")),
+            headers={**_context_headers(app), "X-Request-Id": request_id},
+        )
+
+    return app
+
+
+def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
+    """The Lambda entry point for a resolver: correlation id, tracing, metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        return app.resolve(event, context)
+
+    return lambda_handler
+
+
+def client_ip(app: APIGatewayHttpResolver) -> str:
+    """API Gateway's source IP: the TCP peer, never a client-supplied X-Forwarded-For."""
+    return str(app.current_event.request_context.http.source_ip)
+
+
+def authorize_stats(app: APIGatewayHttpResolver) -> StatsAccess:
+    """Rate limits and bearer auth for a stats request; its responses carry the key's limit headers."""
+    access = authorize_stats_request(app.current_event.headers.get("authorization"), client_ip(app))
+    add_response_headers(app, access.rate_limit.headers())
+    return access
+
+
+def dashboard_user(app: APIGatewayHttpResolver, *, write: bool) -> str:
+    """The signed-in dashboard user; writes also need the dashboard's Origin (CSRF)."""
+    user_id = signed_in_user(list(app.current_event.cookies or []))
+    if write:
+        require_trusted_origin(app.current_event.headers.get("origin"), get_settings().dashboard_origins)
+    return user_id

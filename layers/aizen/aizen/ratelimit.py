@@ -1,0 +1,49 @@
+"""Fixed-window rate limits (DESIGN.md §5): per client IP, then per API key."""
+
+import math
+from dataclasses import dataclass
+
+from aizen import clock
+from aizen.errors import RateLimited
+from aizen.store import counters
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    limit: int
+    remaining: int
+    reset: int  # Unix seconds when the window resets
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+
+def consume(counter: str, limit: int, window_seconds: int, what: str) -> RateLimitState:
+    """Count one request in the current window, or raise 429 when it is full."""
+    now = clock.now()
+    window_start = int(now // window_seconds) * window_seconds
+    window_end = window_start + window_seconds
+    count = counters.increment_window(counter, window_start, window_end, limit)
+    if count is None:
+        retry_after = max(1, math.ceil(window_end - now))
+        raise RateLimited(
+            f"Rate limit exceeded: {limit} requests per {what}; retry in {retry_after} s",
+            headers={
+                "Retry-After": str(retry_after),
+                "Cache-Control": "no-store",
+                **RateLimitState(limit, 0, window_end).headers(),
+            },
+        )
+    return RateLimitState(limit=limit, remaining=limit - count, reset=window_end)
+
+
+def consume_ip(ip: str, limit: int) -> RateLimitState:
+    return consume(f"ip#{ip}", limit, 60, "minute per IP address")
+
+
+def consume_key(key_id: str, limit: int) -> RateLimitState:
+    return consume(f"key#{key_id}", limit, 3600, "hour per API key")

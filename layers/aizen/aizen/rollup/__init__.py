@@ -1,0 +1,1 @@
+"""The scheduled rollup job (DESIGN.md §4)."""

@@ -1,0 +1,40 @@
+"""One settings model, read from the environment that template.yaml sets."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import field_validator
+from typing import Annotated
+
+
+class Settings(BaseSettings):
+    """Everything the layer reads from the environment, validated once."""
+
+    model_config = SettingsConfigDict(env_prefix="AIZEN_", frozen=True, extra="ignore")
+
+    main_table: str = Field(min_length=3, description="Sites, users, sessions, keys, rollups, salts, counters")
+    events_table: str = Field(min_length=3, description="Raw events, TTL'd")
+    dashboard_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Origins allowed to call cookie-authenticated POST/DELETE (comma-separated)"
+    )
+    ip_limit_per_minute: int = Field(default=60, ge=1)
+    key_limit_per_hour: int = Field(default=600, ge=1)
+    raw_retention_days: int = Field(default=90, ge=1)
+    dynamodb_max_attempts: int = Field(default=4, ge=1, le=10)
+    dynamodb_connect_timeout: float = Field(default=2.0, gt=0)
+    dynamodb_read_timeout: float = Field(default=5.0, gt=0)
+    last_used_resolution_seconds: int = Field(default=60, ge=1)
+
+    @field_validator("dashboard_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests clear the cache after changing the environment."""
+    return Settings()  # type: ignore[call-arg]  # required fields come from the environment

@@ -1,0 +1,1 @@
+"""Aizen's local stack and operator command line (dev-only; not in the layer)."""
