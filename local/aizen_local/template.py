@@ -99,7 +99,9 @@ class Template:
             routes, schedules = [], []
             for event in properties.get("Events", {}).values():
                 if event["Type"] == "HttpApi":
-                    routes.append(HttpRoute(event["Properties"]["Method"].upper(), event["Properties"]["Path"], logical_id))
+                    routes.append(
+                        HttpRoute(event["Properties"]["Method"].upper(), event["Properties"]["Path"], logical_id)
+                    )
                 elif event["Type"] in ("Schedule", "ScheduleV2"):
                     expression = event["Properties"].get("Schedule") or event["Properties"]["ScheduleExpression"]
                     schedules.append(self.resolve(expression))

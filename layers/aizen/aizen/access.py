@@ -23,7 +23,5 @@ def authorize_stats_request(authorization: str | None, client_ip: str) -> StatsA
     consume_ip(client_ip, settings.ip_limit_per_minute)
     principal = bearer.authenticate(authorization)
     rate_limit = consume_key(principal.key_id, settings.key_limit_per_hour)
-    accounts.touch_api_key(
-        principal.site.id, principal.key_id, int(clock.now()), settings.last_used_resolution_seconds
-    )
+    accounts.touch_api_key(principal.site.id, principal.key_id, int(clock.now()), settings.last_used_resolution_seconds)
     return StatsAccess(site=principal.site, key_id=principal.key_id, rate_limit=rate_limit)

@@ -5,12 +5,12 @@ Every function builds its resolver with `build_resolver()` and exports
 metrics are identical across endpoints.
 """
 
+import functools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -34,7 +34,7 @@ def _context_headers(app: APIGatewayHttpResolver) -> dict[str, str]:
 
 def add_response_headers(app: APIGatewayHttpResolver, headers: Mapping[str, str]) -> None:
     """Headers every response of this request carries, success or error (rate limits, no-store)."""
-    app.append_context(**{_EXTRA_HEADERS: {**_context_headers(app), **headers}})
+    app.context[_EXTRA_HEADERS] = {**_context_headers(app), **headers}
 
 
 def json_response(app: APIGatewayHttpResolver, status: int, body: Mapping[str, Any]) -> Response[str]:
@@ -58,54 +58,54 @@ def _request_id(app: APIGatewayHttpResolver) -> str:
     return str(app.current_event.request_context.request_id)
 
 
+def _error_response(app: APIGatewayHttpResolver, error: AizenError) -> Response[str]:
+    metrics.add_metric(name="ClientErrors" if error.status < 500 else "ServerErrors", unit=MetricUnit.Count, value=1)
+    if error.status == 429:
+        metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+    logger.info("request refused", extra={"status": error.status, "code": error.code})
+    return Response(
+        status_code=error.status,
+        content_type=JSON,
+        body=json.dumps(error_body(error.code, error.message)),
+        headers={**_context_headers(app), **error.headers},
+    )
+
+
+def _unexpected_response(app: APIGatewayHttpResolver, error: Exception) -> Response[str]:
+    """500 with a request id to quote; the details go to the log, never to the client."""
+    request_id = _request_id(app)
+    logger.exception("unhandled error", extra={"request_id": request_id})
+    metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=500,
+        content_type=JSON,
+        body=json.dumps(error_body("internal_error", f"Internal error; request id {request_id}")),
+        headers={**_context_headers(app), "X-Request-Id": request_id},
+    )
+
+
 def build_resolver(*, cors: bool = False) -> APIGatewayHttpResolver:
     """A resolver whose errors all take DESIGN.md §5's shape."""
-
     app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", max_age=86400) if cors else None)
-
-    @app.exception_handler(AizenError)
-    def _domain_error(error: AizenError) -> Response[str]:
-        metrics.add_metric(name="ClientErrors" if error.status < 500 else "ServerErrors", unit=MetricUnit.Count, value=1)
-        if error.status == 429:
-            metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
-        logger.info("request refused", extra={"status": error.status, "code": error.code})
-        return Response(
-            status_code=error.status,
-            content_type=JSON,
-            body=json.dumps(error_body(error.code, error.message)),
-            headers={**_context_headers(app), **error.headers},
-        )
-
-    @app.not_found
-    def _no_route(_: NotFoundError) -> Response[str]:
-        return _domain_error(NotFound("No such route"))
-
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response[str]:
-        request_id = _request_id(app)
-        logger.exception("unhandled error", extra={"request_id": request_id})
-        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-        return Response(
-            status_code=500,
-            content_type=JSON,
-            body=json.dumps(error_body("internal_error", f"Internal error; request id {request_id}")),
-            headers={**_context_headers(app), "X-Request-Id": request_id},
-        )
-
+    app.exception_handler(AizenError)(functools.partial(_error_response, app))
+    app.not_found(lambda _: _error_response(app, NotFound("No such route")))
+    app.exception_handler(Exception)(functools.partial(_unexpected_response, app))
     return app
 
 
 def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     """The Lambda entry point for a resolver: correlation id, tracing, metrics."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         return app.resolve(event, context)
 
-    return lambda_handler
+    with_metrics = metrics.log_metrics(lambda_handler)
+    traced = tracer.capture_lambda_handler(with_metrics, capture_response=False)
+    logged = logger.inject_lambda_context(
+        traced, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
+    )
+    return cast(LambdaHandler, logged)
 
 
 def client_ip(app: APIGatewayHttpResolver) -> str:

@@ -1,11 +1,10 @@
 """One settings model, read from the environment that template.yaml sets."""
 
 from functools import lru_cache
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from pydantic import field_validator
 from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -37,4 +36,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings; tests clear the cache after changing the environment."""
-    return Settings()  # type: ignore[call-arg]  # required fields come from the environment
+    return Settings()

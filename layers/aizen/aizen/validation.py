@@ -24,7 +24,7 @@ def describe(error: ValidationError, model: type[BaseModel]) -> str:
     return f"{field}: {message}"
 
 
-def parse_json_body(model: type[M], body: str | None) -> M:
+def parse_json_body[M: BaseModel](model: type[M], body: str | None) -> M:
     if not body:
         raise InvalidRequest("The request body must be a JSON object")
     try:
@@ -35,7 +35,7 @@ def parse_json_body(model: type[M], body: str | None) -> M:
         raise InvalidRequest(describe(error, model)) from error
 
 
-def parse_mapping(model: type[M], data: dict[str, Any]) -> M:
+def parse_mapping[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:

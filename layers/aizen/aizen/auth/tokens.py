@@ -10,7 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-API_TOKEN_PREFIX = "aiz_live_"
+API_TOKEN_PREFIX = "aiz_live_"  # noqa: S105 - a public prefix, not a secret
 _PREFIX_HEX = 12
 _SECRET_HEX = 64  # 32 bytes = 256 bits
 _API_TOKEN = re.compile(rf"^({API_TOKEN_PREFIX}[0-9a-f]{{{_PREFIX_HEX}}})_[0-9a-f]{{{_SECRET_HEX}}}$")

@@ -217,7 +217,7 @@ def revoke_api_key(key: ApiKey, now: int) -> bool:
                         "ExpressionAttributeValues": {":now": now},
                     }
                 },
-            ]  # type: ignore[list-item]
+            ]
         )
     except ClientError as error:
         if error_code(error) == "TransactionCanceledException" and "ConditionalCheckFailed" in cancellation_codes(
@@ -247,7 +247,9 @@ def touch_api_key(site_id: str, key_id: str, now: int, resolution: int) -> bool:
         main_table().update_item(
             Key={"pk": f"SITE#{site_id}", "sk": f"KEY#{key_id}"},
             UpdateExpression="SET last_used_at = :now",
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at <= :stale)",
+            ConditionExpression=(
+                "attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at <= :stale)"
+            ),
             ExpressionAttributeValues={":now": now, ":stale": now - resolution},
         )
     except ClientError as error:

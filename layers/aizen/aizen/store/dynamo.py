@@ -87,7 +87,7 @@ def cancellation_codes(error: ClientError) -> list[str]:
     return [str(reason.get("Code", "None")) for reason in reasons]
 
 
-def dynamo_operation(func: Callable[P, R]) -> Callable[P, R]:
+def dynamo_operation[**P, R](func: Callable[P, R]) -> Callable[P, R]:
     """Turn throttling and timeouts that outlasted the SDK's retries into a 503."""
 
     @functools.wraps(func)

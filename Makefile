@@ -1,0 +1,70 @@
+# Aizen: the two commands a newcomer needs are `make dev` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# A Python 3.13 interpreter: on PATH, via pyenv, or in the usual places.
+PYTHON313 ?= $(shell command -v python3.13 2>/dev/null \
+	|| PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null \
+	|| ls -1 $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13 2>/dev/null | head -n 1)
+
+VENV  := .venv
+TOOLS := .venv-tools
+PY    := $(VENV)/bin/python
+PIP_QUIET := --quiet --disable-pip-version-check
+export SAM_CLI_TELEMETRY := 0
+# sam build and the layer's Makefile call `python3.13`: the project venv's comes first.
+SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+.PHONY: help install dev test lint typecheck template build pytest bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/aizen/requirements.txt pyproject.toml
+	@if [ -z "$(PYTHON313)" ]; then \
+		echo "Aizen needs Python 3.13. Install it (e.g. 'pyenv install 3.13' or your OS's python3.13 package)" >&2; \
+		echo "and run make again, or pass PYTHON313=/path/to/python3.13." >&2; exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON313)"
+	@test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -m pip install $(PIP_QUIET) -r requirements-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -m pip install $(PIP_QUIET) --no-deps -e . 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -c "import aizen, aizen_local, moto, aws_lambda_powertools" || { echo "install failed" >&2; exit 1; }
+	@touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	@if [ -z "$(PYTHON313)" ]; then echo "Python 3.13 is required (see above)" >&2; exit 1; fi
+	@echo "Creating $(TOOLS) (SAM CLI, cfn-lint) with $(PYTHON313)"
+	@test -x $(TOOLS)/bin/python || $(PYTHON313) -m venv $(TOOLS)
+	@$(TOOLS)/bin/python -m pip install $(PIP_QUIET) -r requirements-tools.txt 2>&1 | grep -v '^WARNING: Location' || true
+	@$(TOOLS)/bin/sam --version >/dev/null && $(TOOLS)/bin/cfn-lint --version >/dev/null || { echo "tool install failed" >&2; exit 1; }
+	@touch $@
+
+install: $(VENV)/.installed $(TOOLS)/.installed ## create .venv (runtime + dev) and .venv-tools (SAM CLI)
+
+dev: $(VENV)/.installed ## run the whole API locally on :3000 with demo data
+	$(VENV)/bin/aizen serve --host 127.0.0.1 --port 3000
+
+test: install lint typecheck template build pytest ## every check: lint, types, template, build, tests
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy layers/aizen/aizen local/aizen_local tests bench
+	@# every function has an app.py: check them one at a time so module names do not clash
+	@for fn in functions/*/app.py; do $(VENV)/bin/mypy --no-error-summary --no-warn-unused-configs $$fn || exit 1; done
+
+template: $(TOOLS)/.installed
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/sam validate --lint
+
+build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
+	$(SAM_ENV) $(TOOLS)/bin/sam build
+
+pytest: $(VENV)/.installed
+	$(VENV)/bin/pytest
+
+clean: ## remove environments and build output
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .aizen

@@ -1,0 +1,158 @@
+"""`aizen`: the operator command line and the local stack.
+
+Every command prints JSON on stdout; errors go to stderr as JSON with a non-zero
+exit status.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from aizen.auth import keys as key_management
+from aizen.auth.sessions import DEFAULT_SESSION_SECONDS, start_session
+from aizen.errors import AizenError, InvalidRequest, NotFound
+from aizen.rollup import job
+from aizen.store import accounts
+from aizen_local import connection
+from aizen_local.stack import ServeOptions, serve
+
+
+def _print(document: Any) -> int:
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+def _iso_datetime(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO-8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} needs a time zone (Z or an offset)")
+    return parsed
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    from aizen import admin
+
+    return _print(admin.create_user(args.email, billing_active=args.billing).model_dump())
+
+
+def _sites_create(args: argparse.Namespace) -> int:
+    from aizen import admin
+
+    return _print(admin.create_site(args.domain, args.timezone, args.owner).model_dump())
+
+
+def _sessions_create(args: argparse.Namespace) -> int:
+    if accounts.get_user(args.user) is None:
+        raise NotFound(f"user {args.user} not found")
+    session = start_session(args.user, args.days * 86400)
+    return _print(
+        {"user_id": session.user_id, "token": session.token, "cookie": session.cookie, "expires_at": session.expires_at}
+    )
+
+
+def _site(site_id: str) -> str:
+    site = accounts.get_site(site_id)
+    if site is None:
+        raise NotFound(f"site {site_id} not found")
+    return site.owner_user_id
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    owner = _site(args.site)
+    if not 1 <= len(args.name) <= 100 or not args.name.strip():
+        raise InvalidRequest("name must be 1-100 characters")
+    key, token = key_management.issue_api_key(args.site, owner, args.name, args.expires_at)
+    return _print({"key": key_management.key_view(key), "token": token})
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    _site(args.site)
+    return _print({"keys": [key_management.key_view(key) for key in key_management.site_keys(args.site)]})
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    _site(args.site)
+    key_management.revoke_api_key(args.site, args.key)
+    return _print({"ok": True})
+
+
+def _rollup(args: argparse.Namespace) -> int:
+    if args.site:
+        _site(args.site)
+    return _print(job.run([args.site] if args.site else None).as_dict())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return serve(ServeOptions(host=args.host, port=args.port, demo=args.demo, workers=args.workers))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aizen", description=__doc__)
+    parser.add_argument("--stack", help="use the tables of this deployed CloudFormation stack")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        parent: Any, name: str, run: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(run=run)
+        return sub
+
+    serve_cmd = command(commands, "serve", _serve, "run the whole API locally (embedded DynamoDB, demo data)")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=3000, help="0 picks a free port")
+    serve_cmd.add_argument("--no-demo", dest="demo", action="store_false", help="do not seed the demo tenant")
+    serve_cmd.add_argument("--workers", type=int, default=4, help="concurrent Lambda execution environments")
+
+    users = commands.add_parser("users", help="dashboard users").add_subparsers(dest="action", required=True)
+    users_create = command(users, "create", _users_create, "create a user")
+    users_create.add_argument("--email", required=True)
+    users_create.add_argument("--no-billing", dest="billing", action="store_false", help="owner without API access")
+
+    sites = commands.add_parser("sites", help="sites").add_subparsers(dest="action", required=True)
+    sites_create = command(sites, "create", _sites_create, "create a site")
+    sites_create.add_argument("--domain", required=True)
+    sites_create.add_argument("--timezone", required=True, help="IANA zone, e.g. Europe/Berlin")
+    sites_create.add_argument("--owner", required=True, help="user id")
+
+    sessions = commands.add_parser("sessions", help="dashboard sessions").add_subparsers(dest="action", required=True)
+    sessions_create = command(sessions, "create", _sessions_create, "sign a user in: prints the session cookie")
+    sessions_create.add_argument("--user", required=True, help="user id")
+    sessions_create.add_argument("--days", type=int, default=DEFAULT_SESSION_SECONDS // 86400)
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
+    keys_create = command(keys, "create", _keys_create, "create an API key (the token is shown once)")
+    keys_create.add_argument("--site", required=True)
+    keys_create.add_argument("--name", required=True)
+    keys_create.add_argument("--expires-at", type=_iso_datetime, help="ISO-8601 with Z or an offset")
+    keys_list = command(keys, "list", _keys_list, "list a site's keys, newest first")
+    keys_list.add_argument("--site", required=True)
+    keys_revoke = command(keys, "revoke", _keys_revoke, "revoke a key")
+    keys_revoke.add_argument("--site", required=True)
+    keys_revoke.add_argument("--key", required=True, help="key id")
+
+    rollup = command(commands, "rollup", _rollup, "run the scheduled rollup job now")
+    rollup.add_argument("--site", help="only this site")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command != "serve":
+            connection.connect(args.stack)
+        return int(args.run(args))
+    except (AizenError, connection.ConnectionProblem) as error:
+        code = error.code if isinstance(error, AizenError) else "not_connected"
+        print(json.dumps({"error": {"code": code, "message": str(error)}}), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

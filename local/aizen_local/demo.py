@@ -1,0 +1,53 @@
+"""The demo tenant `aizen serve` seeds: an owner with billing, a site, a session and a key."""
+
+from dataclasses import dataclass
+
+from aizen import admin
+from aizen.auth.keys import issue_api_key
+from aizen.auth.sessions import NewSession, start_session
+from aizen.models import Site, User
+from aizen.store import accounts
+
+DEMO_USER_ID = "user_demo"
+DEMO_SITE_ID = "site_demo"
+DEMO_EMAIL = "demo@aizen.test"
+DEMO_DOMAIN = "demo.aizen.test"
+DEMO_TIMEZONE = "America/Los_Angeles"
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    user: User
+    site: Site
+    session: NewSession
+    api_key: str
+
+
+def seed_demo() -> DemoTenant:
+    """Create the demo owner and site if missing; always a fresh session and key.
+
+    Secrets are stored only as hashes, so a restarted stack cannot show the old
+    ones again: it issues new ones instead.
+    """
+    user = accounts.get_user(DEMO_USER_ID) or admin.create_user(DEMO_EMAIL, user_id=DEMO_USER_ID)
+    site = accounts.get_site(DEMO_SITE_ID) or admin.create_site(
+        DEMO_DOMAIN, DEMO_TIMEZONE, user.id, site_id=DEMO_SITE_ID
+    )
+    session = start_session(user.id)
+    _, token = issue_api_key(site.id, user.id, "Demo key (aizen serve)", None)
+    return DemoTenant(user=user, site=site, session=session, api_key=token)
+
+
+def curl_lines(api_url: str, tenant: DemoTenant) -> list[str]:
+    site = tenant.site.id
+    bearer = f"-H 'Authorization: Bearer {tenant.api_key}'"
+    cookie = f"-H 'Cookie: {tenant.session.cookie}'"
+    origin = f"-H 'Origin: {api_url}'"
+    return [
+        f"curl -i '{api_url}/api/v1/stats/aggregate?period=30d&metrics=visitors,pageviews,bounce_rate' {bearer}",
+        f"curl -i '{api_url}/api/v1/stats/realtime?minutes=10' {bearer}",
+        f"curl -s '{api_url}/api/sites/{site}/api-keys' {cookie}",
+        f"curl -s -X POST '{api_url}/api/sites/{site}/api-keys' {cookie} {origin} "
+        "-H 'Content-Type: application/json' -d '{\"name\": \"Production reporting\"}'",
+        f"curl -s -X DELETE '{api_url}/api/sites/{site}/api-keys/<key id>' {cookie} {origin}",
+    ]
