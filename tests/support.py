@@ -1,17 +1,20 @@
 """Builders shared by the tests: tables from the template, records, handler calls."""
 
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
+from urllib3 import HTTPResponse
 
 from aizen.auth import keys as key_management
 from aizen.auth.sessions import NewSession, start_session
 from aizen.models import Site, User
 from aizen.settings import get_settings
-from aizen.store import accounts
+from aizen.store import accounts, dynamo
 from aizen_local.apigw import LocalLambdaContext, http_event
 from aizen_local.functions import function_spec, load_handler
 from aizen_local.template import create_table_request, load_template
@@ -81,3 +84,111 @@ def invoke(
         headers={name.lower(): value for name, value in (answer.get("headers") or {}).items()},
         body=json.loads(raw_body) if raw_body else None,
     )
+
+
+# Time ------------------------------------------------------------------------------------
+
+# The seed document's created_at: 2026-04-02T19:43:20Z, 20 s into its minute, 2,600 s into its hour.
+SEED_NOW = 1_775_159_000
+
+
+class FrozenClock:
+    """Replaces `aizen.clock.now` (the tests' `clock` fixture installs it); moves only when told."""
+
+    def __init__(self, start: float = SEED_NOW) -> None:
+        self.current = float(start)
+
+    def now(self) -> float:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += seconds
+
+    def next_boundary(self, window_seconds: int) -> int:
+        """Unix seconds at which the fixed window containing "now" ends."""
+        return (int(self.current) // window_seconds + 1) * window_seconds
+
+
+# Requests --------------------------------------------------------------------------------
+
+STATS_PATHS = {
+    "StatsAggregateFunction": "/api/v1/stats/aggregate",
+    "StatsTimeseriesFunction": "/api/v1/stats/timeseries",
+    "StatsBreakdownFunction": "/api/v1/stats/breakdown",
+    "StatsRealtimeFunction": "/api/v1/stats/realtime",
+}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def dashboard_headers(session: NewSession, *, origin: str | None = DASHBOARD_ORIGIN) -> dict[str, str]:
+    """What the dashboard's browser sends: the session cookie and, by default, its Origin."""
+    headers = {"Cookie": session.cookie}
+    if origin is not None:
+        headers["Origin"] = origin
+    return headers
+
+
+def keys_path(site_id: str, key_id: str | None = None) -> str:
+    return f"/api/sites/{site_id}/api-keys" + (f"/{key_id}" if key_id else "")
+
+
+# DynamoDB observation and fault injection (on the store's own client, under moto) -----------
+
+
+@dataclass(frozen=True)
+class DynamoCall:
+    operation: str
+    body: str
+
+
+def record_dynamodb_calls() -> list[DynamoCall]:
+    """Every call the store's client makes from now on (register after any settings change)."""
+    calls: list[DynamoCall] = []
+
+    def record(model: Any, params: Mapping[str, Any], **_: Any) -> None:
+        raw = params.get("body", b"")
+        calls.append(DynamoCall(model.name, raw.decode() if isinstance(raw, bytes) else str(raw)))
+
+    dynamo.client().meta.events.register("before-call.dynamodb", record)
+    return calls
+
+
+def fail_dynamodb(
+    code: str = "ProvisionedThroughputExceededException", *, operation: str | None = None, times: int | None = None
+) -> list[str]:
+    """Make DynamoDB answer `operation` (default: every call) with the error `code`, `times` times (default: always).
+
+    The error is sent back at the HTTP layer (`before-send`, ahead of moto), so the
+    SDK parses it and retries it exactly as it would a real one. Returns the
+    operation of every attempt that was refused, retries included.
+    """
+    refused: list[str] = []
+
+    def refuse(request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        name = event_name.rsplit(".", 1)[-1]
+        if (operation is not None and name != operation) or (times is not None and len(refused) >= times):
+            return None
+        refused.append(name)
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected by the test"})
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected"}
+        raw = HTTPResponse(body=io.BytesIO(body.encode()), status=400, headers=headers, preload_content=False)
+        return AWSResponse(request.url, 400, headers, raw)
+
+    dynamo.client().meta.events.register_first("before-send.dynamodb", refuse)
+    return refused
+
+
+def main_table_items() -> list[dict[str, Any]]:
+    """A full scan of the main table (moto), for asserting what was stored."""
+    table = dynamo.main_table()
+    items: list[dict[str, Any]] = []
+    scan: dict[str, Any] = {"ConsistentRead": True}
+    while True:
+        page = table.scan(**scan)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]

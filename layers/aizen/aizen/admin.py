@@ -40,12 +40,13 @@ def create_site(domain: str, timezone: str, owner_user_id: str, *, site_id: str 
     normalized = domain.strip().lower().removeprefix("www.")
     if not _DOMAIN.fullmatch(normalized):
         raise InvalidRequest(f"domain: {domain!r} is not a domain name (e.g. example.com)")
+    validate_timezone(timezone)
     if accounts.get_user(owner_user_id) is None:
         raise NotFound(f"owner: user {owner_user_id} not found")
     site = Site(
         id=site_id or f"site_{secrets.token_hex(6)}",
         domain=normalized,
-        timezone=validate_timezone(timezone),
+        timezone=timezone,
         owner_user_id=owner_user_id,
         created_at=int(clock.now()),
     )

@@ -48,7 +48,8 @@ def resource() -> "DynamoDBServiceResource":
     """
     settings = get_settings()
     config = Config(
-        retries={"mode": "standard", "max_attempts": settings.dynamodb_max_attempts},
+        # total_max_attempts counts the first try; botocore's `max_attempts` would count only retries.
+        retries={"mode": "standard", "total_max_attempts": settings.dynamodb_max_attempts},
         connect_timeout=settings.dynamodb_connect_timeout,
         read_timeout=settings.dynamodb_read_timeout,
     )

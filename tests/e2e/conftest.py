@@ -1,0 +1,147 @@
+"""End-to-end tier: `aizen serve` in a subprocess, spoken to over real HTTP with httpx.
+
+Fixtures use the `aizen` command line (also in subprocesses) to create users,
+sites, sessions and keys in the stack's embedded store, so this process's own
+environment (pointed at moto in-process for the other tiers) is never touched.
+"""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+AIZEN = str(Path(sys.executable).with_name("aizen"))
+_STARTUP_SECONDS = 120
+
+
+def _clean_environment(state_file: Path) -> dict[str, str]:
+    """The environment of a fresh shell: no test tables, no endpoint override."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AIZEN_", "POWERTOOLS_")) and name != "AWS_ENDPOINT_URL_DYNAMODB"
+    }
+    environment["AIZEN_LOCAL_STATE"] = str(state_file)
+    return environment
+
+
+@dataclass
+class RunningStack:
+    process: "subprocess.Popen[bytes]"
+    summary: dict[str, Any]
+    log_file: Path
+    cli_environment: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return str(self.summary["api_url"])
+
+    def cli(self, *args: str, check: bool = True) -> "subprocess.CompletedProcess[str]":
+        """Run `aizen ARGS` against this stack's tables."""
+        result = subprocess.run(
+            [AIZEN, *args], capture_output=True, text=True, env=self.cli_environment, timeout=120, check=False
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"aizen {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def cli_json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args).stdout)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_stack(tmp_path: Path, *extra: str, environment: dict[str, str] | None = None) -> RunningStack:
+    """Start `aizen serve` on a free port; its output goes to files (a full pipe would block it)."""
+    state_file = tmp_path / "local-stack.json"
+    out_file, log_file = tmp_path / "serve.out", tmp_path / "serve.log"
+    env = {**_clean_environment(state_file), **(environment or {})}
+    process = subprocess.Popen(
+        [AIZEN, "serve", "--port", "0", *extra], stdout=out_file.open("w"), stderr=log_file.open("w"), env=env
+    )
+    deadline = time.monotonic() + _STARTUP_SECONDS
+    while not out_file.read_text().endswith("\n"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"aizen serve did not start: {log_file.read_text()}")
+        time.sleep(0.2)
+    summary = json.loads(out_file.read_text().splitlines()[0])
+    main, events = summary["tables"]
+    cli_environment = {
+        **env,
+        "AWS_ENDPOINT_URL_DYNAMODB": summary["dynamodb_endpoint"],
+        "AIZEN_MAIN_TABLE": main,
+        "AIZEN_EVENTS_TABLE": events,
+    }
+    return RunningStack(process=process, summary=summary, log_file=log_file, cli_environment=cli_environment)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("stack"), "--no-demo")
+    yield running
+    running.stop()
+
+
+_addresses = itertools.count(1)
+
+
+def next_loopback_address() -> str:
+    """A loopback address no other test has used (each has its own per-IP budget)."""
+    number = next(_addresses)
+    return f"127.0.{1 + number // 250}.{1 + number % 250}"
+
+
+def client_from(address: str, base_url: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, transport=httpx.HTTPTransport(local_address=address), timeout=60.0)
+
+
+@pytest.fixture
+def http(stack: RunningStack) -> Iterator[httpx.Client]:
+    """An HTTP client on its own loopback address."""
+    with client_from(next_loopback_address(), stack.url) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class Tenant:
+    user_id: str
+    site_id: str
+    cookie: str
+    token: str
+    key_id: str
+
+
+_tenants = itertools.count(1)
+
+
+def make_tenant(stack: RunningStack, *, billing: bool = True) -> Tenant:
+    number = next(_tenants)
+    user = stack.cli_json(
+        "users", "create", "--email", f"owner{number}@example.com", *([] if billing else ["--no-billing"])
+    )
+    site = stack.cli_json(
+        "sites", "create", "--domain", f"site{number}.example.com", "--timezone", "Europe/Berlin", "--owner", user["id"]
+    )
+    session = stack.cli_json("sessions", "create", "--user", user["id"])
+    key = stack.cli_json("keys", "create", "--site", site["id"], "--name", "e2e")
+    return Tenant(user["id"], site["id"], session["cookie"], key["token"], key["key"]["id"])
+
+
+@pytest.fixture
+def tenant(stack: RunningStack) -> Tenant:
+    return make_tenant(stack)

@@ -1,0 +1,85 @@
+"""What `make dev` runs: `aizen serve` with its embedded store and demo data, and its curl lines."""
+
+import json
+import shlex
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import RunningStack, start_stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("demo"))
+    yield running
+    running.stop()
+
+
+def _curl(line: str) -> tuple[int, str]:
+    """Run a printed curl line (as a user would paste it), returning status and body."""
+    args = shlex.split(line)
+    result = subprocess.run(
+        [*args, "-s", "-o", "-", "-w", "\n%{http_code}"], capture_output=True, text=True, timeout=60
+    )
+    body, _, status = result.stdout.rpartition("\n")
+    return int(status), body
+
+
+def test_demo_summary_has_a_key_a_session_and_curl_lines(demo_stack: RunningStack) -> None:
+    summary = demo_stack.summary
+    assert summary["api_key"].startswith("aiz_live_")
+    assert summary["session_cookie"].startswith("aizen_session=")
+    assert any("/api/v1/stats/" in line for line in summary["curl"])
+
+
+def test_printed_curl_lines_work(demo_stack: RunningStack) -> None:
+    lines = demo_stack.summary["curl"]
+    stats_lines = [line for line in lines if "/api/v1/stats/" in line]
+    list_line = next(line for line in lines if "-X" not in line and "api-keys" in line)
+    create_line = next(line for line in lines if "-X POST" in line)
+    delete_line = next(line for line in lines if "-X DELETE" in line)
+
+    # The stats calls pass auth and rate limiting (analytics arrive with a later issue)
+    for line in stats_lines:
+        status, _ = _curl(line.replace("curl -i", "curl"))
+        assert status == 501
+
+    # Key management with the printed session cookie
+    status, body = _curl(list_line)
+    assert status == 200
+    assert len(json.loads(body)["keys"]) >= 1
+    status, body = _curl(create_line)
+    assert status == 201
+    new_key = json.loads(body)["key"]["id"]
+    status, body = _curl(delete_line.replace("<key id>", new_key))
+    assert status == 200
+    assert json.loads(body) == {"ok": True}
+
+
+def test_serve_writes_its_state_for_other_commands(demo_stack: RunningStack) -> None:
+    state_file = Path(demo_stack.cli_environment["AIZEN_LOCAL_STATE"])
+    state = json.loads(state_file.read_text())
+    assert state["api_url"] == demo_stack.url
+
+    # Other commands find the stack through it, without any table or endpoint variables
+    environment = {
+        name: value
+        for name, value in demo_stack.cli_environment.items()
+        if name not in ("AIZEN_MAIN_TABLE", "AIZEN_EVENTS_TABLE", "AWS_ENDPOINT_URL_DYNAMODB")
+    }
+    result = subprocess.run(
+        [demo_stack.cli_environment.get("AIZEN_CLI", "aizen"), "keys", "list", "--site", demo_stack.summary["site_id"]],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+        executable=str(Path(__import__("sys").executable).with_name("aizen")),
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["keys"]

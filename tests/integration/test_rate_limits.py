@@ -1,0 +1,225 @@
+"""Fixed-window rate limits: 60 a minute per client IP (before the token), 600 an hour per key."""
+
+from collections.abc import Callable
+
+from aizen.models import ApiKey
+from aizen.settings import Settings
+from aizen_local.template import load_template
+from tests.support import (
+    STATS_PATHS,
+    FrozenClock,
+    HandlerResponse,
+    Owner,
+    bearer,
+    invoke,
+    main_table_items,
+    make_key,
+)
+
+ApplyEnv = Callable[..., Settings]
+AGGREGATE = ("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
+REALTIME = ("StatsRealtimeFunction", STATS_PATHS["StatsRealtimeFunction"])
+
+
+def distinct_ip(n: int) -> str:
+    return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+
+
+def assert_rate_limited(response: HandlerResponse, retry_after: int) -> None:
+    assert response.status == 429
+    assert response.body["error"]["code"] == "rate_limited"
+    assert response.headers["retry-after"] == str(retry_after)
+    assert response.headers["cache-control"] == "no-store"
+
+
+# Per API key -----------------------------------------------------------------------------------
+
+
+def test_key_limit_refuses_the_request_after_the_limit(aizen_env: ApplyEnv, owner: Owner, clock: FrozenClock) -> None:
+    # Given a limit of 5 an hour
+    aizen_env(KEY_LIMIT_PER_HOUR="5")
+    _, token = make_key(owner.site.id)
+
+    # When the key is used 5 times, the 5 requests pass with a falling Remaining
+    remaining = [invoke(*AGGREGATE, headers=bearer(token)).headers["x-ratelimit-remaining"] for _ in range(5)]
+    assert remaining == ["4", "3", "2", "1", "0"]
+
+    # Then the 6th is refused until the hour ends
+    response = invoke(*AGGREGATE, headers=bearer(token))
+    assert_rate_limited(response, retry_after=clock.next_boundary(3600) - int(clock.now()))
+    assert response.headers["x-ratelimit-limit"] == "5"
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    assert response.headers["x-ratelimit-reset"] == str(clock.next_boundary(3600))
+
+
+def test_key_limit_at_the_real_default_of_600(owner: Owner, clock: FrozenClock) -> None:
+    # Given the default limit and a key
+    _, token = make_key(owner.site.id)
+
+    # When it is used 600 times (from many addresses, so the per-IP limit does not interfere)
+    last = None
+    for n in range(600):
+        last = invoke(*AGGREGATE, headers=bearer(token), source_ip=distinct_ip(n))
+        assert last.status == 501, f"request {n + 1} was {last.status}"
+    assert last is not None
+    assert last.headers["x-ratelimit-remaining"] == "0"
+
+    # Then the 601st is 429
+    response = invoke(*AGGREGATE, headers=bearer(token), source_ip=distinct_ip(600))
+    assert_rate_limited(response, retry_after=clock.next_boundary(3600) - int(clock.now()))
+    assert response.headers["x-ratelimit-limit"] == "600"
+
+
+def test_realtime_429_is_also_no_store(aizen_env: ApplyEnv, owner: Owner) -> None:
+    aizen_env(KEY_LIMIT_PER_HOUR="1")
+    _, token = make_key(owner.site.id)
+    invoke(*REALTIME, headers=bearer(token))
+
+    response = invoke(*REALTIME, headers=bearer(token))
+
+    assert response.status == 429
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_key_limit_resets_in_the_next_hour(aizen_env: ApplyEnv, owner: Owner, clock: FrozenClock) -> None:
+    # Given a key that used up its hour
+    aizen_env(KEY_LIMIT_PER_HOUR="2")
+    _, token = make_key(owner.site.id)
+    for _ in range(2):
+        invoke(*AGGREGATE, headers=bearer(token))
+    assert invoke(*AGGREGATE, headers=bearer(token)).status == 429
+
+    # When the clock reaches the next hour
+    clock.current = clock.next_boundary(3600)
+    response = invoke(*AGGREGATE, headers=bearer(token))
+
+    # Then a fresh window starts
+    assert response.status == 501
+    assert response.headers["x-ratelimit-remaining"] == "1"
+    assert response.headers["x-ratelimit-reset"] == str(int(clock.now()) + 3600)
+
+
+def test_keys_have_separate_limits(aizen_env: ApplyEnv, owner: Owner) -> None:
+    aizen_env(KEY_LIMIT_PER_HOUR="1")
+    _, first = make_key(owner.site.id, name="first")
+    _, second = make_key(owner.site.id, name="second")
+    invoke(*AGGREGATE, headers=bearer(first))
+
+    assert invoke(*AGGREGATE, headers=bearer(first)).status == 429
+    assert invoke(*AGGREGATE, headers=bearer(second)).status == 501
+
+
+def test_refused_requests_do_not_inflate_the_counter(aizen_env: ApplyEnv, owner: Owner) -> None:
+    # A 429 must not increment the counter past the limit: once a new window opens the
+    # count starts from zero again rather than from "limit + refused attempts".
+    aizen_env(KEY_LIMIT_PER_HOUR="1")
+    _, token = make_key(owner.site.id)
+    for _ in range(4):
+        invoke(*AGGREGATE, headers=bearer(token))
+
+    hits = [int(item["hits"]) for item in main_table_items() if str(item["pk"]).startswith("RATE#key#")]
+
+    assert hits == [1]
+
+
+# Per client IP ---------------------------------------------------------------------------------
+
+
+def test_ip_limit_is_checked_before_the_token(owner: Owner, clock: FrozenClock) -> None:
+    # Given 60 requests without any token from one address, each refused as unauthenticated
+    for _ in range(60):
+        assert invoke(*AGGREGATE, source_ip="203.0.113.9").status == 401
+
+    # When the 61st arrives in the same minute
+    response = invoke(*AGGREGATE, source_ip="203.0.113.9")
+
+    # Then it is rate limited, not unauthenticated
+    assert_rate_limited(response, retry_after=clock.next_boundary(60) - int(clock.now()))
+    assert "www-authenticate" not in response.headers
+
+
+def test_ip_limit_applies_to_valid_keys_too(api_key: tuple[ApiKey, str], aizen_env: ApplyEnv) -> None:
+    aizen_env(IP_LIMIT_PER_MINUTE="3")
+    _, token = api_key
+    for _ in range(3):
+        assert invoke(*AGGREGATE, headers=bearer(token), source_ip="203.0.113.9").status == 501
+
+    response = invoke(*AGGREGATE, headers=bearer(token), source_ip="203.0.113.9")
+
+    assert response.status == 429
+    assert "minute per IP address" in response.body["error"]["message"]
+
+
+def test_ip_limit_is_per_address(aizen_env: ApplyEnv, owner: Owner) -> None:
+    aizen_env(IP_LIMIT_PER_MINUTE="1")
+    invoke(*AGGREGATE, source_ip="203.0.113.9")
+
+    assert invoke(*AGGREGATE, source_ip="203.0.113.9").status == 429
+    assert invoke(*AGGREGATE, source_ip="203.0.113.10").status == 401
+
+
+def test_ip_limit_uses_the_source_ip_never_x_forwarded_for(aizen_env: ApplyEnv, owner: Owner) -> None:
+    # Given an address that used up its minute
+    aizen_env(IP_LIMIT_PER_MINUTE="1")
+    invoke(*AGGREGATE, source_ip="203.0.113.9")
+
+    # When it claims to be someone else through X-Forwarded-For
+    response = invoke(*AGGREGATE, source_ip="203.0.113.9", headers={"X-Forwarded-For": "192.0.2.1"})
+
+    # Then it is still limited as itself
+    assert response.status == 429
+    counters = {str(item["pk"]) for item in main_table_items() if str(item["pk"]).startswith("RATE#ip#")}
+    assert counters == {"RATE#ip#203.0.113.9"}
+
+
+def test_ip_limit_resets_in_the_next_minute(owner: Owner, clock: FrozenClock) -> None:
+    # Given an address that used up its minute
+    for _ in range(60):
+        invoke(*AGGREGATE, source_ip="203.0.113.9")
+    assert invoke(*AGGREGATE, source_ip="203.0.113.9").status == 429
+
+    # When the next minute starts
+    clock.current = clock.next_boundary(60)
+
+    # Then its requests are judged on their token again
+    assert invoke(*AGGREGATE, source_ip="203.0.113.9").status == 401
+
+
+def test_ip_limit_is_shared_by_every_stats_endpoint(aizen_env: ApplyEnv, owner: Owner) -> None:
+    aizen_env(IP_LIMIT_PER_MINUTE="4")
+    for function, path in STATS_PATHS.items():
+        assert invoke(function, path, source_ip="203.0.113.9").status == 401
+
+    assert invoke(*REALTIME, source_ip="203.0.113.9").status == 429
+
+
+# Counters ---------------------------------------------------------------------------------------
+
+
+def test_counters_carry_a_ttl_after_their_window(api_key: tuple[ApiKey, str], clock: FrozenClock) -> None:
+    # Given one authenticated request
+    key, token = api_key
+    invoke(*AGGREGATE, headers=bearer(token), source_ip="203.0.113.9")
+
+    # Then one counter per window exists, each expiring (by the table's TTL attribute) after its window
+    ttl_attribute = load_template().tables()["MainTable"]["TimeToLiveSpecification"]["AttributeName"]
+    counters = {str(item["pk"]): item for item in main_table_items() if str(item["pk"]).startswith("RATE#")}
+    assert set(counters) == {"RATE#ip#203.0.113.9", f"RATE#key#{key.id}"}
+    ip_counter, key_counter = counters["RATE#ip#203.0.113.9"], counters[f"RATE#key#{key.id}"]
+    assert int(ip_counter["sk"]) == clock.next_boundary(60) - 60
+    assert int(ip_counter[ttl_attribute]) > clock.next_boundary(60)
+    assert int(key_counter["sk"]) == clock.next_boundary(3600) - 3600
+    assert int(key_counter[ttl_attribute]) > clock.next_boundary(3600)
+    assert int(key_counter["hits"]) == 1
+
+
+def test_counter_ttl_is_set_once_per_window(api_key: tuple[ApiKey, str], clock: FrozenClock) -> None:
+    _, token = api_key
+    invoke(*AGGREGATE, headers=bearer(token))
+    first = {str(item["pk"]): int(item["ttl"]) for item in main_table_items() if str(item["pk"]).startswith("RATE#")}
+
+    clock.advance(10)
+    invoke(*AGGREGATE, headers=bearer(token))
+    second = {str(item["pk"]): int(item["ttl"]) for item in main_table_items() if str(item["pk"]).startswith("RATE#")}
+
+    assert first == second

@@ -1,0 +1,105 @@
+"""Settings read from the environment that template.yaml sets."""
+
+from collections.abc import Callable
+
+import pytest
+from pydantic import ValidationError
+
+from aizen.settings import Settings, get_settings
+from aizen_local.template import load_template
+
+ApplyEnv = Callable[..., Settings]
+
+
+@pytest.mark.parametrize(
+    ("raw", "origins"),
+    [
+        ("https://app.example.com", ("https://app.example.com",)),
+        ("https://app.example.com/", ("https://app.example.com",)),
+        ("https://a.example.com, https://b.example.com/", ("https://a.example.com", "https://b.example.com")),
+        (" https://a.example.com ,,  ,https://b.example.com ", ("https://a.example.com", "https://b.example.com")),
+        ("", ()),
+        (" , ", ()),
+    ],
+)
+def test_dashboard_origins_are_split_on_commas(aizen_env: ApplyEnv, raw: str, origins: tuple[str, ...]) -> None:
+    assert aizen_env(DASHBOARD_ORIGINS=raw).dashboard_origins == origins
+
+
+def test_dashboard_origins_default_to_none(aizen_env: ApplyEnv) -> None:
+    assert aizen_env(DASHBOARD_ORIGINS=None).dashboard_origins == ()
+
+
+def test_limits_and_retention_default_to_the_design(aizen_env: ApplyEnv) -> None:
+    settings = aizen_env(IP_LIMIT_PER_MINUTE=None, KEY_LIMIT_PER_HOUR=None, RAW_RETENTION_DAYS=None)
+
+    assert settings.ip_limit_per_minute == 60
+    assert settings.key_limit_per_hour == 600
+    assert settings.raw_retention_days == 90
+
+
+def test_numbers_are_read_from_the_environment(aizen_env: ApplyEnv) -> None:
+    settings = aizen_env(IP_LIMIT_PER_MINUTE="7", KEY_LIMIT_PER_HOUR="5", DYNAMODB_MAX_ATTEMPTS="1")
+
+    assert (settings.ip_limit_per_minute, settings.key_limit_per_hour, settings.dynamodb_max_attempts) == (7, 5, 1)
+
+
+@pytest.mark.parametrize("missing", ["MAIN_TABLE", "EVENTS_TABLE"])
+def test_missing_table_name_fails(aizen_env: ApplyEnv, missing: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        aizen_env(**{missing: None})
+
+    assert missing.lower() in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"KEY_LIMIT_PER_HOUR": "0"},
+        {"IP_LIMIT_PER_MINUTE": "-1"},
+        {"IP_LIMIT_PER_MINUTE": "sixty"},
+        {"DYNAMODB_MAX_ATTEMPTS": "11"},
+        {"MAIN_TABLE": "ab"},
+    ],
+)
+def test_invalid_values_fail(aizen_env: ApplyEnv, variables: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        aizen_env(**variables)
+
+
+def test_settings_are_cached_until_cleared(aizen_env: ApplyEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given settings read once
+    first = aizen_env(KEY_LIMIT_PER_HOUR="5")
+
+    # When the environment changes without clearing the cache
+    monkeypatch.setenv("AIZEN_KEY_LIMIT_PER_HOUR", "9")
+
+    # Then the cached value stays, until the cache is cleared
+    assert get_settings() is first
+    assert get_settings().key_limit_per_hour == 5
+    get_settings.cache_clear()
+    assert get_settings().key_limit_per_hour == 9
+
+
+def test_settings_are_immutable(aizen_env: ApplyEnv) -> None:
+    settings = aizen_env()
+
+    with pytest.raises(ValidationError):
+        settings.key_limit_per_hour = 1  # type: ignore[misc]
+
+
+def test_every_aizen_variable_of_the_template_is_a_setting() -> None:
+    variables = load_template().raw["Globals"]["Function"]["Environment"]["Variables"]
+    aizen_variables = {name.removeprefix("AIZEN_").lower() for name in variables if name.startswith("AIZEN_")}
+
+    assert aizen_variables <= set(Settings.model_fields)
+    required = {name for name, info in Settings.model_fields.items() if info.is_required()}
+    assert required <= aizen_variables
+
+
+def test_template_parameter_defaults_match_the_setting_defaults() -> None:
+    defaults = load_template().parameter_defaults()
+
+    assert int(defaults["IpLimitPerMinute"]) == Settings.model_fields["ip_limit_per_minute"].default
+    assert int(defaults["KeyLimitPerHour"]) == Settings.model_fields["key_limit_per_hour"].default
+    assert int(defaults["RawRetentionDays"]) == Settings.model_fields["raw_retention_days"].default
