@@ -52,7 +52,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/aizen/aizen local/aizen_local tests bench
+	$(VENV)/bin/mypy layers/aizen/aizen local/aizen_local tests
 	@# every function has an app.py: check them one at a time so module names do not clash
 	@for fn in functions/*/app.py; do $(VENV)/bin/mypy --no-error-summary --no-warn-unused-configs $$fn || exit 1; done
 
@@ -64,7 +64,7 @@ build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
 	$(SAM_ENV) $(TOOLS)/bin/sam build
 
 pytest: $(VENV)/.installed
-	$(VENV)/bin/pytest
+	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest
 
 clean: ## remove environments and build output
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .aizen

@@ -1,0 +1,76 @@
+"""What `sam build` produced (`make test` builds before running pytest).
+
+The layer must be arm64 (sam build silently builds x86_64 without
+BuildArchitecture) and must ship bytecode (Lambda's /opt is read-only, and a
+layer without .pyc files cold-starts several times slower).
+"""
+
+import os
+import struct
+from pathlib import Path
+
+import pytest
+
+from aizen_local.template import PROJECT_ROOT, load_template
+
+BUILD = PROJECT_ROOT / ".aws-sam" / "build"
+LAYER = BUILD / "AizenLayer" / "python"
+EM_AARCH64 = 183
+PYC_UNCHECKED_HASH = 0b01
+
+pytestmark = [
+    pytest.mark.build,
+    pytest.mark.skipif(
+        not BUILD.exists() and os.environ.get("AIZEN_REQUIRE_BUILD") != "1",
+        reason="no .aws-sam/build: run `make build` (make test always does)",
+    ),
+]
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", f"{path} is not an ELF file"
+    byte_order = "<" if header[5] == 1 else ">"
+    return int(struct.unpack(f"{byte_order}H", header[18:20])[0])
+
+
+def test_every_compiled_module_is_aarch64() -> None:
+    shared_objects = list(BUILD.rglob("*.so")) + list(BUILD.rglob("*.so.*"))
+
+    assert shared_objects, "expected compiled modules (pydantic-core, wrapt) in the build"
+    wrong = [str(path.relative_to(BUILD)) for path in shared_objects if _elf_machine(path) != EM_AARCH64]
+    assert wrong == []
+
+
+def test_layer_ships_unchecked_hash_bytecode_for_every_module() -> None:
+    sources = [path for path in LAYER.rglob("*.py") if "/bin/" not in str(path)]
+    missing, checked = [], []
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        if not compiled.exists():
+            missing.append(str(source.relative_to(LAYER)))
+            continue
+        flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+        if flags != PYC_UNCHECKED_HASH:
+            checked.append(str(compiled.relative_to(LAYER)))
+
+    assert sources
+    assert missing == []
+    assert checked == []
+
+
+def test_layer_holds_the_aizen_package_and_pinned_requirements() -> None:
+    pins = [
+        line.split("[")[0].split("==")[0].lower().replace("-", "_")
+        for line in (PROJECT_ROOT / "layers" / "aizen" / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    installed = {path.name.split("-")[0].lower() for path in LAYER.glob("*.dist-info")}
+
+    assert (LAYER / "aizen" / "http.py").exists()
+    assert set(pins) <= installed
+
+
+def test_every_function_is_built_with_its_handler() -> None:
+    for spec in load_template().functions():
+        assert (BUILD / spec.logical_id / spec.module_path.name).exists(), spec.logical_id
