@@ -2,10 +2,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# A Python 3.13 interpreter: on PATH, via pyenv, or in the usual places.
-PYTHON313 ?= $(shell command -v python3.13 2>/dev/null \
-	|| PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null \
-	|| ls -1 $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13 2>/dev/null | head -n 1)
+# A Python 3.13 interpreter that really runs (a pyenv shim for an unselected
+# version does not): on PATH, in pyenv's versions, or in the usual places.
+PYTHON313 ?= $(shell for candidate in python3.13 "$$HOME"/.pyenv/versions/3.13*/bin/python3.13 \
+	/usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	if "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then \
+	command -v "$$candidate"; break; fi; done)
 
 VENV  := .venv
 TOOLS := .venv-tools

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from urllib3 import HTTPResponse
 
 from aizen.auth import keys as key_management
@@ -173,11 +173,13 @@ def fail_dynamodb(
             return None
         refused.append(name)
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected by the test"})
-        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected"}
-        raw = HTTPResponse(body=io.BytesIO(body.encode()), status=400, headers=headers, preload_content=False)
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/x-amz-json-1.0"
+        headers["x-amzn-RequestId"] = "injected"
+        raw = HTTPResponse(body=io.BytesIO(body.encode()), status=400, headers=dict(headers), preload_content=False)
         return AWSResponse(request.url, 400, headers, raw)
 
-    dynamo.client().meta.events.register_first("before-send.dynamodb", refuse)
+    dynamo.client().meta.events.register_first("before-send.dynamodb", refuse)  # type: ignore[arg-type]
     return refused
 
 

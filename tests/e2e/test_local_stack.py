@@ -5,7 +5,7 @@ import time
 import httpx
 import pytest
 
-from aizen_local.template import load_template
+from aizen_local.template import HttpRoute, load_template
 from tests.e2e.conftest import RunningStack, client_from, next_loopback_address
 
 pytestmark = pytest.mark.e2e
@@ -16,7 +16,7 @@ def _concrete(path: str) -> str:
 
 
 @pytest.mark.parametrize("route", load_template().routes(), ids=lambda route: route.route_key)
-def test_every_template_route_reaches_its_function(route, http: httpx.Client) -> None:
+def test_every_template_route_reaches_its_function(route: HttpRoute, http: httpx.Client) -> None:
     # When
     response = http.request(route.method, _concrete(route.path))
 
