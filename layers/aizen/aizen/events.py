@@ -1,0 +1,32 @@
+"""The raw event: what ingestion stores and what the query engine counts (DESIGN.md §3)."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+EventKind = Literal["pageview", "outbound_click"]
+NONE_VALUE = "(none)"  # how a missing value is reported and filtered, for every property
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """One pageview or outbound click, already enriched.
+
+    A slotted dataclass rather than a pydantic model: the query engine reads
+    millions of these, and they are built only from validated input or from the
+    store's own items.
+    """
+
+    site_id: str
+    timestamp_ms: int  # UTC, milliseconds
+    kind: EventKind
+    visitor_id: str  # hash of (daily salt, site, ip, user agent); 16 hex characters
+    page: str  # path (with the fragment in hash mode), no query string
+    referrer: str | None = None  # external referrer host without www.
+    channel: str | None = None  # GA4 default channel group
+    country: str | None = None  # ISO 3166-1 alpha-2
+    region: str | None = None  # ISO 3166-2, e.g. US-CA
+    city: str | None = None
+    device: str | None = None  # desktop | mobile | tablet
+    browser: str | None = None
+    os: str | None = None
+    link: str | None = None  # outbound_click only: the clicked URL
