@@ -1,6 +1,6 @@
 """API key management for site owners (list, create, revoke)."""
 
-import uuid
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,15 @@ class CreateKeyRequest(BaseModel):
         return name
 
 
+def time_ordered_id() -> str:
+    """32 hex characters: 48 bits of milliseconds, then 80 random bits (UUIDv7's layout).
+
+    Ids sort by creation time, so "newest first" holds for keys created within
+    the same second (created_at has whole seconds only).
+    """
+    return f"{int(clock.now() * 1000):012x}{secrets.token_hex(10)}"
+
+
 def owned_site(user_id: str, site_id: str) -> Site:
     """The site, if it exists (404) and the user owns it (403)."""
     site = accounts.get_site(site_id)
@@ -52,7 +61,7 @@ def issue_api_key(site_id: str, created_by_user_id: str, name: str, expires_at: 
     for _ in range(_PREFIX_ATTEMPTS):
         token = new_api_token()
         key = ApiKey(
-            id=uuid.uuid4().hex,
+            id=time_ordered_id(),
             site_id=site_id,
             created_by_user_id=created_by_user_id,
             name=name,
