@@ -1,0 +1,107 @@
+"""Cold start: each function's init (imports + module-level set-up) against `import boto3`.
+
+Lambda imports a function's module once per execution environment; that time is
+the init phase of a cold start. This benchmark lays out every function as Lambda
+does (the function's code as /var/task, the layer as /opt/python, bytecode
+compiled with unchecked hashes like `sam build`), but for this machine's
+architecture, and times in fresh interpreters:
+
+- `import boto3` alone (the floor every Python Lambda with the SDK pays), and
+- `import app` for each function, with the environment template.yaml gives it.
+
+It prints the median of several runs of each, and the ratio to boto3.
+
+    .venv/bin/python bench/bench_coldstart.py [--runs 7]
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from aizen_local.template import PROJECT_ROOT, load_template
+
+_PROBE = """
+import sys, time
+started = time.perf_counter()
+{statement}
+print(time.perf_counter() - started)
+"""
+
+
+def build_layout(root: Path) -> Path:
+    """The layer for this machine, built by the layer's own Makefile (bytecode included)."""
+    machine = "aarch64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+    subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(PROJECT_ROOT / "layers" / "aizen"),
+            "build-AizenLayer",
+            f"ARTIFACTS_DIR={root}",
+            f"PLATFORM=manylinux2014_{machine}",
+            f"PIP={sys.executable} -m pip",
+        ],
+        check=True,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+    )
+    return root / "python"
+
+
+def time_import(statement: str, paths: list[Path], environment: dict[str, str]) -> float:
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", _PROBE.format(statement=statement)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**environment, "PYTHONPATH": os.pathsep.join(str(path) for path in paths)},
+        cwd=paths[0],
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    template = load_template()
+    environment = {
+        "PATH": os.environ["PATH"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        **template.function_environment({"MainTable": "bench-main", "EventsTable": "bench-events"}),
+        "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000",  # tracing on, as on Lambda
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        layer = build_layout(Path(scratch) / "layer")
+        tasks = Path(scratch) / "task"
+        # -I ignores PYTHONPATH, so the probe puts the paths on sys.path itself.
+        def probe(statement: str, task: Path) -> float:
+            setup = f"sys.path[:0] = [{str(task)!r}, {str(layer)!r}]\n"
+            return time_import(setup + statement, [task, layer], environment)
+
+        floor_task = tasks / "floor"
+        floor_task.mkdir(parents=True)
+        floor = statistics.median(probe("import boto3", floor_task) for _ in range(args.runs))
+        print(f"{'import boto3 (floor)':34} {floor * 1000:7.1f} ms   1.00x")
+        for spec in template.functions():
+            task = tasks / spec.logical_id
+            shutil.copytree(spec.code_uri, task)
+            subprocess.run(
+                [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(task)],
+                check=True,
+            )
+            init = statistics.median(probe("import app", task) for _ in range(args.runs))
+            print(f"{spec.logical_id:34} {init * 1000:7.1f} ms   {init / floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
