@@ -117,6 +117,13 @@ def http(stack: RunningStack) -> Iterator[httpx.Client]:
         yield client
 
 
+def wait_for_window_room(window_seconds: int, needed_seconds: float) -> None:
+    """Fixed windows: start a burst only when it can finish inside one window."""
+    remaining = window_seconds - time.time() % window_seconds
+    if remaining < needed_seconds:
+        time.sleep(remaining + 0.5)
+
+
 @dataclass(frozen=True)
 class Tenant:
     user_id: str

@@ -5,24 +5,16 @@ requests the way DynamoDB serialises writes to one item, so no race lets more
 than the limit through.
 """
 
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.conftest import RunningStack, Tenant, client_from, next_loopback_address
+from tests.e2e.conftest import RunningStack, Tenant, client_from, next_loopback_address, wait_for_window_room
 
 pytestmark = pytest.mark.e2e
 
 STATS = "/api/v1/stats/aggregate"
-
-
-def _wait_for_window_room(window_seconds: int, needed_seconds: float) -> None:
-    """Fixed windows: start a burst only when it can finish inside one window."""
-    remaining = window_seconds - time.time() % window_seconds
-    if remaining < needed_seconds:
-        time.sleep(remaining + 0.5)
 
 
 def _burst(stack: RunningStack, requests_per_address: int, addresses: int, headers: dict[str, str]) -> Counter[int]:
@@ -39,7 +31,7 @@ def _burst(stack: RunningStack, requests_per_address: int, addresses: int, heade
 
 def test_exactly_60_requests_a_minute_per_ip_pass_before_auth(stack: RunningStack) -> None:
     # Given: a fresh minute with room for the burst
-    _wait_for_window_room(60, needed_seconds=20)
+    wait_for_window_room(60, needed_seconds=20)
 
     # When: 90 concurrent requests from one address, without any token
     statuses = _burst(stack, requests_per_address=90, addresses=1, headers={})
@@ -50,7 +42,7 @@ def test_exactly_60_requests_a_minute_per_ip_pass_before_auth(stack: RunningStac
 
 def test_exactly_600_requests_an_hour_per_key_pass(stack: RunningStack, tenant: Tenant) -> None:
     # Given: a key, and an hour window with room for the burst
-    _wait_for_window_room(3600, needed_seconds=120)
+    wait_for_window_room(3600, needed_seconds=120)
 
     # When: 650 concurrent requests spread over 13 addresses (50 each: under the per-IP limit)
     statuses = _burst(stack, requests_per_address=50, addresses=13, headers={"Authorization": f"Bearer {tenant.token}"})
@@ -60,7 +52,7 @@ def test_exactly_600_requests_an_hour_per_key_pass(stack: RunningStack, tenant: 
 
 
 def test_429_carries_retry_after_and_no_store(stack: RunningStack) -> None:
-    _wait_for_window_room(60, needed_seconds=20)
+    wait_for_window_room(60, needed_seconds=20)
     with client_from(next_loopback_address(), stack.url) as client:
         responses = [client.get(STATS) for _ in range(61)]
 
