@@ -2,15 +2,25 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from aizen.errors import NotImplementedYet
-from aizen.http import build_resolver, lambda_entry
+from aizen.http import JSON, build_resolver, client_ip, lambda_entry
+from aizen.ingest.service import IngestRequest, ingest
 
 app = build_resolver(cors=True)
 
 
 @app.post("/api/event")
-def ingest() -> Response[str]:
-    raise NotImplementedYet("Event ingestion is not available yet in this version of Aizen")
+def ingest_event() -> Response[str]:
+    event = app.current_event
+    body = event.decoded_body or ""
+    outcome = ingest(
+        IngestRequest(
+            body=body.encode() if isinstance(body, str) else body,
+            source_ip=client_ip(app),
+            headers={name.lower(): value for name, value in (event.headers or {}).items()},
+        )
+    )
+    headers = {"X-Aizen-Dropped": outcome.dropped} if outcome.dropped else {}
+    return Response(status_code=202, content_type=JSON, body='{"ok":true}', headers=headers)
 
 
 lambda_handler = lambda_entry(app)

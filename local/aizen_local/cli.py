@@ -88,6 +88,24 @@ def _rollup(args: argparse.Namespace) -> int:
     return _print(job.run([args.site] if args.site else None).as_dict())
 
 
+def _import(args: argparse.Namespace) -> int:
+    from aizen_local import importing
+
+    return importing.run_import(args.site, args.file, progress=args.progress)
+
+
+def _traffic(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from aizen_local.traffic import TrafficPlan, ndjson_lines
+
+    end = args.end or datetime.now(UTC)
+    plan = TrafficPlan(args.domain, args.timezone, end, args.days, args.visitors, seed=args.seed)
+    for line in ndjson_lines(plan):
+        print(line)
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     return serve(ServeOptions(host=args.host, port=args.port, demo=args.demo, workers=args.workers))
 
@@ -137,6 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
     keys_revoke.add_argument("--site", required=True)
     keys_revoke.add_argument("--key", required=True, help="key id")
 
+    import_cmd = command(commands, "import", _import, "import NDJSON events (validated first; all or nothing)")
+    import_cmd.add_argument("--site", required=True)
+    import_cmd.add_argument("file", help="NDJSON file, one event a line ('-' for standard input)")
+    import_cmd.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
+    )
+
+    traffic = command(commands, "traffic", _traffic, "print realistic demo traffic as import NDJSON")
+    traffic.add_argument("--domain", required=True)
+    traffic.add_argument("--timezone", default="UTC")
+    traffic.add_argument("--days", type=int, default=90, help="local days ending today")
+    traffic.add_argument("--visitors", type=float, default=60.0, help="weekday visitors on the first day")
+    traffic.add_argument("--end", type=_iso_datetime, help="no event at or after this instant (default: now)")
+    traffic.add_argument("--seed", type=int, default=7)
+
     rollup = command(commands, "rollup", _rollup, "run the scheduled rollup job now")
     rollup.add_argument("--site", help="only this site")
     return parser
@@ -145,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command != "serve":
+        if args.command not in ("serve", "traffic"):
             connection.connect(args.stack)
         return int(args.run(args))
     except (AizenError, connection.ConnectionProblem) as error:

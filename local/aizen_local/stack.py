@@ -80,6 +80,7 @@ def serve(options: ServeOptions) -> int:
                 "user_id": tenant.user.id,
                 "api_key": tenant.api_key,
                 "session_cookie": tenant.session.cookie,
+                "demo_events": tenant.traffic.imported if tenant.traffic else None,
                 "curl": curl_lines(api_url, tenant),
             }
         )

@@ -11,7 +11,7 @@ from aizen_local.template import PROJECT_ROOT, FunctionSpec, load_template
 
 HTTP_FUNCTIONS = [spec for spec in load_template().functions() if spec.routes]
 # No records exist for the samples' placeholder token and session, so each endpoint
-# answers with its authentication error; ingestion is not built yet.
+# answers with its authentication error; ingestion finds no site for the sample's domain.
 EXPECTED = {
     "StatsAggregateFunction": (401, "unauthorized"),
     "StatsTimeseriesFunction": (401, "unauthorized"),
@@ -20,7 +20,7 @@ EXPECTED = {
     "ApiKeysListFunction": (401, "unauthorized"),
     "ApiKeysCreateFunction": (401, "unauthorized"),
     "ApiKeysRevokeFunction": (401, "unauthorized"),
-    "IngestEventFunction": (501, "not_implemented"),
+    "IngestEventFunction": (404, "not_found"),
 }
 
 

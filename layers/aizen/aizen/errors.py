@@ -107,3 +107,10 @@ class Conflict(AizenError):
 
     code = "conflict"
     status = 409
+
+
+class PayloadTooLarge(AizenError):
+    """A request body over the endpoint's limit (event ingestion: 8 KiB)."""
+
+    code = "payload_too_large"
+    status = 413

@@ -30,3 +30,30 @@ class RawEvent:
     browser: str | None = None
     os: str | None = None
     link: str | None = None  # outbound_click only: the clicked URL
+
+
+DEVICES = ("desktop", "mobile", "tablet")
+
+# The GA4 default channel groups (https://support.google.com/analytics/answer/9756891).
+# A group's index here is its stored code (aizen.store.events): append only, never reorder.
+CHANNELS = (
+    "Direct",
+    "Cross-network",
+    "Paid Shopping",
+    "Paid Search",
+    "Paid Social",
+    "Paid Video",
+    "Display",
+    "Paid Other",
+    "Organic Shopping",
+    "Organic Social",
+    "Organic Video",
+    "Organic Search",
+    "Email",
+    "Affiliates",
+    "Referral",
+    "Audio",
+    "SMS",
+    "Mobile Push Notifications",
+    "Unassigned",
+)

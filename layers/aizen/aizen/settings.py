@@ -24,6 +24,21 @@ class Settings(BaseSettings):
     dynamodb_connect_timeout: float = Field(default=2.0, gt=0)
     dynamodb_read_timeout: float = Field(default=5.0, gt=0)
     last_used_resolution_seconds: int = Field(default=60, ge=1)
+    geoip_database: str | None = Field(
+        default=None, description="Path of a MaxMind-format (.mmdb) City database; empty = no IP geolocation"
+    )
+    trust_cloudfront_viewer_headers: bool = Field(
+        default=False,
+        description="Take the client address and geography from CloudFront-Viewer-* headers (only behind CloudFront)",
+    )
+    salt_ttl_days: int = Field(default=2, ge=1, description="Days a visitor-id salt outlives its local date")
+
+    @field_validator("geoip_database", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("dashboard_origins", mode="before")
     @classmethod

@@ -112,6 +112,13 @@ def get_site(site_id: str) -> Site | None:
 
 
 @dynamo_operation
+def get_site_id_by_domain(domain: str) -> str | None:
+    """The site registered for a (normalized) domain, from its DOMAIN# lookup item."""
+    item = main_table().get_item(Key={"pk": f"DOMAIN#{domain}", "sk": "DOMAIN"}).get("Item")
+    return str(item["site_id"]) if item else None
+
+
+@dynamo_operation
 def list_site_ids() -> list[str]:
     """Every site id, from the SITES registry partition (paginated query)."""
     site_ids: list[str] = []

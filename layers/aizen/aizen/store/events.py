@@ -9,11 +9,16 @@ Item layout (see docs/data-model.md):
   v  visitor id     k  kind ("c" for an outbound click; absent for a pageview)
   u  page           r  referrer   h  channel   n  country   g  region   t  city
   d  device         b  browser    o  os        l  link (clicks)
-Absent values are absent attributes.
+Absent values are absent attributes. Two values are stored as codes to keep items small:
+the device class as one letter (D, M, T) and the GA4 channel group as its index in
+aizen.events.CHANNELS (a decimal string); from_item turns them back into names, and any
+value without a code is stored as itself.
 """
 
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,12 +27,20 @@ from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
 
 from aizen import clock
-from aizen.events import RawEvent
+from aizen.errors import ServiceUnavailable
+from aizen.events import CHANNELS, DEVICES, RawEvent
 from aizen.settings import get_settings
-from aizen.store.dynamo import dynamo_operation, events_table
+from aizen.store.dynamo import client, dynamo_operation, events_table
 
 EVENT_SHARDS = 4  # part of the key format: changing it needs a data migration
 _QUERY_THREADS = 8
+_CODES: dict[str, dict[str, str]] = {
+    "d": {device: device[0].upper() for device in DEVICES},
+    "h": {channel: str(index) for index, channel in enumerate(CHANNELS)},
+}
+_NAMES: dict[str, dict[str, str]] = {
+    attribute: {code: name for name, code in codes.items()} for attribute, codes in _CODES.items()
+}
 _OPTIONAL = (
     ("r", "referrer"),
     ("h", "channel"),
@@ -57,10 +70,11 @@ def sort_key(timestamp_ms: int, nonce: bytes | None = None) -> bytes:
     return timestamp_ms.to_bytes(6, "big") + (nonce if nonce is not None else os.urandom(4))
 
 
-def to_item(event: RawEvent, retention_days: int) -> dict[str, Any]:
+def to_item(event: RawEvent, retention_days: int, *, nonce: bytes | None = None) -> dict[str, Any]:
+    """The stored item; a fixed 4-byte `nonce` makes the key deterministic (idempotent imports)."""
     item: dict[str, Any] = {
         "p": partition_key(event.site_id, _utc_day(event.timestamp_ms), shard_of(event.visitor_id)),
-        "s": Binary(sort_key(event.timestamp_ms)),
+        "s": Binary(sort_key(event.timestamp_ms, nonce)),
         "x": event.timestamp_ms // 1000 + retention_days * 86400,
         "v": event.visitor_id,
         "u": event.page,
@@ -70,8 +84,14 @@ def to_item(event: RawEvent, retention_days: int) -> dict[str, Any]:
     for attribute, field in _OPTIONAL:
         value = getattr(event, field)
         if value is not None:
-            item[attribute] = value
+            codes = _CODES.get(attribute)
+            item[attribute] = codes.get(value, value) if codes else value
     return item
+
+
+def _decode(attribute: str, value: Any) -> str:
+    names = _NAMES.get(attribute)
+    return names.get(value, value) if names else str(value)
 
 
 def from_item(item: dict[str, Any]) -> RawEvent:
@@ -83,7 +103,7 @@ def from_item(item: dict[str, Any]) -> RawEvent:
         kind="outbound_click" if item.get("k") == "c" else "pageview",
         visitor_id=str(item["v"]),
         page=str(item["u"]),
-        **{field: item[attribute] for attribute, field in _OPTIONAL if attribute in item},
+        **{field: _decode(attribute, item[attribute]) for attribute, field in _OPTIONAL if attribute in item},
     )
 
 
@@ -91,6 +111,83 @@ def from_item(item: dict[str, Any]) -> RawEvent:
 def put_event(event: RawEvent) -> None:
     """One PutItem: the ingest hot path."""
     events_table().put_item(Item=to_item(event, get_settings().raw_retention_days))
+
+
+BATCH_SIZE = 25  # BatchWriteItem's limit
+_MAX_IDLE_ROUNDS = 12  # consecutive retries of UnprocessedItems that wrote nothing before giving up
+_sleep: Callable[[float], None] = time.sleep  # tests replace it
+
+
+def _backoff(attempt: int) -> float:
+    """Full-jitter exponential backoff: 50 ms doubling, capped at 5 s."""
+    return random.uniform(0, min(5.0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+
+
+@dynamo_operation
+def _write_batch(items: list[dict[str, Any]]) -> None:
+    """One BatchWriteItem, then its UnprocessedItems again with backoff until every item is in."""
+    table = get_settings().events_table
+    requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in items]
+    idle_rounds = 0
+    while requests:
+        answer = client().batch_write_item(RequestItems={table: requests})  # type: ignore[dict-item]
+        left: list[dict[str, Any]] = list(answer.get("UnprocessedItems", {}).get(table, []))  # type: ignore[arg-type]
+        idle_rounds = idle_rounds + 1 if len(left) == len(requests) else 0
+        if idle_rounds > _MAX_IDLE_ROUNDS:
+            raise ServiceUnavailable(f"DynamoDB kept {len(left)} events unprocessed; nothing after them was written")
+        if left:
+            _sleep(_backoff(idle_rounds))
+        requests = left
+
+
+def put_events(
+    events: Sequence[RawEvent],
+    *,
+    nonces: Sequence[bytes] | None = None,
+    threads: int = 4,
+    on_written: Callable[[int], None] | None = None,
+) -> int:
+    """Write many events with BatchWriteItem (the import path); returns how many were written.
+
+    `nonces` (one per event) fix the sort keys, so writing the same events again overwrites
+    them instead of duplicating them. Batches run on `threads` threads; `on_written(n)` is
+    called after each batch is fully in.
+    """
+    retention = get_settings().raw_retention_days
+    items = [
+        to_item(event, retention, nonce=nonces[index] if nonces is not None else None)
+        for index, event in enumerate(events)
+    ]
+    batches = [items[start : start + BATCH_SIZE] for start in range(0, len(items), BATCH_SIZE)]
+
+    def write(batch: list[dict[str, Any]]) -> int:
+        _write_batch(batch)
+        if on_written is not None:
+            on_written(len(batch))
+        return len(batch)
+
+    if threads <= 1 or len(batches) <= 1:
+        return sum(write(batch) for batch in batches)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return sum(pool.map(write, batches))
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """Bytes DynamoDB counts for an item's attributes (names + values; excludes its 100-byte overhead)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if isinstance(value, Binary):
+            raw: Any = value
+            size += len(bytes(raw))
+        elif isinstance(value, bytes):
+            size += len(value)
+        elif isinstance(value, int):
+            digits = len(str(abs(value)).lstrip("0") or "0")
+            size += (digits + 1) // 2 + 1
+        else:
+            size += len(str(value).encode())
+    return size
 
 
 def _utc_days(start_ms: int, end_ms: int) -> list[str]:
@@ -133,3 +230,93 @@ def query_events(site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]
             lambda partition: _query_partition(partition, start_ms, end_ms, now_seconds), partitions
         ):
             yield from events
+
+
+# Read-side helpers of the query engine (aizen.query) ---------------------------------------
+
+_PREFETCH_DAYS = 2  # UTC days queried ahead of the one being counted: bounds memory, keeps parallelism
+
+
+def _day_end_ms(utc_day: str) -> int:
+    day = datetime.strptime(utc_day, "%Y%m%d").replace(tzinfo=UTC)
+    return int((day + timedelta(days=1)).timestamp() * 1000)
+
+
+def query_event_days(site_id: str, start_ms: int, end_ms: int) -> Iterator[tuple[int, list[RawEvent]]]:
+    """A site's unexpired events with start_ms <= time < end_ms, one UTC day at a time, in day order.
+
+    Yields (watermark, events): every event of the range before the watermark (the end
+    of that UTC day, or end_ms) has been yielded by then. A day's shards are queried in
+    parallel, and at most `_PREFETCH_DAYS` days ahead are in flight, so memory holds a
+    few days of events, never the whole range. Events of one day are not time-ordered.
+    """
+    if end_ms <= start_ms:
+        return
+    now_seconds = int(clock.now())
+    days = _utc_days(start_ms, end_ms)
+    with ThreadPoolExecutor(max_workers=min(_QUERY_THREADS, EVENT_SHARDS * (_PREFETCH_DAYS + 1))) as pool:
+
+        def submit(day: str) -> list[Any]:
+            return [
+                pool.submit(_query_partition, partition_key(site_id, day, shard), start_ms, end_ms, now_seconds)
+                for shard in range(EVENT_SHARDS)
+            ]
+
+        pending = [submit(day) for day in days[: _PREFETCH_DAYS + 1]]
+        for position, day in enumerate(days):
+            futures = pending.pop(0)
+            if position + _PREFETCH_DAYS + 1 < len(days):
+                pending.append(submit(days[position + _PREFETCH_DAYS + 1]))
+            events: list[RawEvent] = []
+            for future in futures:
+                events.extend(future.result())
+            yield min(_day_end_ms(day), end_ms), events
+
+
+@dynamo_operation
+def _first_in_partition(partition: str, start_ms: int, end_ms: int, now_seconds: int) -> int | None:
+    table = events_table()
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("p").eq(partition)
+        & Key("s").between(Binary(sort_key(start_ms, b"\x00" * 4)), Binary(sort_key(end_ms - 1, b"\xff" * 4))),
+        "ProjectionExpression": "s, x",
+        "Limit": 100,
+    }
+    while True:
+        page = table.query(**query)
+        for item in page.get("Items", []):
+            if int(item["x"]) > now_seconds:  # type: ignore[arg-type]
+                return int.from_bytes(bytes(item["s"])[:6], "big")  # type: ignore[arg-type]
+        if "LastEvaluatedKey" not in page:
+            return None
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def earliest_event_ms(site_id: str, start_ms: int, end_ms: int) -> int | None:
+    """Time of the site's first unexpired event in [start_ms, end_ms), or None (period=all).
+
+    Walks UTC days in order, a few days' shards at a time in parallel, reading at most a
+    page of keys per partition, and stops at the first day with an event.
+    """
+    if end_ms <= start_ms:
+        return None
+    now_seconds = int(clock.now())
+    days = _utc_days(start_ms, end_ms)
+    batch_days = max(1, _QUERY_THREADS // EVENT_SHARDS) * 2
+    with ThreadPoolExecutor(max_workers=_QUERY_THREADS) as pool:
+        for first in range(0, len(days), batch_days):
+            partitions = [
+                partition_key(site_id, day, shard)
+                for day in days[first : first + batch_days]
+                for shard in range(EVENT_SHARDS)
+            ]
+            found = [
+                first_ms
+                for first_ms in pool.map(
+                    lambda partition: _first_in_partition(partition, start_ms, end_ms, now_seconds), partitions
+                )
+                if first_ms is not None
+            ]
+            if found:
+                return min(found)
+    return None

@@ -1,0 +1,1 @@
+"""Data in: the tracker wire format, enrichment, visitor ids, ingestion and import."""

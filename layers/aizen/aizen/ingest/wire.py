@@ -1,0 +1,102 @@
+"""Plausible's events API wire format: long or short field names, JSON as any content type.
+
+Plausible's trackers send `text/plain` (no CORS preflight) with short names
+(`n`, `u`, `d`, `r`, `p`, `h`, plus fields Aizen ignores such as `w`, `m`, `v`);
+server-side senders often use `application/json` with long names. Both are accepted.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aizen.errors import InvalidRequest, PayloadTooLarge
+
+MAX_BODY_BYTES = 8 * 1024
+PAGEVIEW = "pageview"
+OUTBOUND_CLICK = "Outbound Link: Click"
+_ALIASES = {"name": "n", "url": "u", "domain": "d", "referrer": "r", "props": "p"}
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerEvent:
+    name: str
+    url: str
+    domains: tuple[str, ...]
+    referrer: str | None = None
+    props: dict[str, Any] = field(default_factory=dict)
+    hash_mode: bool = False
+
+
+def _field(payload: dict[str, Any], long_name: str) -> Any:
+    short = _ALIASES[long_name]
+    if long_name in payload and payload[long_name] is not None:
+        return payload[long_name]
+    return payload.get(short)
+
+
+def _string(payload: dict[str, Any], long_name: str, *, required: bool) -> str | None:
+    value = _field(payload, long_name)
+    label = f"{long_name} ({_ALIASES[long_name]})"
+    if value is None or value == "":
+        if required:
+            raise InvalidRequest(f"{label}: required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{label}: must be a string")
+    return value
+
+
+def _props(payload: dict[str, Any]) -> dict[str, Any]:
+    value = _field(payload, "props")
+    if value is None:
+        return {}
+    if isinstance(value, str):  # older trackers send props (`m`/`meta`) as a JSON string
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InvalidRequest("props (p): must be an object or a JSON object string") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("props (p): must be an object")
+    return value
+
+
+def _hash_mode(payload: dict[str, Any]) -> bool:
+    value = payload.get("h", payload.get("hashMode"))
+    if value in (None, 0, False, "0", "false"):
+        return False
+    if value in (1, True, "1", "true"):
+        return True
+    raise InvalidRequest("h: must be 1 (hash mode) or 0")
+
+
+def parse(body: bytes) -> TrackerEvent:
+    """Validate a request body; every error names the offending field."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body: {len(body)} bytes is over the {MAX_BODY_BYTES}-byte limit")
+    if not body.strip():
+        raise InvalidRequest("body: required (a JSON object with name, url and domain)")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("body: not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise InvalidRequest("body: must be a JSON object")
+    name = _string(payload, "name", required=True)
+    url = _string(payload, "url", required=True)
+    domain = _string(payload, "domain", required=True)
+    assert name is not None
+    assert url is not None
+    assert domain is not None
+    domains = tuple(
+        dict.fromkeys(part.strip().lower().removeprefix("www.") for part in domain.split(",") if part.strip())
+    )
+    if not domains:
+        raise InvalidRequest("domain (d): required")
+    return TrackerEvent(
+        name=name,
+        url=url,
+        domains=domains,
+        referrer=_string(payload, "referrer", required=False),
+        props=_props(payload),
+        hash_mode=_hash_mode(payload),
+    )

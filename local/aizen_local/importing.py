@@ -1,0 +1,61 @@
+"""`aizen import`: the command-line side (file, progress bar, JSON summary or the bad lines)."""
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TextIO
+
+from tqdm import tqdm
+
+from aizen.ingest.importer import ImportRejected, import_events
+
+
+def _lines(stream: TextIO) -> Iterator[str]:
+    yield from stream
+
+
+def run_import(site_id: str, file: str, *, progress: bool | None = None) -> int:
+    show = sys.stderr.isatty() if progress is None else progress
+    with ExitStack() as stack:
+        if file == "-":
+            stream: TextIO = sys.stdin
+        else:
+            path = Path(file)
+            if not path.is_file():
+                print(json.dumps({"error": {"code": "not_found", "message": f"{file}: no such file"}}), file=sys.stderr)
+                return 1
+            stream = stack.enter_context(path.open(encoding="utf-8"))
+        lines: Iterator[str] = _lines(stream)
+        if show:
+            reading: tqdm[str] = tqdm(lines, desc="validating", unit=" lines", file=sys.stderr)
+            stack.callback(reading.close)
+            lines = iter(reading)
+        bar: tqdm[int] | None = None
+
+        def validated(total: int) -> None:
+            nonlocal bar
+            if show:
+                writing: tqdm[int] = tqdm(total=total, desc="writing", unit=" events", file=sys.stderr)  # type: ignore[assignment]
+                stack.callback(writing.close)
+                bar = writing
+
+        def written(count: int) -> None:
+            if bar is not None:
+                bar.update(count)
+
+        try:
+            summary = import_events(site_id, lines, on_validated=validated, on_written=written)
+        except ImportRejected as rejected:
+            document = {
+                "error": {
+                    "code": rejected.code,
+                    "message": rejected.message,
+                    "bad_lines": [{"line": bad.line, "reason": bad.reason} for bad in rejected.bad_lines],
+                }
+            }
+            print(json.dumps(document, indent=2, ensure_ascii=False), file=sys.stderr)
+            return 1
+    print(json.dumps(summary.as_dict(), indent=2))
+    return 0

@@ -1,0 +1,184 @@
+"""`aizen import`'s domain: all-or-nothing validation, BatchWriteItem with retries, volume."""
+
+import itertools
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from aizen.ingest import importer, service, visitors
+from aizen.store import dynamo, rollups
+from aizen.store import events as event_store
+from aizen_local.traffic import TrafficPlan, ndjson_lines
+from tests.support import FrozenClock, make_owner
+
+NOW = datetime.fromtimestamp(1_775_159_000, UTC)
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    visitors.reset_cache()
+    service.reset_cache()
+    yield
+    visitors.reset_cache()
+
+
+def count_events() -> int:
+    """Stored event items (a COUNT scan: moto's Query is too slow to read back 100k items)."""
+    total = 0
+    scan: dict[str, Any] = {"Select": "COUNT"}
+    while True:
+        page = dynamo.events_table().scan(**scan)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def line(**fields: Any) -> str:
+    record = {
+        "timestamp": "2026-04-01T12:00:00.000Z",
+        "name": "pageview",
+        "url": "https://example.com/",
+        "visitor_id": "v1",
+    }
+    record.update(fields)
+    return json.dumps({name: value for name, value in record.items() if value is not None})
+
+
+def test_bad_lines_are_all_named_and_nothing_is_written(clock: FrozenClock) -> None:
+    make_owner()
+    lines = [
+        line(),
+        line(timestamp="yesterday"),
+        line(),
+        "{oops",
+        line(name="outbound_click"),
+        line(url="https://example.com/ok"),
+    ]
+    with pytest.raises(importer.ImportRejected) as caught:
+        importer.import_events("site_1", lines)
+    assert [(bad.line, bad.reason.split(":")[0]) for bad in caught.value.bad_lines] == [
+        (2, "timestamp"),
+        (4, "not valid JSON (Expecting property name enclosed in double quotes)"),
+        (5, "link"),
+    ]
+    assert count_events() == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"timestamp": "2026-04-03T00:00:00Z"}, "in the future"),
+        ({"timestamp": "2026-04-01T12:00:00"}, "needs a time zone"),
+        ({"visitor_id": None}, "visitor_id, or both ip and user_agent"),
+        ({"device": "phone"}, "device: must be one of"),
+        ({"country": "usa"}, "country:"),
+        ({"url": "/relative"}, "url: must be an absolute"),
+        ({"colour": "red"}, "unknown field(s): colour"),
+        ({"name": "click"}, "name: must be pageview or outbound_click"),
+    ],
+)
+def test_line_reasons(clock: FrozenClock, fields: dict[str, Any], reason: str) -> None:
+    make_owner()
+    with pytest.raises(importer.ImportRejected) as caught:
+        importer.import_events("site_1", [line(**fields)])
+    assert reason in caught.value.bad_lines[0].reason
+
+
+def test_history_older_than_the_raw_window_goes_into_rollups(clock: FrozenClock) -> None:
+    # Given: one event a year old, two from yesterday
+    owner = make_owner()
+    lines = [
+        line(timestamp="2025-04-01T18:00:00Z", visitor_id="old"),
+        line(timestamp="2026-04-01T18:00:00Z", visitor_id="new"),
+        line(timestamp="2026-04-01T18:05:00Z", visitor_id="new", url="https://example.com/pricing"),
+    ]
+
+    # When
+    summary = importer.import_events("site_1", lines)
+
+    # Then: the old one is in its day's rollup, the recent ones are raw and their day is due again
+    assert (summary.imported, summary.extra["stored_raw"], summary.extra["added_to_rollups"]) == (3, 2, 1)
+    assert count_events() == 2
+    old_day = rollups.rolled_up_days(owner.site.id, "2025-04-01", "2025-04-01")["2025-04-01"]
+    assert (old_day["visitors"], old_day["pageviews"]) == (1, 1)
+    assert rollups.dirty_days(owner.site.id) == ["2026-04-01"]
+
+
+def test_overrides_ip_derivation_and_bots(clock: FrozenClock) -> None:
+    make_owner()
+    ua = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.5 Mobile/15E148 Safari/604.1"
+    )
+    summary = importer.import_events(
+        "site_1",
+        [
+            line(visitor_id=None, ip="198.51.100.7", user_agent=ua, country="US", region="US-CA", city="Oakland",
+                 referrer="https://www.google.com/"),
+            line(name="outbound_click", link="https://o.test/", device="tablet"),
+            line(visitor_id=None, ip="198.51.100.7", user_agent="Mozilla/5.0 (compatible; Googlebot/2.1)"),
+        ],
+    )  # fmt: skip
+    assert (summary.imported, summary.pageviews, summary.outbound_clicks, summary.skipped_bots) == (2, 1, 1, 1)
+    by_kind = {event.kind: event for event in event_store.query_events("site_1", 1_775_000_000_000, 1_775_200_000_000)}
+    view = by_kind["pageview"]
+    assert (view.device, view.browser, view.os, view.city, view.region, view.channel) == (
+        "mobile", "Safari", "iOS", "Oakland", "US-CA", "Organic Search",
+    )  # fmt: skip
+    assert by_kind["outbound_click"].device == "tablet"
+
+
+def test_unprocessed_items_are_retried_until_all_are_in(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_owner()
+    real = dynamo.client()
+    refusals = {"left": 6}
+    sleeps: list[float] = []
+
+    class HalfWriting:
+        """Writes only the first half of a batch for the first calls, returning the rest unprocessed."""
+
+        def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:  # noqa: N803
+            [(table, requests)] = RequestItems.items()
+            if refusals["left"] <= 0 or len(requests) < 2:
+                return dict(real.batch_write_item(RequestItems=RequestItems))
+            refusals["left"] -= 1
+            half = len(requests) // 2
+            real.batch_write_item(RequestItems={table: requests[:half]})
+            return {"UnprocessedItems": {table: requests[half:]}}
+
+    monkeypatch.setattr(event_store, "client", HalfWriting)
+    monkeypatch.setattr(event_store, "_sleep", sleeps.append)
+    lines = [
+        line(visitor_id=f"v{number}", timestamp=f"2026-04-01T12:{number // 60:02d}:{number % 60:02d}Z")
+        for number in range(100)
+    ]
+    summary = importer.import_events("site_1", lines, threads=1)
+    assert summary.imported == 100
+    assert refusals["left"] == 0
+    assert len(sleeps) == 6
+    assert count_events() == 100
+
+
+def test_reimporting_the_same_file_does_not_duplicate(clock: FrozenClock) -> None:
+    make_owner()
+    lines = [line(visitor_id=f"v{number}") for number in range(30)]
+    importer.import_events("site_1", lines)
+    importer.import_events("site_1", lines)
+    assert count_events() == 60 // 2
+
+
+def test_a_100k_line_generated_file_lands_every_event(clock: FrozenClock) -> None:
+    """Against moto in-process (the local stack's server would take minutes for 100k items)."""
+    make_owner(domain="demo.example.com")
+    plan = TrafficPlan("demo.example.com", "America/Los_Angeles", NOW, days=60, start_visitors=800, growth=1.5)
+    lines = list(itertools.islice(ndjson_lines(plan), 100_000))
+    assert len(lines) == 100_000
+    bots = sum(1 for text in lines if "bot" in json.loads(text)["user_agent"].lower())
+    summary = importer.import_events("site_1", lines)
+    assert summary.imported == len(lines) - bots
+    assert summary.skipped_bots == bots
+    assert count_events() == summary.imported
