@@ -39,10 +39,15 @@ class Owner:
 
 
 def make_owner(
-    *, user_id: str = "user_1", site_id: str = "site_1", domain: str = "example.com", billing: bool = True
+    *,
+    user_id: str = "user_1",
+    site_id: str = "site_1",
+    domain: str = "example.com",
+    billing: bool = True,
+    timezone: str = "America/Los_Angeles",
 ) -> Owner:
     user = User(id=user_id, email=f"{user_id}@example.com", billing_active=billing, created_at=1_700_000_000)
-    site = Site(id=site_id, domain=domain, timezone="America/Los_Angeles", owner_user_id=user_id, created_at=1)
+    site = Site(id=site_id, domain=domain, timezone=timezone, owner_user_id=user_id, created_at=1)
     accounts.put_user(user)
     accounts.put_site(site)
     return Owner(user=user, site=site, session=start_session(user_id))

@@ -2,16 +2,19 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from aizen.errors import NotImplementedYet
-from aizen.http import authorize_stats, build_resolver, lambda_entry
+from aizen.http import authorize_stats, build_resolver, json_response, lambda_entry
+from aizen.query import service
+from aizen.query.params import BreakdownParams
+from aizen.validation import parse_query
 
 app = build_resolver()
 
 
 @app.get("/api/v1/stats/breakdown")
 def breakdown() -> Response[str]:
-    authorize_stats(app)
-    raise NotImplementedYet("Breakdowns are not available yet in this version of Aizen")
+    access = authorize_stats(app)
+    params = parse_query(BreakdownParams, app.current_event.query_string_parameters)
+    return json_response(app, 200, service.breakdown(access.site, params))
 
 
 lambda_handler = lambda_entry(app)

@@ -32,7 +32,7 @@ def test_create_list_revoke_cycle(stack: RunningStack, http: httpx.Client, tenan
     assert key["preview"] == key["key_prefix"] + "_" + "*" * 32
     token = created.json()["token"]
     assert token.startswith(key["key_prefix"] + "_")
-    assert http.get("/api/v1/stats/aggregate", headers={"Authorization": f"Bearer {token}"}).status_code == 501
+    assert http.get("/api/v1/stats/aggregate", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
     # And: listed newest first, without the token
     listed = http.get(base, headers=_dashboard(stack, tenant, origin=False))

@@ -1,0 +1,1 @@
+"""The stats query engine: counting rules (engine), sources, parameters and the service."""

@@ -1,0 +1,241 @@
+"""Query parameters of the four stats endpoints, validated with pydantic.
+
+Every failure becomes `400 invalid_request` whose message names the parameter and
+lists the allowed values (`aizen.validation.parse_query`). Unknown parameters are
+refused (`extra="forbid"`).
+"""
+
+import re
+from datetime import date
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from aizen.periods import EARLIEST_DATE, INTERVALS, LATEST_DATE, PRESETS
+from aizen.query.engine import Filters
+
+AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration")
+TIMESERIES_METRICS = ("visitors", "pageviews")
+# The seed's table: property -> allowed metrics (the first is the default).
+PROPERTY_METRICS: dict[str, tuple[str, ...]] = {
+    "page": ("visitors", "pageviews"),
+    "entry_page": ("entries",),
+    "exit_link": ("clicks",),
+    "channel": ("visitors", "pageviews"),
+    "referrer": ("visitors", "pageviews"),
+    "country": ("visitors", "pageviews"),
+    "region": ("visitors", "pageviews"),
+    "city": ("visitors", "pageviews"),
+    "device": ("visitors", "pageviews"),
+    "browser": ("visitors", "pageviews"),
+    "os": ("visitors", "pageviews"),
+}
+PROPERTIES = tuple(PROPERTY_METRICS)
+# What a day's rollup keeps per property (rows are [value, *metrics] in this order).
+# region and city are not rolled up: their breakdowns are raw-window only.
+ROLLUP_PROPERTIES: dict[str, tuple[str, ...]] = {
+    prop: metrics for prop, metrics in PROPERTY_METRICS.items() if prop not in ("region", "city")
+}
+FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+DEFAULT_MINUTES = 10
+MIN_MINUTES, MAX_MINUTES = 1, 60
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INTEGER = re.compile(r"[+-]?\d{1,9}")
+
+
+def _one_of(allowed: tuple[str, ...]) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _local_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+                raise ValueError(f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+            return parsed
+    raise ValueError("must be a date in the form YYYY-MM-DD")
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return int(value)
+    raise ValueError("must be an integer")
+
+
+def _metric_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, (tuple, list)):
+        value = ",".join(str(item) for item in value)
+    if not isinstance(value, str):
+        raise ValueError("must be a comma-separated list of metrics")
+    metrics = tuple(part.strip() for part in value.split(","))
+    if not all(metrics):
+        raise ValueError("must be a comma-separated list of metrics, without empty entries")
+    duplicate = next((metric for index, metric in enumerate(metrics) if metric in metrics[:index]), None)
+    if duplicate is not None:
+        raise ValueError(f"{duplicate} is listed twice")
+    return metrics
+
+
+def _filter_value(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+LocalDate = Annotated[date, BeforeValidator(_local_date)]
+Integer = Annotated[int, BeforeValidator(_integer)]
+MetricList = Annotated[tuple[str, ...], BeforeValidator(_metric_list)]
+FilterValue = Annotated[str, BeforeValidator(_filter_value)]
+
+
+def _check_metrics(metrics: tuple[str, ...], allowed: tuple[str, ...], context: str = "") -> None:
+    for metric in metrics:
+        if metric not in allowed:
+            reason = f"{metric} is not allowed{context}" if context else f"unknown metric {metric}"
+            raise ValueError(f"metrics: {reason}; allowed metrics: {', '.join(allowed)}")
+
+
+class _RangeParams(BaseModel):
+    """period, from/to, metrics and the common filters: shared by aggregate, timeseries and breakdown."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    period: Annotated[str, _one_of(PRESETS)] = "30d"
+    date_from: LocalDate | None = Field(default=None, alias="from")
+    date_to: LocalDate | None = Field(default=None, alias="to")
+    metrics: MetricList | None = None
+    page: FilterValue | None = None
+    referrer: FilterValue | None = None
+    country: FilterValue | None = None
+    device: FilterValue | None = None
+    browser: FilterValue | None = None
+    os: FilterValue | None = None
+
+    @model_validator(mode="after")
+    def _check_range(self) -> Self:
+        if self.period != "custom":
+            if self.date_from is not None or self.date_to is not None:
+                raise ValueError("from and to are only valid with period=custom")
+        else:
+            if self.date_from is None or self.date_to is None:
+                missing = "from" if self.date_from is None else "to"
+                raise ValueError(f"{missing} is required with period=custom (both from and to, YYYY-MM-DD)")
+            if self.date_from > self.date_to:
+                raise ValueError("from must not be after to")
+        return self
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(
+            page=self.page,
+            referrer=self.referrer,
+            country=self.country,
+            device=self.device,
+            browser=self.browser,
+            os=self.os,
+        )
+
+
+class AggregateParams(_RangeParams):
+    @model_validator(mode="after")
+    def _check_metrics(self) -> Self:
+        _check_metrics(self.metrics or (), AGGREGATE_METRICS)
+        return self
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return self.metrics or ("visitors",)
+
+
+class TimeseriesParams(_RangeParams):
+    interval: Annotated[str, _one_of(INTERVALS)] | None = None
+
+    @model_validator(mode="after")
+    def _check_interval_and_metrics(self) -> Self:
+        _check_metrics(self.metrics or (), TIMESERIES_METRICS)
+        if self.period == "24h" and self.interval not in (None, "hour"):
+            raise ValueError("interval: period=24h only supports interval=hour")
+        return self
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return self.metrics or ("visitors",)
+
+
+class BreakdownParams(_RangeParams):
+    breakdown_property: Annotated[str, _one_of(PROPERTIES)] = Field(alias="property")
+    region: FilterValue | None = None
+    sort: str | None = None
+    limit: Integer = DEFAULT_LIMIT
+    page_number: Integer = 1
+
+    @model_validator(mode="after")
+    def _check_breakdown(self) -> Self:
+        allowed = PROPERTY_METRICS[self.breakdown_property]
+        _check_metrics(self.metrics or (), allowed, f" with property={self.breakdown_property}")
+        if self.breakdown_property in ("region", "city") and self.country is None:
+            raise ValueError(f"country is required with property={self.breakdown_property}")
+        if self.region is not None and self.breakdown_property != "city":
+            raise ValueError("region is only valid with property=city (with country)")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+        if self.page_number < 1:
+            raise ValueError("page_number must be 1 or more")
+        if self.sort is not None:
+            metrics = self.metric_names
+            options = [f"{metric}.{direction}" for metric in metrics for direction in ("asc", "desc")]
+            if self.sort not in options:
+                raise ValueError(f"sort must be one of {', '.join(options)} (metric.asc or metric.desc)")
+        return self
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return self.metrics or PROPERTY_METRICS[self.breakdown_property][:1]
+
+    @property
+    def sort_key(self) -> tuple[str, bool]:
+        """(metric, descending); the default is the first metric, descending."""
+        if self.sort is None:
+            return self.metric_names[0], True
+        metric, direction = self.sort.rsplit(".", 1)
+        return metric, direction == "desc"
+
+    @property
+    def filters(self) -> Filters:
+        base = super().filters
+        return Filters(
+            page=base.page,
+            referrer=base.referrer,
+            country=base.country,
+            region=self.region,
+            device=base.device,
+            browser=base.browser,
+            os=base.os,
+        )
+
+
+class RealtimeParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    minutes: Integer = DEFAULT_MINUTES
+
+    @property
+    def window_minutes(self) -> int:
+        """Clamped to 1..60, as the seed says."""
+        return min(MAX_MINUTES, max(MIN_MINUTES, self.minutes))

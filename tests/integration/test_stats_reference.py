@@ -1,0 +1,223 @@
+"""The four endpoints held against tests/stats_reference.py over random traffic.
+
+Five time zones (DST in both hemispheres and directions, a 45-minute offset, a
+30-minute DST shift, a -3:30 zone), every period, every interval, every breakdown
+property and a rotation of filter combinations, through the real handlers over moto.
+"""
+
+import zlib
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aizen.events import RawEvent
+from aizen.periods import PRESETS
+from aizen.query.params import PROPERTIES, PROPERTY_METRICS
+from aizen.settings import Settings
+from aizen.store import dynamo
+from aizen.store.events import to_item
+from tests import stats_reference as ref
+from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner
+
+SCENARIOS = [
+    pytest.param("America/Los_Angeles", SEED_NOW, id="los-angeles-spring-forward"),
+    pytest.param("Europe/Berlin", int(datetime(2025, 10, 30, 9, tzinfo=UTC).timestamp()), id="berlin-fall-back"),
+    pytest.param("Asia/Kathmandu", SEED_NOW, id="kathmandu-545"),
+    pytest.param("Australia/Lord_Howe", int(datetime(2026, 4, 9, 3, tzinfo=UTC).timestamp()), id="lord-howe-30min-dst"),
+    pytest.param("America/St_Johns", int(datetime(2025, 11, 6, 2, 30, tzinfo=UTC).timestamp()), id="st-johns-330"),
+]
+FILTER_SETS: list[dict[str, str]] = [
+    {},
+    {"page": "/pricing"},
+    {"referrer": "google.com"},
+    {"country": "US"},
+    {},
+    {"device": "(none)"},
+    {"browser": "Chrome", "os": "iOS"},
+    {"page": "/", "country": "DE", "device": "desktop"},
+    {"referrer": "(none)"},
+]
+TIMESERIES_INTERVALS = ("day", "week", "month", "hour", None)
+
+
+def _seed(events: list[RawEvent], retention: int) -> None:
+    with dynamo.events_table().batch_writer() as writer:
+        for event in events:
+            writer.put_item(Item=to_item(event, retention))
+
+
+def _query(params: dict[str, str | None]) -> str:
+    return "&".join(f"{name}={value}" for name, value in params.items() if value is not None)
+
+
+def _ask(function: str, path: str, params: dict[str, Any], token: str) -> Any:
+    return invoke(function, path, query=_query(params), headers=bearer(token))
+
+
+@pytest.mark.parametrize(("timezone", "now"), SCENARIOS)
+def test_every_endpoint_matches_the_reference(timezone: str, now: int, clock: FrozenClock, aizen_env: Any) -> None:
+    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
+    clock.current = float(now)
+    tz = ZoneInfo(timezone)
+    now_ms = now * 1000
+    owner = make_owner(timezone=timezone)
+    _, token = make_key(owner.site.id)
+    events = ref.random_traffic(zlib.crc32(timezone.encode()), owner.site.id, now_ms)
+    # Expired events (older than retention) that TTL has not deleted yet must be ignored.
+    stale = [
+        RawEvent(owner.site.id, now_ms - 100 * 86_400_000, "pageview", "00000000000000aa", "/old"),
+    ]
+    _seed(events + stale, settings.raw_retention_days)
+    today = ref.local(now_ms, tz).date()
+    window_first = today - timedelta(days=settings.raw_retention_days - 1)
+    first_data = min(ref.local(event.timestamp_ms, tz).date() for event in events)
+    custom = (today - timedelta(days=20), today - timedelta(days=3))
+    checked = 0
+    for number, preset in enumerate(PRESETS):
+        rng = ref.expected_range(preset, tz, now_ms, custom, first_data)
+        base: dict[str, Any] = {"period": preset}
+        if preset == "custom":
+            base.update({"from": custom[0].isoformat(), "to": custom[1].isoformat()})
+        expected_period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": preset}
+        outside_window = rng.first < window_first
+        for variant in range(2):
+            filters = FILTER_SETS[(number * 2 + variant) % len(FILTER_SETS)]
+            checked += _check_aggregate(base, filters, rng, expected_period, outside_window, events, tz, token)
+            interval = TIMESERIES_INTERVALS[(number + variant) % len(TIMESERIES_INTERVALS)]
+            if preset == "24h":
+                interval = "hour" if variant else None
+            checked += _check_timeseries(
+                base, filters, interval, rng, expected_period, outside_window, events, tz, token
+            )
+            prop = PROPERTIES[(number * 2 + variant) % len(PROPERTIES)]
+            checked += _check_breakdown(base, filters, prop, rng, expected_period, outside_window, events, tz, token)
+    for minutes in (None, "1", "30", "600"):
+        response = _ask("StatsRealtimeFunction", "/api/v1/stats/realtime", {"minutes": minutes}, token)
+        window = min(60, max(1, int(minutes or 10)))
+        assert response.body == {"current_visitors": ref.realtime(events, tz, now_ms, window), "window_minutes": window}
+    assert checked >= 60
+
+
+def _as_filters(filters: dict[str, str]) -> dict[str, str | None]:
+    return dict(filters)
+
+
+def _check_aggregate(
+    base: dict[str, Any],
+    filters: dict[str, str],
+    rng: ref.Range,
+    expected_period: dict[str, str],
+    outside: bool,
+    events: list[RawEvent],
+    tz: ZoneInfo,
+    token: str,
+) -> int:
+    params = {**base, **filters, "metrics": "visitors,pageviews,bounce_rate,visit_duration"}
+    response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
+    if filters and outside:
+        assert response.status == 422, params
+        assert response.body["error"]["code"] == "unsupported_query"
+        return 1
+    assert response.status == 200, (params, response.body)
+    assert response.body == {
+        "period": expected_period,
+        "metrics": ref.aggregate(events, tz, filters, rng),
+        "meta": {"timezone": tz.key, "from_rollups": False},
+    }, params
+    return 1
+
+
+def _check_timeseries(
+    base: dict[str, Any],
+    filters: dict[str, str],
+    interval: str | None,
+    rng: ref.Range,
+    expected_period: dict[str, str],
+    outside: bool,
+    events: list[RawEvent],
+    tz: ZoneInfo,
+    token: str,
+) -> int:
+    params = {**base, **filters, "interval": interval, "metrics": "visitors,pageviews"}
+    response = _ask("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
+    effective = interval or ("hour" if base["period"] == "24h" or rng.first == rng.last else "day")
+    if outside and (filters or effective == "hour"):
+        assert response.status == 422, params
+        return 1
+    assert response.status == 200, (params, response.body)
+    body = response.body
+    assert body["period"] == expected_period
+    assert body["interval"] == effective
+    assert body["meta"] == {"timezone": tz.key, "from_rollups": False}
+    labels = ref.expected_bucket_labels(effective, tz, rng)
+    if effective == "hour":
+        instants = ref.minute_scan(rng.start_ms, rng.end_ms, tz)
+    else:
+        instants = [max(ref.first_instant_of(_label_day(label), tz), rng.start_ms) for label in labels]
+    counts = ref.timeseries(events, tz, filters, rng, effective)
+    expected = [
+        {
+            "date": datetime.fromtimestamp(instant / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            **counts.get(label, {"visitors": 0, "pageviews": 0}),
+        }
+        for label, instant in zip(labels, instants, strict=True)
+    ]
+    assert body["results"] == expected, params
+    return 1
+
+
+def _label_day(label: Any) -> date:
+    assert isinstance(label, date)
+    return label
+
+
+def _check_breakdown(
+    base: dict[str, Any],
+    filters: dict[str, str],
+    prop: str,
+    rng: ref.Range,
+    expected_period: dict[str, str],
+    outside: bool,
+    events: list[RawEvent],
+    tz: ZoneInfo,
+    token: str,
+) -> int:
+    filters = dict(filters)
+    if prop in ("region", "city"):
+        filters.setdefault("country", "US")
+        if prop == "city" and "page" not in filters:
+            filters["region"] = "US-CA"
+    metrics = PROPERTY_METRICS[prop]
+    sort = f"{metrics[-1]}.asc" if len(metrics) > 1 else None
+    params = {**base, **filters, "property": prop, "metrics": ",".join(metrics), "sort": sort, "limit": "3"}
+    rows_expected = ref.breakdown(events, tz, filters, rng, prop)
+    ordered = sorted(rows_expected.items(), key=lambda item: item[0])
+    key = metrics[-1] if sort else metrics[0]
+    ordered.sort(key=lambda item: item[1][key], reverse=sort is None)
+    expected_rows = [{"value": value, **numbers} for value, numbers in ordered]
+    total_pages = -(-len(expected_rows) // 3)
+    checked = 0
+    for page_number in (1, 2) if len(expected_rows) > 3 else (1,):
+        response = _ask(
+            "StatsBreakdownFunction", "/api/v1/stats/breakdown", {**params, "page_number": str(page_number)}, token
+        )
+        if outside and (filters or prop in ("region", "city")):
+            assert response.status == 422, params
+            return 1
+        assert response.status == 200, (params, response.body)
+        assert response.body == {
+            "property": prop,
+            "period": expected_period,
+            "results": expected_rows[(page_number - 1) * 3 : page_number * 3],
+            "pagination": {
+                "page_number": page_number,
+                "limit": 3,
+                "total_rows": len(expected_rows),
+                "total_pages": total_pages,
+            },
+            "meta": {"timezone": tz.key, "from_rollups": False},
+        }, params
+        checked += 1
+    return checked

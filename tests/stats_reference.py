@@ -1,0 +1,308 @@
+"""A slow, obviously-correct computation of every stats answer straight from a list of events.
+
+Written from DESIGN.md §2-§3 without using the engine (aizen.query) or aizen.periods,
+so that tests can hold the endpoints against it. Clarity over speed: every event is
+converted to local time with zoneinfo, bucket starts are found by scanning minutes.
+"""
+
+import itertools
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aizen.events import RawEvent
+
+NONE = "(none)"
+GAP_MS = 30 * 60 * 1000
+SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")
+
+
+def local(ts_ms: int, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(ts_ms / 1000, tz)
+
+
+def val(event: RawEvent, name: str) -> str:
+    value = getattr(event, name)
+    return value if value else NONE
+
+
+# Periods -----------------------------------------------------------------------------------
+
+
+def expected_days(
+    preset: str, today: date, custom: tuple[date, date] | None, first_data: date | None
+) -> tuple[date, date]:
+    if preset == "today":
+        return today, today
+    if preset == "yesterday":
+        return today - timedelta(1), today - timedelta(1)
+    if preset in ("7d", "30d", "12m"):
+        return today - timedelta({"7d": 6, "30d": 29, "12m": 364}[preset]), today
+    if preset == "wtd":
+        return today - timedelta(today.weekday()), today
+    if preset == "mtd":
+        return date(today.year, today.month, 1), today
+    if preset == "ytd":
+        return date(today.year, 1, 1), today
+    if preset == "month":
+        last = date(today.year, today.month, 1) - timedelta(1)
+        return date(last.year, last.month, 1), last
+    if preset == "custom":
+        assert custom is not None
+        return custom
+    if preset == "all":
+        return (first_data or today), today
+    raise AssertionError(preset)
+
+
+def hour_label(ts_ms: int, tz: ZoneInfo) -> tuple[date, int, int]:
+    moment = local(ts_ms, tz)
+    return (moment.date(), moment.hour, moment.fold)
+
+
+def minute_scan(start_ms: int, end_ms: int, tz: ZoneInfo) -> list[int]:
+    """Every instant (whole UTC minute) where the local hour label changes."""
+    starts, previous = [], None
+    for ts in range(start_ms, end_ms, 60_000):
+        label = hour_label(ts, tz)
+        if label != previous:
+            starts.append(ts)
+            previous = label
+    return starts
+
+
+def first_instant_of(day: date, tz: ZoneInfo) -> int:
+    """Scan minutes around UTC midnight for the first instant whose local date is `day`."""
+    probe = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000) - 16 * 3_600_000
+    while local(probe, tz).date() < day:  # hour steps, then back one hour and minute steps
+        probe += 3_600_000
+    probe -= 3_600_000
+    while local(probe, tz).date() < day:
+        probe += 60_000
+    return probe
+
+
+@dataclass(frozen=True)
+class Range:
+    first: date
+    last: date
+    start_ms: int
+    end_ms: int
+
+
+def expected_range(
+    preset: str, tz: ZoneInfo, now_ms: int, custom: tuple[date, date] | None, first_data: date | None
+) -> Range:
+    today = local(now_ms, tz).date()
+    if preset == "24h":
+        hours = minute_scan(first_instant_of(today - timedelta(2), tz), first_instant_of(today + timedelta(1), tz), tz)
+        current = max(i for i, start in enumerate(hours) if start <= now_ms)
+        end = hours[current + 1] if current + 1 < len(hours) else first_instant_of(today + timedelta(1), tz)
+        return Range(local(hours[current - 23], tz).date(), today, hours[current - 23], end)
+    first, last = expected_days(preset, today, custom, first_data)
+    return Range(first, last, first_instant_of(first, tz), first_instant_of(last + timedelta(1), tz))
+
+
+# Counting ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RefSession:
+    events: list[RawEvent]
+
+    @property
+    def first(self) -> RawEvent:
+        return self.events[0]
+
+
+def sessions_of(events: list[RawEvent], tz: ZoneInfo) -> dict[tuple[str, date], list[RefSession]]:
+    by_visitor: dict[tuple[str, date], list[RawEvent]] = defaultdict(list)
+    for event in events:
+        by_visitor[(event.visitor_id, local(event.timestamp_ms, tz).date())].append(event)
+    result: dict[tuple[str, date], list[RefSession]] = {}
+    for key, group in by_visitor.items():
+        group = sorted(group, key=lambda e: e.timestamp_ms)
+        sessions = [RefSession([group[0]])]
+        for previous, event in itertools.pairwise(group):
+            if event.timestamp_ms - previous.timestamp_ms > GAP_MS:
+                sessions.append(RefSession([event]))
+            else:
+                sessions[-1].events.append(event)
+        result[key] = sessions
+    return result
+
+
+def session_ok(session: RefSession, filters: dict[str, str]) -> bool:
+    return all(val(session.first, name) == value for name, value in filters.items() if name != "page")
+
+
+def event_ok(event: RawEvent, session: RefSession, filters: dict[str, str], rng: Range) -> bool:
+    if not rng.start_ms <= event.timestamp_ms < rng.end_ms:
+        return False
+    if "page" in filters and event.page != filters["page"]:
+        return False
+    return session_ok(session, filters)
+
+
+def matching(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range
+) -> list[tuple[tuple[str, date], RefSession, list[RawEvent]]]:
+    """(visitor, session, matching events) for every session with at least one matching event."""
+    out = []
+    for visitor, sessions in sessions_of(events, tz).items():
+        for session in sessions:
+            hits = [e for e in session.events if event_ok(e, session, filters, rng)]
+            if hits:
+                out.append((visitor, session, hits))
+    return out
+
+
+def round_half_up(value: float, digits: int = 0) -> float:
+    scale = 10**digits
+    return float(math.floor(value * scale + 0.5 + 1e-9) / scale)
+
+
+def aggregate(events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range) -> dict[str, Any]:
+    rows = matching(events, tz, filters, rng)
+    visitors = {visitor for visitor, _, _ in rows}
+    pageviews = sum(1 for _, _, hits in rows for e in hits if e.kind == "pageview")
+    counted = [s for _, s, _ in rows if rng.start_ms <= s.first.timestamp_ms < rng.end_ms]
+    bounces = sum(1 for s in counted if len(s.events) == 1 and s.events[0].kind == "pageview")
+    durations = [s.events[-1].timestamp_ms - s.events[0].timestamp_ms for s in counted]
+    return {
+        "visitors": len(visitors),
+        "pageviews": pageviews,
+        "bounce_rate": round_half_up(100 * bounces / len(counted), 1) if counted else 0,
+        "visit_duration": int(round_half_up(sum(durations) / len(counted) / 1000)) if counted else 0,
+    }
+
+
+def bucket_label(ts_ms: int, interval: str, tz: ZoneInfo, rng: Range) -> Any:
+    moment = local(ts_ms, tz)
+    day = moment.date()
+    if interval == "hour":
+        return hour_label(ts_ms, tz)
+    if interval == "day":
+        return day
+    if interval == "week":
+        return max(day - timedelta(day.weekday()), rng.first)
+    return max(date(day.year, day.month, 1), rng.first)
+
+
+def timeseries(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, interval: str
+) -> dict[Any, dict[str, int]]:
+    """{bucket label: {visitors, pageviews}} for the buckets that have data."""
+    visitors: dict[Any, set[tuple[str, date]]] = defaultdict(set)
+    pageviews: dict[Any, int] = defaultdict(int)
+    for visitor, _, hits in matching(events, tz, filters, rng):
+        for event in hits:
+            label = bucket_label(event.timestamp_ms, interval, tz, rng)
+            visitors[label].add(visitor)
+            if event.kind == "pageview":
+                pageviews[label] += 1
+    return {label: {"visitors": len(visitors[label]), "pageviews": pageviews[label]} for label in visitors}
+
+
+def expected_bucket_labels(interval: str, tz: ZoneInfo, rng: Range) -> list[Any]:
+    if interval == "hour":
+        return [hour_label(ts, tz) for ts in minute_scan(rng.start_ms, rng.end_ms, tz)]
+    labels: list[Any] = []
+    day = rng.first
+    while day <= rng.last:
+        label = bucket_label(first_instant_of(day, tz), interval, tz, rng)
+        if label not in labels:
+            labels.append(label)
+        day += timedelta(1)
+    return labels
+
+
+def breakdown(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, prop: str
+) -> dict[str, dict[str, int]]:
+    """{value: {metric: n}} with every metric the property allows."""
+    visitors: dict[str, set[tuple[str, date]]] = defaultdict(set)
+    pageviews: dict[str, int] = defaultdict(int)
+    entries: dict[str, int] = defaultdict(int)
+    clicks: dict[str, int] = defaultdict(int)
+    for visitor, session, hits in matching(events, tz, filters, rng):
+        if prop == "entry_page":
+            pageviews_in_session = [e for e in session.events if e.kind == "pageview"]
+            if pageviews_in_session and rng.start_ms <= session.first.timestamp_ms < rng.end_ms:
+                entries[pageviews_in_session[0].page] += 1
+            continue
+        for event in hits:
+            if prop == "exit_link":
+                if event.kind == "outbound_click":
+                    clicks[val(event, "link")] += 1
+                continue
+            value = event.page if prop == "page" else val(session.first, prop)
+            visitors[value].add(visitor)
+            if event.kind == "pageview":
+                pageviews[value] += 1
+    if prop == "entry_page":
+        return {value: {"entries": n} for value, n in entries.items()}
+    if prop == "exit_link":
+        return {value: {"clicks": n} for value, n in clicks.items()}
+    return {value: {"visitors": len(visitors[value]), "pageviews": pageviews[value]} for value in visitors}
+
+
+def realtime(events: list[RawEvent], tz: ZoneInfo, now_ms: int, minutes: int) -> int:
+    window = [e for e in events if now_ms - minutes * 60_000 <= e.timestamp_ms <= now_ms]
+    return len({(e.visitor_id, local(e.timestamp_ms, tz).date()) for e in window})
+
+
+# Traffic -----------------------------------------------------------------------------------
+
+PAGES = ("/", "/pricing", "/blog/a", "/#/settings", "/docs")
+REFERRERS = (None, "google.com", "news.ycombinator.com", "github.com")
+CHANNELS = ("Direct", "Organic Search", "Referral", None)
+PLACES = (("US", "US-CA", "San Francisco"), ("US", "US-NY", "New York"), ("DE", "DE-BE", "Berlin"), (None, None, None))
+DEVICES = ("desktop", "mobile", "tablet", None)
+BROWSERS = ("Chrome", "Safari", "Firefox", None)
+SYSTEMS = ("Windows", "iOS", "macOS", None)
+LINKS = ("https://github.com/example/repo", "https://x.com/example", None)
+
+
+def random_traffic(seed: int, site_id: str, now_ms: int, *, visitors: int = 25, days: int = 36) -> list[RawEvent]:
+    """Visits over the last `days` days: gaps below and above 30 minutes, midnights crossed, (none)s."""
+    rng = random.Random(seed)  # noqa: S311 - test traffic
+    events: list[RawEvent] = []
+    for number in range(visitors):
+        visitor = f"{rng.getrandbits(56):014x}{number:02x}"
+        for _ in range(rng.randint(1, 4)):
+            ts = now_ms - rng.randint(0, days * 86_400_000)
+            place = rng.choice(PLACES)
+            attributes = {
+                "referrer": rng.choice(REFERRERS),
+                "channel": rng.choice(CHANNELS),
+                "country": place[0],
+                "region": place[1],
+                "city": place[2],
+                "device": rng.choice(DEVICES),
+                "browser": rng.choice(BROWSERS),
+                "os": rng.choice(SYSTEMS),
+            }
+            for _ in range(rng.randint(1, 5)):
+                if ts > now_ms:
+                    break
+                click = rng.random() < 0.2
+                events.append(
+                    RawEvent(
+                        site_id=site_id,
+                        timestamp_ms=ts,
+                        kind="outbound_click" if click else "pageview",
+                        visitor_id=visitor,
+                        page=rng.choice(PAGES),
+                        link=rng.choice(LINKS) if click else None,
+                        **attributes,
+                    )
+                )
+                # Attributes may change mid-session (only the first event's count).
+                attributes = {**attributes, "referrer": rng.choice(REFERRERS)}
+                ts += rng.choice((1_000, 60_000, 29 * 60_000, 30 * 60_000, 31 * 60_000, 3 * 3_600_000))
+    return events
