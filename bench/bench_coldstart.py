@@ -83,6 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         layer = build_layout(Path(scratch) / "layer")
         tasks = Path(scratch) / "task"
+
         # -I ignores PYTHONPATH, so the probe puts the paths on sys.path itself.
         def probe(statement: str, task: Path) -> float:
             setup = f"sys.path[:0] = [{str(task)!r}, {str(layer)!r}]\n"

@@ -16,5 +16,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, o
     report = job.run()
     metrics.add_metric(name="RollupSites", unit=MetricUnit.Count, value=report.sites)
     metrics.add_metric(name="RollupDays", unit=MetricUnit.Count, value=report.days_rolled_up)
+    metrics.add_metric(name="RollupItems", unit=MetricUnit.Count, value=report.items_written)
     metrics.add_metric(name="RollupFailedSites", unit=MetricUnit.Count, value=len(report.failed_sites))
+    if not report.failed_sites:
+        metrics.add_metric(name="RollupSucceeded", unit=MetricUnit.Count, value=1)
     return report.as_dict()

@@ -1,12 +1,15 @@
-"""The demo tenant `aizen serve` seeds: an owner with billing, a site, a session and a key."""
+"""The demo tenant `aizen serve` seeds: an owner with billing, a site, a session, a key, traffic."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from aizen import admin
+from aizen import admin, clock
 from aizen.auth.keys import issue_api_key
 from aizen.auth.sessions import NewSession, start_session
+from aizen.ingest.importer import ImportSummary, import_events
 from aizen.models import Site, User
 from aizen.store import accounts
+from aizen_local.traffic import TrafficPlan, ndjson_lines
 
 DEMO_USER_ID = "user_demo"
 DEMO_SITE_ID = "site_demo"
@@ -21,6 +24,7 @@ class DemoTenant:
     site: Site
     session: NewSession
     api_key: str
+    traffic: ImportSummary | None  # None when the site existed already (its traffic too)
 
 
 def seed_demo() -> DemoTenant:
@@ -30,12 +34,26 @@ def seed_demo() -> DemoTenant:
     ones again: it issues new ones instead.
     """
     user = accounts.get_user(DEMO_USER_ID) or admin.create_user(DEMO_EMAIL, user_id=DEMO_USER_ID)
-    site = accounts.get_site(DEMO_SITE_ID) or admin.create_site(
-        DEMO_DOMAIN, DEMO_TIMEZONE, user.id, site_id=DEMO_SITE_ID
-    )
+    existing = accounts.get_site(DEMO_SITE_ID)
+    site = existing or admin.create_site(DEMO_DOMAIN, DEMO_TIMEZONE, user.id, site_id=DEMO_SITE_ID)
     session = start_session(user.id)
     _, token = issue_api_key(site.id, user.id, "Demo key (aizen serve)", None)
-    return DemoTenant(user=user, site=site, session=session, api_key=token)
+    traffic = None if existing else seed_traffic(site)
+    return DemoTenant(user=user, site=site, session=session, api_key=token, traffic=traffic)
+
+
+DEMO_HISTORY_DAYS = 400
+
+
+def seed_traffic(site: Site) -> ImportSummary:
+    """More than a year of generated traffic, through the import path.
+
+    The raw window's days are stored raw; older days become rollups directly, as with
+    any import of history. The site is new, so its finished days are rolled up from the
+    imported events at once and the stack answers long ranges from rollups right away.
+    """
+    plan = TrafficPlan(site.domain, site.timezone, datetime.fromtimestamp(clock.now(), UTC), days=DEMO_HISTORY_DAYS)
+    return import_events(site.id, ndjson_lines(plan), fresh_site=True)
 
 
 def curl_lines(api_url: str, tenant: DemoTenant) -> list[str]:
@@ -45,6 +63,11 @@ def curl_lines(api_url: str, tenant: DemoTenant) -> list[str]:
     origin = f"-H 'Origin: {api_url}'"
     return [
         f"curl -i '{api_url}/api/v1/stats/aggregate?period=30d&metrics=visitors,pageviews,bounce_rate' {bearer}",
+        f"curl -s '{api_url}/api/v1/stats/aggregate?period=12m&metrics=visitors,pageviews,bounce_rate,visit_duration' "
+        f"{bearer}",
+        f"curl -s '{api_url}/api/v1/stats/timeseries?period=12m&interval=month&metrics=visitors,pageviews' {bearer}",
+        f"curl -s '{api_url}/api/v1/stats/breakdown?period=30d&property=exit_link&metrics=clicks&sort=clicks.desc"
+        f"&limit=10' {bearer}",
         f"curl -i '{api_url}/api/v1/stats/realtime?minutes=10' {bearer}",
         f"curl -s '{api_url}/api/sites/{site}/api-keys' {cookie}",
         f"curl -s -X POST '{api_url}/api/sites/{site}/api-keys' {cookie} {origin} "

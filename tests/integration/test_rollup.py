@@ -1,49 +1,250 @@
-"""The scheduled rollup job walks every site."""
+"""The scheduled rollup job: which days it rolls up, what it writes, and how it recovers."""
 
 import json
+import random
+from datetime import date, timedelta
 
-from aizen.rollup import job
+import pytest
+
+from aizen import admin
+from aizen.events import RawEvent
+from aizen.periods import day_start_ms, zone
+from aizen.rollup import history, job
+from aizen.rollup.compute import compute_day
+from aizen.store import accounts, rollups
+from aizen.store import events as event_store
+from aizen.store.dynamo import main_table
 from aizen_local.apigw import LocalLambdaContext
 from aizen_local.functions import load_handler
 from aizen_local.template import PROJECT_ROOT
-from tests.support import FrozenClock, make_owner
+from tests.support import FrozenClock
+
+DAY = 86_400
 
 
-def _make_sites(count: int) -> list[str]:
-    owners = [make_owner(user_id=f"user_{n}", site_id=f"site_{n}", domain=f"site{n}.example") for n in range(count)]
-    return [owner.site.id for owner in owners]
+def _site(clock: FrozenClock, number: int = 1, timezone: str = "Europe/Berlin") -> str:
+    user = admin.create_user(f"owner{number}@example.com", user_id=f"user_{number}")
+    return admin.create_site(f"site{number}.example", timezone, user.id, site_id=f"site_{number}").id
 
 
-def test_run_reports_every_site_created(clock: FrozenClock) -> None:
-    # Given three sites
-    _make_sites(3)
+def _traffic(site_id: str, timezone: str, first_day: date, days: int, seed: int = 7) -> None:
+    rng = random.Random(seed)  # noqa: S311 - test traffic, not secrets
+    tz = zone(timezone)
+    for offset in range(days):
+        start = day_start_ms(first_day + timedelta(days=offset), tz)
+        for _ in range(rng.randint(5, 25)):
+            visitor = f"{rng.getrandbits(64):016x}"
+            moment = start + rng.randrange(0, 23 * 3_600_000)
+            for _ in range(rng.randint(1, 4)):
+                moment += rng.randrange(1_000, 40 * 60_000)
+                event_store.put_event(
+                    RawEvent(
+                        site_id=site_id,
+                        timestamp_ms=moment,
+                        kind="outbound_click" if rng.random() < 0.1 else "pageview",
+                        visitor_id=visitor,
+                        page=rng.choice(["/", "/pricing", "/blog", "/docs"]),
+                        referrer=rng.choice([None, "google.com", "news.ycombinator.com"]),
+                        country=rng.choice(["DE", "US", None]),
+                        device=rng.choice(["desktop", "mobile"]),
+                        link="https://github.com/example" if rng.random() < 0.5 else None,
+                    )
+                )
 
-    # When the rollup runs
+
+def _without_generations(days: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    return {day: {name: value for name, value in record.items() if name != "gen"} for day, record in days.items()}
+
+
+def test_no_sites_no_work() -> None:
+    assert job.run().as_dict() == {
+        "sites": 0,
+        "days_rolled_up": 0,
+        "items_written": 0,
+        "events_read": 0,
+        "failed_sites": [],
+    }
+
+
+def test_a_new_site_has_no_finished_day_yet(clock: FrozenClock) -> None:
+    _site(clock)
+
     report = job.run()
 
-    # Then it visited all of them and rolled up nothing yet
-    assert report.sites == 3
-    assert report.days_rolled_up == 0
-    assert report.failed_sites == []
+    assert (report.sites, report.days_rolled_up, report.failed_sites) == (1, 0, [])
 
 
-def test_run_with_no_sites() -> None:
-    assert job.run().as_dict() == {"sites": 0, "days_rolled_up": 0, "failed_sites": []}
+def test_every_finished_day_is_rolled_up_once(clock: FrozenClock) -> None:
+    # Given: a site with five days of traffic, and time moved on a week
+    site_id = _site(clock)
+    created = date.fromtimestamp(clock.now())
+    _traffic(site_id, "Europe/Berlin", created, 5)
+    clock.advance(7 * DAY)
+
+    # When
+    first = job.run()
+    second = job.run()
+
+    # Then: the finished days (creation day .. yesterday) once; nothing the second time
+    assert first.days_rolled_up == 7
+    assert first.events_read > 0
+    assert second.days_rolled_up == 0
+    rolled = rollups.rolled_up_days(site_id, "2000-01-01", "2100-01-01")
+    assert len(rolled) == 7
 
 
-def test_run_limited_to_given_sites(clock: FrozenClock) -> None:
-    site_ids = _make_sites(3)
+def test_rollup_items_hold_what_the_raw_events_say(clock: FrozenClock) -> None:
+    site_id = _site(clock)
+    created = date.fromtimestamp(clock.now())
+    _traffic(site_id, "Europe/Berlin", created, 3)
+    clock.advance(4 * DAY)
 
-    assert job.run(site_ids[:2]).sites == 2
+    job.run()
+
+    site = accounts.get_site(site_id)
+    assert site is not None
+    rolled = rollups.rolled_up_days(site_id, "2000-01-01", "2100-01-01")
+    for day_text, record in rolled.items():
+        expected = compute_day(site, date.fromisoformat(day_text))
+        assert {name: record[name] for name in expected.totals} == expected.totals
+        for prop, rows in expected.tables.items():
+            stored = [row for _, part in rollups.day_tables(site_id, prop, day_text, day_text, rolled) for row in part]
+            assert sorted(stored) == sorted(rows), (day_text, prop)
+
+
+def test_rerunning_a_day_rewrites_the_same_numbers(clock: FrozenClock) -> None:
+    site_id = _site(clock)
+    _traffic(site_id, "Europe/Berlin", date.fromtimestamp(clock.now()), 2)
+    clock.advance(3 * DAY)
+    job.run()
+    before = rollups.rolled_up_days(site_id, "2000-01-01", "2100-01-01")
+    pages_before = list(rollups.day_tables(site_id, "page", "2000-01-01", "2100-01-01", before))
+
+    # When: an import marks the days changed and the job runs again (a new generation)
+    rollups.mark_dirty(site_id, list(before))
+    clock.advance(60)
+    report = job.run()
+
+    # Then
+    after = rollups.rolled_up_days(site_id, "2000-01-01", "2100-01-01")
+    assert report.days_rolled_up == len(before)
+    assert _without_generations(after) == _without_generations(before)
+    assert list(rollups.day_tables(site_id, "page", "2000-01-01", "2100-01-01", after)) == pages_before
+    assert rollups.dirty_days(site_id) == []
+
+
+def test_a_crash_part_way_then_a_rerun_gives_the_same_result(
+    clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: the same traffic on two sites; the first site's rollup crashes on its third day
+    crashing = _site(clock, 1)
+    healthy = _site(clock, 2)
+    for site_id in (crashing, healthy):
+        _traffic(site_id, "Europe/Berlin", date.fromtimestamp(clock.now()), 5, seed=3)
+    clock.advance(6 * DAY)
+    real_put_day = rollups.put_day
+    calls = {"count": 0}
+
+    def flaky_put_day(site_id: str, *args: object, **kwargs: object) -> int:
+        if site_id == crashing:
+            calls["count"] += 1
+            if calls["count"] == 3:
+                raise RuntimeError("lost the connection")
+        return real_put_day(site_id, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rollups, "put_day", flaky_put_day)
+
+    # When
+    crashed = job.run()
+    monkeypatch.setattr(rollups, "put_day", real_put_day)
+    resumed = job.run()
+
+    # Then: the healthy site was not held up; the re-run finished the rest; both agree
+    assert crashed.failed_sites == [crashing]
+    assert resumed.failed_sites == []
+    assert crashed.days_rolled_up + resumed.days_rolled_up == 12
+    assert _without_generations(rollups.rolled_up_days(crashing, "2000-01-01", "2100-01-01")) == _without_generations(
+        rollups.rolled_up_days(healthy, "2000-01-01", "2100-01-01")
+    )
+
+
+def test_value_tables_split_across_items_never_drop_values(clock: FrozenClock) -> None:
+    # Given: rows far larger than one item may hold
+    rows = [[f"/articles/{n:06d}/{'x' * 200}", n % 7 + 1, n % 11 + 1] for n in range(40_000)]
+
+    # When
+    rollups.put_day("site_big", "2026-01-01", "g1", {"visitors": 1}, {"page": rows})
+
+    # Then
+    days = rollups.rolled_up_days("site_big", "2026-01-01", "2026-01-01")
+    assert days["2026-01-01"]["parts"]["page"] > 1
+    stored = [
+        row for _, part in rollups.day_tables("site_big", "page", "2026-01-01", "2026-01-01", days) for row in part
+    ]
+    assert stored == rows
+
+
+def test_parts_of_an_unfinished_generation_are_ignored(clock: FrozenClock) -> None:
+    rollups.put_day("site_x", "2026-01-01", "g1", {"visitors": 1}, {"page": [["/a", 1, 1]]})
+    days = rollups.rolled_up_days("site_x", "2026-01-01", "2026-01-01")
+
+    # A rewrite that crashed after writing its tables but before its day item
+    main_table().put_item(Item={"pk": "ROLLUP#site_x#page", "sk": "2026-01-01#g2#000", "rows": b"garbage"})
+
+    stored = list(rollups.day_tables("site_x", "page", "2026-01-01", "2026-01-01", days))
+    assert stored == [("2026-01-01", [["/a", 1, 1]])]
 
 
 def test_the_scheduled_function_runs_the_job_on_its_sample_event(clock: FrozenClock) -> None:
-    # Given two sites and the EventBridge event of the schedule
-    _make_sites(2)
+    _site(clock, 1)
+    _site(clock, 2)
     event = json.loads((PROJECT_ROOT / "events" / "RollupFunction.json").read_text())
 
-    # When the scheduled function is invoked
     result = load_handler("RollupFunction")(event, LocalLambdaContext(function_name="RollupFunction"))
 
-    # Then it returns the job's report
-    assert result == {"sites": 2, "days_rolled_up": 0, "failed_sites": []}
+    assert result["sites"] == 2
+    assert result["failed_sites"] == []
+
+
+def test_history_past_the_raw_window_merges_into_the_days_rollup(clock: FrozenClock) -> None:
+    # Given: a site and events from a year ago, imported in two batches of different visitors
+    site_id = _site(clock)
+    site = accounts.get_site(site_id)
+    assert site is not None
+    old_day = date.fromtimestamp(clock.now()) - timedelta(days=365)
+    start = day_start_ms(old_day, zone(site.timezone)) + 12 * 3_600_000
+
+    def batch(visitor: str) -> list[RawEvent]:
+        return [
+            RawEvent(site_id, start, "pageview", visitor, "/"),
+            RawEvent(site_id, start + 60_000, "pageview", visitor, "/pricing"),
+        ]
+
+    # When
+    history.add_history(site, batch("a" * 16))
+    history.add_history(site, batch("b" * 16))
+
+    # Then: the day holds both, added together
+    stored = history.stored_day(site, old_day)
+    assert stored is not None
+    assert stored.totals == {"visitors": 2, "pageviews": 4, "sessions": 2, "bounces": 0, "duration_ms": 120_000}
+    assert sorted(stored.tables["page"]) == [["/", 2, 2], ["/pricing", 2, 2]]
+    assert stored.tables["entry_page"] == [["/", 2]]
+
+
+def test_recent_imported_days_are_rolled_up_again(clock: FrozenClock) -> None:
+    site_id = _site(clock)
+    site = accounts.get_site(site_id)
+    assert site is not None
+    clock.advance(3 * DAY)
+    job.run()
+    yesterday = date.fromtimestamp(clock.now()) - timedelta(days=1)
+    event = RawEvent(site_id, day_start_ms(yesterday, zone(site.timezone)) + 3_600_000, "pageview", "c" * 16, "/")
+    event_store.put_event(event)
+
+    marked = history.mark_changed_days(site, [event])
+    report = job.run()
+
+    assert marked == [yesterday.isoformat()]
+    assert report.days_rolled_up == 1
+    assert rollups.rolled_up_days(site_id, marked[0], marked[0])[marked[0]]["visitors"] == 1

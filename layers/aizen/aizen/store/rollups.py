@@ -1,0 +1,136 @@
+"""Per-site, per-local-day rollup items in the main table (DESIGN.md §4).
+
+Item layout (see docs/data-model.md):
+  ROLLUP#<site>#days    / <YYYY-MM-DD>                  the day: totals (visitors, pageviews, sessions,
+                                                        bounces, duration_ms), `gen`, `parts` per property
+  ROLLUP#<site>#<prop>  / <YYYY-MM-DD>#<gen>#<part>     one property's value table, zlib-compressed JSON rows
+  ROLLUP#<site>#dirty   / <YYYY-MM-DD>                  a day an import changed: roll it up again
+
+Separate partitions per kind keep each query reading only what it needs: an
+aggregate reads one small day item per day, a page breakdown only page tables.
+A rewrite puts its tables under a new generation first and the day item last,
+in one PutItem: readers use only the parts of the generation the day item names,
+so a crash mid-rewrite leaves the previous complete version in effect, and a
+re-run rewrites the same numbers (idempotent). Parts of older generations are
+deleted after the day item switched to the new one.
+"""
+
+import json
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import Binary
+
+from aizen.store.dynamo import dynamo_operation, main_table
+
+MAX_PART_BYTES = 300_000  # compressed; DynamoDB's item limit is 400 KB
+Row = list[Any]  # [value, metric, metric, ...]
+
+
+def _pk(site_id: str, kind: str) -> str:
+    return f"ROLLUP#{site_id}#{kind}"
+
+
+def _range(first_day: str, last_day: str) -> Any:
+    return Key("sk").between(first_day, last_day + "~")  # "~" sorts after "#<part>"
+
+
+def _query(pk: str, first_day: str, last_day: str) -> Iterator[dict[str, Any]]:
+    query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk) & _range(first_day, last_day)}
+    while True:
+        page = main_table().query(**query)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _parts(rows: Sequence[Row]) -> list[bytes]:
+    """Compressed chunks of rows, each under MAX_PART_BYTES (never drops a row)."""
+    parts: list[bytes] = []
+    chunk: list[Row] = []
+    size = 0
+    for row in rows:
+        encoded = len(json.dumps(row, separators=(",", ":")))
+        if chunk and size + encoded > MAX_PART_BYTES:
+            parts.append(zlib.compress(json.dumps(chunk, separators=(",", ":")).encode()))
+            chunk, size = [], 0
+        chunk.append(row)
+        size += encoded + 1
+    parts.append(zlib.compress(json.dumps(chunk, separators=(",", ":")).encode()))
+    return parts
+
+
+@dynamo_operation
+def put_day(
+    site_id: str, day: str, generation: str, totals: Mapping[str, int], tables: Mapping[str, Sequence[Row]]
+) -> int:
+    """Write one day's rollup: tables under `generation`, then the day item; returns items written."""
+    table = main_table()
+    part_counts: dict[str, int] = {}
+    written = 0
+    with table.batch_writer() as batch:
+        for prop, rows in tables.items():
+            parts = _parts(rows)
+            part_counts[prop] = len(parts)
+            for index, blob in enumerate(parts):
+                sort_key = f"{day}#{generation}#{index:03d}"
+                batch.put_item(Item={"pk": _pk(site_id, prop), "sk": sort_key, "rows": Binary(blob)})
+                written += 1
+    table.put_item(Item={"pk": _pk(site_id, "days"), "sk": day, "gen": generation, "parts": part_counts, **totals})
+    _delete_other_generations(site_id, day, generation, list(tables))
+    return written + 1
+
+
+def _delete_other_generations(site_id: str, day: str, generation: str, props: list[str]) -> None:
+    table = main_table()
+    with table.batch_writer() as batch:
+        for prop in props:
+            for item in _query(_pk(site_id, prop), day, day):
+                if str(item["sk"]).split("#")[1] != generation:
+                    batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+@dynamo_operation
+def rolled_up_days(site_id: str, first_day: str, last_day: str) -> dict[str, dict[str, Any]]:
+    """Day -> its day item (totals as ints, `gen`, `parts`), for the days rolled up in the range."""
+    days: dict[str, dict[str, Any]] = {}
+    for item in _query(_pk(site_id, "days"), first_day, last_day):
+        record: dict[str, Any] = {
+            name: int(value) for name, value in item.items() if name not in ("pk", "sk", "gen", "parts")
+        }
+        record["gen"] = str(item["gen"])
+        record["parts"] = {prop: int(count) for prop, count in dict(item.get("parts", {})).items()}
+        days[str(item["sk"])] = record
+    return days
+
+
+@dynamo_operation
+def day_tables(
+    site_id: str, prop: str, first_day: str, last_day: str, days: Mapping[str, Mapping[str, Any]]
+) -> Iterator[tuple[str, list[Row]]]:
+    """(day, rows) of one property's tables: only the parts of the generation each day item names."""
+    for item in _query(_pk(site_id, prop), first_day, last_day):
+        day, generation, index = str(item["sk"]).split("#")
+        record = days.get(day)
+        if record is not None and record["gen"] == generation and int(index) < record["parts"].get(prop, 0):
+            yield day, json.loads(zlib.decompress(bytes(item["rows"])))
+
+
+@dynamo_operation
+def mark_dirty(site_id: str, days: Sequence[str]) -> None:
+    with main_table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        for day in days:
+            batch.put_item(Item={"pk": _pk(site_id, "dirty"), "sk": day})
+
+
+@dynamo_operation
+def dirty_days(site_id: str) -> list[str]:
+    return [str(item["sk"]) for item in _query(_pk(site_id, "dirty"), "0000-00-00", "9999-99-99")]
+
+
+@dynamo_operation
+def clear_dirty(site_id: str, day: str) -> None:
+    main_table().delete_item(Key={"pk": _pk(site_id, "dirty"), "sk": day})
