@@ -85,13 +85,6 @@ class RateLimited(AizenError):
     status = 429
 
 
-class NotImplementedYet(AizenError):
-    """A route whose capability has not been built yet; never made-up numbers."""
-
-    code = "not_implemented"
-    status = 501
-
-
 class ServiceUnavailable(AizenError):
     """DynamoDB kept throttling or timing out after the SDK's retries."""
 
