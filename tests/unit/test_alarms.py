@@ -1,0 +1,293 @@
+"""CloudWatch alarms of template.yaml (docs/operations.md) and the metrics the code emits."""
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from aizen.rollup import job
+from aizen.settings import Settings, get_settings
+from aizen.store.dynamo import reset_connections
+from aizen_local.apigw import LocalLambdaContext
+from aizen_local.functions import load_handler
+from aizen_local.template import PROJECT_ROOT, load_template
+from tests.support import STATS_PATHS, create_tables_from_template, fail_dynamodb, invoke
+
+TEMPLATE = load_template()
+ALARMS: dict[str, dict[str, Any]] = {
+    logical_id: resource["Properties"]
+    for logical_id, resource in TEMPLATE.resources.items()
+    if resource["Type"] == "AWS::CloudWatch::Alarm"
+}
+FUNCTIONS = [spec.logical_id for spec in TEMPLATE.functions()]
+ALARM_TOPIC = {"Ref": "AlarmTopic"}
+ADD_METRIC = re.compile(r"add_metric\(\s*name=(.+?),\s*unit=", re.DOTALL)
+STRING_LITERAL = re.compile(r'"(\w+)"')
+
+
+def _metric_stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every metric an alarm reads, single-metric or metric math, as {Namespace, MetricName, Dimensions}."""
+    if "MetricName" in alarm:
+        return [{name: alarm.get(name) for name in ("Namespace", "MetricName", "Dimensions")}]
+    return [query["MetricStat"]["Metric"] for query in alarm.get("Metrics", []) if "MetricStat" in query]
+
+
+def _alarms_reading(namespace: str, metric_name: str, dimension: str, value: Any) -> list[str]:
+    return [
+        logical_id
+        for logical_id, alarm in ALARMS.items()
+        if any(
+            metric["Namespace"] == namespace
+            and metric["MetricName"] == metric_name
+            and {"Name": dimension, "Value": value} in (metric.get("Dimensions") or [])
+            for metric in _metric_stats(alarm)
+        )
+    ]
+
+
+def _only(logical_ids: list[str], what: str) -> dict[str, Any]:
+    assert len(logical_ids) == 1, f"expected exactly one alarm on {what}, found {logical_ids}"
+    return ALARMS[logical_ids[0]]
+
+
+def _emf_metrics(output: str) -> list[dict[str, Any]]:
+    """The EMF records (namespace, dimensions, metric values) printed on stdout."""
+    records = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"CloudWatchMetrics"' in line:
+            record = json.loads(line)
+            definition = record["_aws"]["CloudWatchMetrics"][0]
+            records.append(
+                {
+                    "namespace": definition["Namespace"],
+                    "dimensions": definition["Dimensions"],
+                    "service": record.get("service"),
+                    "values": {metric["Name"]: record[metric["Name"]] for metric in definition["Metrics"]},
+                }
+            )
+    return records
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[None]:
+    get_settings.cache_clear()
+    reset_connections()
+    with mock_aws():
+        create_tables_from_template()
+        yield
+    reset_connections()
+
+
+def _emitted_metrics() -> set[str]:
+    """Names passed to `add_metric(name=...)` anywhere in the layer and the functions."""
+    names: set[str] = set()
+    for root in ("layers/aizen/aizen", "functions"):
+        for path in sorted((PROJECT_ROOT / root).rglob("*.py")):
+            for expression in ADD_METRIC.findall(path.read_text()):
+                names.update(STRING_LITERAL.findall(expression))
+    return names
+
+
+# Every alarm notifies ---------------------------------------------------------------------------
+
+
+def test_the_template_has_alarms() -> None:
+    assert len(ALARMS) >= 4 + len(FUNCTIONS)
+
+
+@pytest.mark.parametrize("logical_id", sorted(ALARMS))
+def test_every_alarm_notifies_the_alarm_topic(logical_id: str) -> None:
+    alarm = ALARMS[logical_id]
+
+    assert ALARM_TOPIC in alarm["AlarmActions"]
+    assert alarm.get("ActionsEnabled", True) is True
+    assert "docs/operations.md" in alarm["AlarmDescription"]
+
+
+def test_the_topic_exists_and_the_email_subscription_is_conditional() -> None:
+    resources = TEMPLATE.resources
+    subscriptions = [resource for resource in resources.values() if resource["Type"] == "AWS::SNS::Subscription"]
+
+    assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    assert "Condition" not in resources["AlarmTopic"]
+    assert len(subscriptions) == 1
+    subscription = subscriptions[0]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["TopicArn"] == ALARM_TOPIC
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert TEMPLATE.raw["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert TEMPLATE.raw["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+# (1) the HTTP API's 5xx rate ------------------------------------------------------------------
+
+
+def test_5xx_rate_alarm_divides_5xx_by_count_of_the_http_api() -> None:
+    api = {"Ref": "AizenHttpApi"}
+    alarm = _only(_alarms_reading("AWS/ApiGateway", "5xx", "ApiId", api), "the API's 5xx")
+    queries = {query["Id"]: query for query in alarm["Metrics"]}
+    errors = next(i for i, q in queries.items() if q.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "5xx")
+    count = next(
+        i for i, q in queries.items() if q.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "Count"
+    )
+    returned = [query for query in alarm["Metrics"] if query.get("ReturnData", True)]
+
+    assert queries[count]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "ApiId", "Value": api}]
+    assert all(queries[i]["MetricStat"]["Stat"] == "Sum" for i in (errors, count))
+    assert all(queries[i]["MetricStat"]["Period"] == 300 for i in (errors, count))
+    assert len(returned) == 1
+    expression = returned[0]["Expression"]["Fn::Sub"]
+    assert f"{errors} / {count}" in expression
+    assert "${Api5xxMinRequests}" in expression  # too few requests are not judged
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == {"Ref": "Api5xxRatePercent"}
+    assert TEMPLATE.raw["Parameters"]["Api5xxRatePercent"]["Default"] == 1
+
+
+# (2) DynamoDB throttling -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", ["MainTable", "EventsTable"])
+@pytest.mark.parametrize("metric", ["ReadThrottleEvents", "WriteThrottleEvents"])
+def test_throttling_of_each_table_is_alarmed(table: str, metric: str) -> None:
+    alarm = _only(_alarms_reading("AWS/DynamoDB", metric, "TableName", {"Ref": table}), f"{table} {metric}")
+
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+
+
+# (3) Lambda errors ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_errors_of_every_function_are_alarmed(function: str) -> None:
+    alarm = _only(_alarms_reading("AWS/Lambda", "Errors", "FunctionName", {"Ref": function}), f"{function} Errors")
+
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+
+
+# (4) the rollup has not succeeded for two schedule periods ------------------------------------
+
+
+def test_rollup_staleness_alarm_reads_the_emf_metric_of_the_rollup_function() -> None:
+    environment = TEMPLATE.raw["Globals"]["Function"]["Environment"]["Variables"]
+    namespace = environment["POWERTOOLS_METRICS_NAMESPACE"]
+    service = environment["POWERTOOLS_SERVICE_NAME"]
+    alarm = _only(_alarms_reading(namespace, "RollupSucceeded", "service", service), "RollupSucceeded")
+
+    assert (namespace, service) == ("Aizen", "aizen")
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["ComparisonOperator"] == "LessThanThreshold"
+    assert alarm["Threshold"] == 1
+    assert alarm["TreatMissingData"] == "breaching"  # no run at all is no success either
+    assert alarm["Period"] == {"Ref": "RollupStalenessSeconds"}
+    assert alarm["EvaluationPeriods"] == 1
+
+
+def test_rollup_staleness_default_is_two_schedule_periods() -> None:
+    parameters = TEMPLATE.raw["Parameters"]
+    schedule = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", parameters["RollupSchedule"]["Default"])
+    assert schedule is not None
+    period = int(schedule[1]) * {"minute": 60, "hour": 3600, "day": 86400}[schedule[2]]
+
+    assert parameters["RollupStalenessSeconds"]["Default"] == 2 * period == 7200
+    assert parameters["RollupStalenessSeconds"]["MaxValue"] <= 86400  # CloudWatch's limit for Period
+
+
+def test_the_rollup_function_emits_rollup_succeeded_only_without_failed_sites() -> None:
+    source = (PROJECT_ROOT / "functions/rollup/app.py").read_text()
+
+    assert re.search(r"if not report\.failed_sites:\s+metrics\.add_metric\(name=\"RollupSucceeded\"", source)
+
+
+# Metrics the functions emit --------------------------------------------------------------------
+
+
+def test_a_refused_request_emits_requests_and_client_errors(dynamodb: None, capsys: pytest.CaptureFixture[str]) -> None:
+    response = invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
+
+    assert response.status == 401
+    (record,) = _emf_metrics(capsys.readouterr().out)
+    assert (record["namespace"], record["dimensions"], record["service"]) == ("Aizen", [["service"]], "aizen")
+    assert record["values"] == {"Requests": [1.0], "ClientErrors": [1.0]}
+
+
+def test_a_rate_limited_request_emits_rate_limited(
+    aizen_env: Callable[..., Settings], dynamodb: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aizen_env(IP_LIMIT_PER_MINUTE="1")
+
+    statuses = [invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"]).status for _ in range(2)]
+
+    assert statuses == [401, 429]
+    records = _emf_metrics(capsys.readouterr().out)
+    assert records[1]["values"] == {"Requests": [1.0], "ClientErrors": [1.0], "RateLimited": [1.0]}
+
+
+def test_a_throttled_request_emits_server_errors(
+    aizen_env: Callable[..., Settings], dynamodb: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aizen_env(DYNAMODB_MAX_ATTEMPTS="1")
+    fail_dynamodb()
+
+    response = invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
+
+    assert response.status == 503
+    (record,) = _emf_metrics(capsys.readouterr().out)
+    assert record["values"] == {"Requests": [1.0], "ServerErrors": [1.0]}
+
+
+@pytest.mark.parametrize(("failed_sites", "succeeded"), [([], True), (["site_1"], False)])
+def test_the_rollup_emits_its_counts_and_rollup_succeeded_only_without_failures(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], failed_sites: list[str], succeeded: bool
+) -> None:
+    report = job.RollupReport(sites=3, days_rolled_up=5, items_written=40, failed_sites=failed_sites)
+    monkeypatch.setattr(job, "run", lambda: report)
+
+    load_handler("RollupFunction")({}, LocalLambdaContext(function_name="RollupFunction"))
+
+    (record,) = _emf_metrics(capsys.readouterr().out)
+    assert (record["namespace"], record["dimensions"], record["service"]) == ("Aizen", [["service"]], "aizen")
+    expected = {"RollupSites": [3.0], "RollupDays": [5.0], "RollupItems": [40.0]}
+    expected["RollupFailedSites"] = [float(len(failed_sites))]
+    if succeeded:
+        expected["RollupSucceeded"] = [1.0]
+    assert record["values"] == expected
+
+
+# Metrics and the operations guide ---------------------------------------------------------------
+
+
+def test_the_code_emits_the_documented_metric_names() -> None:
+    assert _emitted_metrics() >= {
+        "Requests",
+        "ClientErrors",
+        "ServerErrors",
+        "RateLimited",
+        "RollupSites",
+        "RollupDays",
+        "RollupItems",
+        "RollupFailedSites",
+        "RollupSucceeded",
+    }
+
+
+@pytest.mark.parametrize("metric", sorted(_emitted_metrics()))
+def test_every_emitted_metric_is_in_the_operations_guide(metric: str) -> None:
+    guide = Path(PROJECT_ROOT / "docs/operations.md").read_text()
+
+    assert f"`{metric}`" in guide
+
+
+@pytest.mark.parametrize("logical_id", sorted(ALARMS))
+def test_every_alarm_is_in_the_operations_guide(logical_id: str) -> None:
+    guide = Path(PROJECT_ROOT / "docs/operations.md").read_text()
+
+    assert f"`{logical_id}`" in guide

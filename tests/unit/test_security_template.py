@@ -1,0 +1,133 @@
+"""Security review checks on template.yaml and the code's shape (docs/security.md)."""
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aizen_local.template import PROJECT_ROOT, load_template
+
+TEMPLATE = load_template()
+FUNCTIONS = {spec.logical_id: spec for spec in TEMPLATE.functions()}
+KEY_MANAGEMENT = ["ApiKeysListFunction", "ApiKeysCreateFunction", "ApiKeysRevokeFunction"]
+# Modules that open network connections of their own: the layer and the handlers fetch nothing (SSRF).
+NETWORK_CLIENTS = {"urllib.request", "http.client", "requests", "httpx", "urllib3", "aiohttp", "socket", "ftplib"}
+
+
+def _statements(function: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for policy in FUNCTIONS[function].properties.get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            value = policy["Statement"]
+            statements.extend(value if isinstance(value, list) else [value])
+    return statements
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _python_files() -> list[Path]:
+    return sorted((PROJECT_ROOT / "layers/aizen/aizen").rglob("*.py")) + sorted(
+        (PROJECT_ROOT / "functions").rglob("*.py")
+    )
+
+
+# IAM (API5, least privilege) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_inline_statements_name_a_table_and_no_wildcard_action(function: str) -> None:
+    for statement in _statements(function):
+        resources = _as_list(statement["Resource"])
+        assert "*" not in resources, f"{function}: {statement.get('Sid')} applies to every resource"
+        assert all(isinstance(resource, dict) and "Fn::GetAtt" in resource for resource in resources)
+        assert all("*" not in action for action in _as_list(statement["Action"])), statement.get("Sid")
+
+
+@pytest.mark.parametrize("function", KEY_MANAGEMENT)
+def test_key_management_functions_cannot_touch_raw_events(function: str) -> None:
+    policies = FUNCTIONS[function].properties["Policies"]
+
+    assert "EventsTable" not in repr(policies)
+
+
+@pytest.mark.parametrize("function", ["ApiKeysCreateFunction", "ApiKeysRevokeFunction"])
+def test_key_writes_are_limited_to_site_and_token_partitions(function: str) -> None:
+    writes = [statement for statement in _statements(function) if statement["Action"] != "dynamodb:GetItem"]
+
+    assert writes
+    for statement in writes:
+        assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SITE#*", "TOKEN#*"]}}
+
+
+# Data at rest and in logs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", ["MainTable", "EventsTable"])
+def test_tables_are_encrypted_at_rest(table: str) -> None:
+    assert TEMPLATE.tables()[table]["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_powertools_never_logs_the_event_nor_traces_responses() -> None:
+    globals_ = TEMPLATE.raw["Globals"]["Function"]
+    variables = globals_["Environment"]["Variables"]
+
+    assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert globals_["Tracing"] == "Active"
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS.values(), ids=lambda spec: spec.logical_id)
+def test_every_handler_goes_through_an_entry_that_does_not_log_the_event(spec: Any) -> None:
+    source = spec.module_path.read_text()
+
+    assert "lambda_handler = lambda_entry(app)" in source or "@logger.inject_lambda_context(log_event=False)" in source
+    assert "log_event=True" not in source
+
+
+def test_the_shared_entry_injects_the_context_with_the_http_correlation_id_and_without_the_event() -> None:
+    source = (PROJECT_ROOT / "layers/aizen/aizen/http.py").read_text()
+
+    assert "correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False" in source
+    assert "capture_response=False" in source
+
+
+# CORS (API8) ---------------------------------------------------------------------------------
+
+
+def test_the_http_api_has_no_cors_configuration() -> None:
+    assert "CorsConfiguration" not in TEMPLATE.resources["AizenHttpApi"].get("Properties", {})
+
+
+def test_only_ingestion_answers_preflight() -> None:
+    preflights = [route.function for route in TEMPLATE.routes() if route.method == "OPTIONS"]
+
+    assert preflights == ["IngestEventFunction"]
+
+
+# Resource consumption (API4) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS.values(), ids=lambda spec: spec.logical_id)
+def test_every_function_has_a_bounded_timeout(spec: Any) -> None:
+    limit = 900 if spec.schedules else 10
+
+    assert spec.properties["Timeout"] <= limit
+
+
+# SSRF (API7) ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", _python_files(), ids=lambda path: str(path.relative_to(PROJECT_ROOT)))
+def test_no_module_opens_network_connections_of_its_own(path: Path) -> None:
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+
+    assert not {name for name in imported if name in NETWORK_CLIENTS or name.split(".")[0] in NETWORK_CLIENTS}
