@@ -88,7 +88,9 @@ def _require_raw_window(period: Period, now_seconds: float, what: str) -> None:
     if period.first_day < first:
         raise UnsupportedQuery(
             f"{what} are only supported inside the {retention}-day raw event window "
-            f"(from {first.isoformat()}); this period starts {period.first_day.isoformat()}"
+            f"(from {first.isoformat()}); this period starts {period.first_day.isoformat()}. "
+            f"Use a period that starts on or after {first.isoformat()}, "
+            "or drop the filters, region/city property or hourly interval to read the rollups"
         )
 
 
