@@ -17,7 +17,7 @@ from aizen.store.dynamo import main_table
 from aizen_local.apigw import LocalLambdaContext
 from aizen_local.functions import load_handler
 from aizen_local.template import PROJECT_ROOT
-from tests.support import FrozenClock
+from tests.support import FrozenClock, main_table_items
 
 DAY = 86_400
 
@@ -130,6 +130,9 @@ def test_rerunning_a_day_rewrites_the_same_numbers(clock: FrozenClock) -> None:
     assert report.days_rolled_up == len(before)
     assert _without_generations(after) == _without_generations(before)
     assert list(rollups.day_tables(site_id, "page", "2000-01-01", "2100-01-01", after)) == pages_before
+    # and the replaced generation's parts are gone
+    page_parts = [item for item in main_table_items() if item["pk"] == f"ROLLUP#{site_id}#page"]
+    assert {str(item["sk"]).split("#")[1] for item in page_parts} == {record["gen"] for record in after.values()}
     assert rollups.dirty_days(site_id) == []
 
 

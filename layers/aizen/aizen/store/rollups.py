@@ -11,8 +11,8 @@ aggregate reads one small day item per day, a page breakdown only page tables.
 A rewrite puts its tables under a new generation first and the day item last,
 in one PutItem: readers use only the parts of the generation the day item names,
 so a crash mid-rewrite leaves the previous complete version in effect, and a
-re-run rewrites the same numbers (idempotent). Parts of older generations are
-deleted after the day item switched to the new one.
+re-run rewrites the same numbers (idempotent). The parts of the generation a day
+item replaced are deleted after the switch.
 """
 
 import json
@@ -69,6 +69,8 @@ def put_day(
 ) -> int:
     """Write one day's rollup: tables under `generation`, then the day item; returns items written."""
     table = main_table()
+    day_key = {"pk": _pk(site_id, "days"), "sk": day}
+    previous = table.get_item(Key=day_key, ConsistentRead=True).get("Item")
     part_counts: dict[str, int] = {}
     written = 0
     with table.batch_writer() as batch:
@@ -79,18 +81,20 @@ def put_day(
                 sort_key = f"{day}#{generation}#{index:03d}"
                 batch.put_item(Item={"pk": _pk(site_id, prop), "sk": sort_key, "rows": Binary(blob)})
                 written += 1
-    table.put_item(Item={"pk": _pk(site_id, "days"), "sk": day, "gen": generation, "parts": part_counts, **totals})
-    _delete_other_generations(site_id, day, generation, list(tables))
+    table.put_item(Item={**day_key, "gen": generation, "parts": part_counts, **totals})
+    if previous is not None and previous["gen"] != generation:
+        old_parts: Any = previous.get("parts") or {}
+        _delete_generation(site_id, day, str(previous["gen"]), old_parts)
     return written + 1
 
 
-def _delete_other_generations(site_id: str, day: str, generation: str, props: list[str]) -> None:
-    table = main_table()
-    with table.batch_writer() as batch:
-        for prop in props:
-            for item in _query(_pk(site_id, prop), day, day):
-                if str(item["sk"]).split("#")[1] != generation:
-                    batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+def _delete_generation(site_id: str, day: str, generation: str, parts: Mapping[str, Any]) -> None:
+    """The parts the replaced day item named, by key (no query). Parts of a rewrite that
+    crashed before its day item are never named by one: readers ignore them."""
+    with main_table().batch_writer() as batch:
+        for prop, count in parts.items():
+            for index in range(int(count)):
+                batch.delete_item(Key={"pk": _pk(site_id, prop), "sk": f"{day}#{generation}#{index:03d}"})
 
 
 @dynamo_operation
