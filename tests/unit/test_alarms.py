@@ -66,6 +66,7 @@ def _emf_metrics(output: str) -> list[dict[str, Any]]:
                     "namespace": definition["Namespace"],
                     "dimensions": definition["Dimensions"],
                     "service": record.get("service"),
+                    "route": record.get("route"),
                     "values": {metric["Name"]: record[metric["Name"]] for metric in definition["Metrics"]},
                 }
             )
@@ -210,13 +211,19 @@ def test_the_rollup_function_emits_rollup_succeeded_only_without_failed_sites() 
 # Metrics the functions emit --------------------------------------------------------------------
 
 
+def _without_latency(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if name != "Latency"}
+
+
 def test_a_refused_request_emits_requests_and_client_errors(dynamodb: None, capsys: pytest.CaptureFixture[str]) -> None:
     response = invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
 
     assert response.status == 401
     (record,) = _emf_metrics(capsys.readouterr().out)
-    assert (record["namespace"], record["dimensions"], record["service"]) == ("Aizen", [["service"]], "aizen")
-    assert record["values"] == {"Requests": [1.0], "ClientErrors": [1.0]}
+    assert (record["namespace"], record["dimensions"], record["service"]) == ("Aizen", [["route", "service"]], "aizen")
+    assert record["route"] == "GET /api/v1/stats/aggregate"
+    assert _without_latency(record["values"]) == {"Requests": [1.0], "ClientErrors": [1.0]}
+    assert record["values"]["Latency"][0] > 0
 
 
 def test_a_rate_limited_request_emits_rate_limited(
@@ -228,7 +235,7 @@ def test_a_rate_limited_request_emits_rate_limited(
 
     assert statuses == [401, 429]
     records = _emf_metrics(capsys.readouterr().out)
-    assert records[1]["values"] == {"Requests": [1.0], "ClientErrors": [1.0], "RateLimited": [1.0]}
+    assert _without_latency(records[1]["values"]) == {"Requests": [1.0], "ClientErrors": [1.0], "RateLimited": [1.0]}
 
 
 def test_a_throttled_request_emits_server_errors(
@@ -241,7 +248,7 @@ def test_a_throttled_request_emits_server_errors(
 
     assert response.status == 503
     (record,) = _emf_metrics(capsys.readouterr().out)
-    assert record["values"] == {"Requests": [1.0], "ServerErrors": [1.0]}
+    assert _without_latency(record["values"]) == {"Requests": [1.0], "ServerErrors": [1.0]}
 
 
 @pytest.mark.parametrize(("failed_sites", "succeeded"), [([], True), (["site_1"], False)])

@@ -7,6 +7,7 @@ metrics are identical across endpoints.
 
 import functools
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -97,8 +98,15 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     """The Lambda entry point for a resolver: correlation id, tracing, metrics."""
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # Per endpoint: every metric of this request carries its route ("GET /api/v1/stats/aggregate").
+        metrics.add_dimension(name="route", value=str(event.get("routeKey") or "unknown"))
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        return app.resolve(event, context)
+        started = time.perf_counter()
+        try:
+            return app.resolve(event, context)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=round(elapsed_ms, 3))
 
     with_metrics = metrics.log_metrics(lambda_handler)
     traced = tracer.capture_lambda_handler(with_metrics, capture_response=False)
