@@ -2,12 +2,14 @@
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
+from moto import mock_aws
 from urllib3 import HTTPResponse
 
 from aizen.auth import keys as key_management
@@ -15,6 +17,7 @@ from aizen.auth.sessions import NewSession, start_session
 from aizen.models import Site, User
 from aizen.settings import get_settings
 from aizen.store import accounts, dynamo
+from aizen.store.dynamo import reset_connections
 from aizen_local.apigw import LocalLambdaContext, http_event
 from aizen_local.functions import function_spec, load_handler
 from aizen_local.template import create_table_request, load_template
@@ -29,6 +32,17 @@ def create_tables_from_template() -> None:
     client = boto3.client("dynamodb")
     for logical_id, properties in load_template().tables().items():
         client.create_table(**create_table_request(names[logical_id], properties))
+
+
+@contextmanager
+def moto_dynamodb() -> Iterator[None]:
+    """moto's in-process DynamoDB with the template's tables, and fresh settings and connections."""
+    get_settings.cache_clear()
+    reset_connections()
+    with mock_aws():
+        create_tables_from_template()
+        yield
+    reset_connections()
 
 
 @dataclass(frozen=True)

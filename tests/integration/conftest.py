@@ -3,22 +3,15 @@
 from collections.abc import Iterator
 
 import pytest
-from moto import mock_aws
 
 from aizen.models import ApiKey
-from aizen.settings import get_settings
-from aizen.store.dynamo import reset_connections
-from tests.support import FrozenClock, Owner, create_tables_from_template, make_key, make_owner
+from tests.support import FrozenClock, Owner, make_key, make_owner, moto_dynamodb
 
 
 @pytest.fixture(autouse=True)
 def dynamodb() -> Iterator[None]:
-    get_settings.cache_clear()
-    reset_connections()
-    with mock_aws():
-        create_tables_from_template()
+    with moto_dynamodb():
         yield
-    reset_connections()
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from aizen.rollup import job
-from aizen.settings import Settings, get_settings
-from aizen.store.dynamo import reset_connections
+from aizen.settings import Settings
 from aizen_local.apigw import LocalLambdaContext
 from aizen_local.functions import load_handler
 from aizen_local.template import PROJECT_ROOT, load_template
-from tests.support import STATS_PATHS, create_tables_from_template, fail_dynamodb, invoke
+from tests.support import STATS_PATHS, fail_dynamodb, invoke, moto_dynamodb
 
 TEMPLATE = load_template()
 ALARMS: dict[str, dict[str, Any]] = {
@@ -75,12 +73,8 @@ def _emf_metrics(output: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def dynamodb() -> Iterator[None]:
-    get_settings.cache_clear()
-    reset_connections()
-    with mock_aws():
-        create_tables_from_template()
+    with moto_dynamodb():
         yield
-    reset_connections()
 
 
 def _emitted_metrics() -> set[str]:

@@ -271,13 +271,6 @@ class Totals:
         self.bounces += totals["bounces"]
         self.duration_ms += totals["duration_ms"]
 
-    def merge(self, other: "Totals") -> None:
-        self.visitors += other.visitors
-        self.pageviews += other.pageviews
-        self.sessions += other.sessions
-        self.bounces += other.bounces
-        self.duration_ms += other.duration_ms
-
     @property
     def bounce_rate(self) -> float:
         """Percent of sessions that bounced, one decimal, halves rounded up; 0 without sessions."""
