@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 
 from aizen.auth.keys import CreateKeyRequest, issue_api_key, key_view, owned_site
-from aizen.http import build_resolver, dashboard_user, json_response, lambda_entry
+from aizen.http import build_resolver, dashboard_user, json_response, lambda_entry, raw_body
 from aizen.validation import parse_json_body
 
 app = build_resolver()
@@ -13,7 +13,7 @@ app = build_resolver()
 def create_api_key(siteId: str) -> Response[str]:  # noqa: N803 - the route's own parameter name
     user_id = dashboard_user(app, write=True)
     site = owned_site(user_id, siteId)
-    request = parse_json_body(CreateKeyRequest, app.current_event.decoded_body)
+    request = parse_json_body(CreateKeyRequest, raw_body(app))
     key, token = issue_api_key(site.id, user_id, request.name, request.expires_at)
     return json_response(app, 201, {"key": key_view(key), "token": token})
 

@@ -2,7 +2,7 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from aizen.http import JSON, build_resolver, client_ip, lambda_entry
+from aizen.http import JSON, build_resolver, client_ip, lambda_entry, raw_body
 from aizen.ingest.service import IngestRequest, ingest
 
 app = build_resolver(cors=True)
@@ -11,10 +11,9 @@ app = build_resolver(cors=True)
 @app.post("/api/event")
 def ingest_event() -> Response[str]:
     event = app.current_event
-    body = event.decoded_body or ""
     outcome = ingest(
         IngestRequest(
-            body=body.encode() if isinstance(body, str) else body,
+            body=raw_body(app),
             source_ip=client_ip(app),
             headers={name.lower(): value for name, value in (event.headers or {}).items()},
         )

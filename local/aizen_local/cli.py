@@ -106,6 +106,13 @@ def _traffic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from aizen_local import openapi
+
+    sys.stdout.write(openapi.document_text())
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     return serve(ServeOptions(host=args.host, port=args.port, demo=args.demo, workers=args.workers))
 
@@ -127,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--port", type=int, default=3000, help="0 picks a free port")
     serve_cmd.add_argument("--no-demo", dest="demo", action="store_false", help="do not seed the demo tenant")
     serve_cmd.add_argument("--workers", type=int, default=4, help="concurrent Lambda execution environments")
+
+    command(commands, "openapi", _openapi, "print the OpenAPI 3.1 description (docs/openapi.json)")
 
     users = commands.add_parser("users", help="dashboard users").add_subparsers(dest="action", required=True)
     users_create = command(users, "create", _users_create, "create a user")
@@ -178,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command not in ("serve", "traffic"):
+        if args.command not in ("serve", "traffic", "openapi"):
             connection.connect(args.stack)
         return int(args.run(args))
     except (AizenError, connection.ConnectionProblem) as error:

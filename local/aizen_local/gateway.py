@@ -6,8 +6,10 @@ template routes it to, and the handler's response is written back.
 """
 
 import base64
+import functools
 import json
 import logging
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -22,6 +24,27 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API's payload limit
 
 def _error(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+@functools.cache
+def _openapi_json() -> bytes:
+    from aizen_local import openapi
+
+    return openapi.document_text().encode()
+
+
+@functools.cache
+def _docs_html() -> bytes:
+    from aizen_local import openapi
+
+    return openapi.render_html(json.loads(_openapi_json())).encode()
+
+
+# Local-only pages: the OpenAPI description and its rendered reference (not routes of the template).
+_DOCUMENTS: dict[str, tuple[str, Callable[[], bytes]]] = {
+    "/openapi.json": ("application/json", _openapi_json),
+    "/docs": ("text/html; charset=utf-8", _docs_html),
+}
 
 
 class LocalHttpApi(ThreadingHTTPServer):
@@ -45,6 +68,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
+        if self.command in ("GET", "HEAD") and url.path in _DOCUMENTS:
+            content_type, render = _DOCUMENTS[url.path]
+            self._send(200, {"Content-Type": content_type}, render())
+            return
         path_matches = [(route, route.pattern().match(url.path)) for route in self.server.routes]
         on_path = [(route, match) for route, match in path_matches if match]
         if not on_path:
@@ -110,3 +137,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     do_DELETE = _dispatch  # noqa: N815
     do_OPTIONS = _dispatch  # noqa: N815
     do_HEAD = _dispatch  # noqa: N815
+
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """Any other method (TRACE, QUERY, ...) is routed too, so it gets the JSON 404/405 API Gateway gives.
+
+        Without this, http.server answered them with its own 501 HTML page (found by schemathesis).
+        """
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)

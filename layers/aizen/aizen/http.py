@@ -5,6 +5,7 @@ Every function builds its resolver with `build_resolver()` and exports
 metrics are identical across endpoints.
 """
 
+import base64
 import functools
 import json
 import time
@@ -114,6 +115,14 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
         traced, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
     )
     return cast(LambdaHandler, logged)
+
+
+def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    """The request body as bytes. Powertools' `decoded_body` decodes base64 bodies as UTF-8 and
+    raised (a 500) on any other bytes; a body that is not UTF-8 is the parser's 400 to give."""
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
 
 
 def client_ip(app: APIGatewayHttpResolver) -> str:

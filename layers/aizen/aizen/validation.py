@@ -25,7 +25,7 @@ def describe(error: ValidationError, model: type[BaseModel]) -> str:
     return f"{field}: {message}"
 
 
-def parse_json_body[M: BaseModel](model: type[M], body: str | None) -> M:
+def parse_json_body[M: BaseModel](model: type[M], body: str | bytes | None) -> M:
     if not body:
         raise InvalidRequest("The request body must be a JSON object")
     try:

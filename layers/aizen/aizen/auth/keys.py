@@ -2,7 +2,7 @@
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -29,6 +29,39 @@ class CreateKeyRequest(BaseModel):
         if not name.strip():
             raise ValueError("must not be blank")
         return name
+
+
+class ApiKeyView(ApiKey):
+    """A key as the key-management endpoints show it: the record plus its masked preview."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    preview: str = Field(description="key_prefix, an underscore and 32 asterisks")
+
+
+class KeyList(BaseModel):
+    """Answer of GET /api/sites/{siteId}/api-keys: newest first, revoked keys included."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[ApiKeyView]
+
+
+class CreatedKey(BaseModel):
+    """Answer of POST /api/sites/{siteId}/api-keys: the token is shown here once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: ApiKeyView
+    token: str = Field(pattern=r"^aiz_live_[0-9a-f]{12}_[0-9a-f]{64}$")
+
+
+class Revoked(BaseModel):
+    """Answer of DELETE /api/sites/{siteId}/api-keys/{keyId}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ok: Literal[True]
 
 
 def time_ordered_id() -> str:
@@ -97,4 +130,4 @@ def revoke_api_key(site_id: str, key_id: str) -> None:
 
 def key_view(key: ApiKey) -> dict[str, Any]:
     """The JSON shape of a key in the seed document, with its masked preview."""
-    return {**key.model_dump(), "preview": preview(key.key_prefix)}
+    return ApiKeyView(**key.model_dump(), preview=preview(key.key_prefix)).model_dump()

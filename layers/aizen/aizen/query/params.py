@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from aizen.periods import EARLIEST_DATE, INTERVALS, LATEST_DATE, PRESETS
 from aizen.query.engine import Filters
@@ -55,6 +55,11 @@ def _one_of(allowed: tuple[str, ...]) -> Any:
     return BeforeValidator(check)
 
 
+def _enum(allowed: tuple[str, ...]) -> WithJsonSchema:
+    """The public schema of a `_one_of` parameter (docs/openapi.json)."""
+    return WithJsonSchema({"type": "string", "enum": list(allowed)})
+
+
 def _local_date(value: Any) -> date:
     if isinstance(value, date):
         return value
@@ -98,10 +103,21 @@ def _filter_value(value: Any) -> str:
     return value
 
 
-LocalDate = Annotated[date, BeforeValidator(_local_date)]
-Integer = Annotated[int, BeforeValidator(_integer)]
-MetricList = Annotated[tuple[str, ...], BeforeValidator(_metric_list)]
-FilterValue = Annotated[str, BeforeValidator(_filter_value)]
+# WithJsonSchema: how each type looks in a query string, for docs/openapi.json.
+LocalDate = Annotated[
+    date,
+    BeforeValidator(_local_date),
+    WithJsonSchema(
+        {"type": "string", "format": "date", "description": f"YYYY-MM-DD, {EARLIEST_DATE} to {LATEST_DATE}"}
+    ),
+]
+Integer = Annotated[int, BeforeValidator(_integer), WithJsonSchema({"type": "integer"})]
+MetricList = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_metric_list),
+    WithJsonSchema({"type": "string", "description": "Comma-separated metric names, each at most once"}),
+]
+FilterValue = Annotated[str, BeforeValidator(_filter_value), WithJsonSchema({"type": "string", "minLength": 1})]
 
 
 def _check_metrics(metrics: tuple[str, ...], allowed: tuple[str, ...], context: str = "") -> None:
@@ -116,16 +132,18 @@ class _RangeParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    period: Annotated[str, _one_of(PRESETS)] = "30d"
-    date_from: LocalDate | None = Field(default=None, alias="from")
-    date_to: LocalDate | None = Field(default=None, alias="to")
+    period: Annotated[str, _one_of(PRESETS), _enum(PRESETS)] = Field(
+        default="30d", description="Period in the site's time zone; custom needs from and to"
+    )
+    date_from: LocalDate | None = Field(default=None, alias="from", description="First day (period=custom only)")
+    date_to: LocalDate | None = Field(default=None, alias="to", description="Last day, inclusive (period=custom only)")
     metrics: MetricList | None = None
-    page: FilterValue | None = None
-    referrer: FilterValue | None = None
-    country: FilterValue | None = None
-    device: FilterValue | None = None
-    browser: FilterValue | None = None
-    os: FilterValue | None = None
+    page: FilterValue | None = Field(default=None, description="Exact page path, e.g. /pricing")
+    referrer: FilterValue | None = Field(default=None, description="Exact referrer domain, e.g. google.com")
+    country: FilterValue | None = Field(default=None, description="Exact country code or stored country value")
+    device: FilterValue | None = Field(default=None, description="Exact device type, e.g. desktop or mobile")
+    browser: FilterValue | None = Field(default=None, description="Exact browser name")
+    os: FilterValue | None = Field(default=None, description="Exact operating system name")
 
     @model_validator(mode="after")
     def _check_range(self) -> Self:
@@ -164,7 +182,9 @@ class AggregateParams(_RangeParams):
 
 
 class TimeseriesParams(_RangeParams):
-    interval: Annotated[str, _one_of(INTERVALS)] | None = None
+    interval: Annotated[str, _one_of(INTERVALS), _enum(INTERVALS)] | None = Field(
+        default=None, description="Bucket size; default hour for 24h and single-day ranges, otherwise day"
+    )
 
     @model_validator(mode="after")
     def _check_interval_and_metrics(self) -> Self:
@@ -179,11 +199,17 @@ class TimeseriesParams(_RangeParams):
 
 
 class BreakdownParams(_RangeParams):
-    breakdown_property: Annotated[str, _one_of(PROPERTIES)] = Field(alias="property")
-    region: FilterValue | None = None
-    sort: str | None = None
-    limit: Integer = DEFAULT_LIMIT
-    page_number: Integer = 1
+    breakdown_property: Annotated[str, _one_of(PROPERTIES), _enum(PROPERTIES)] = Field(
+        alias="property", description="The dimension; region and city need country"
+    )
+    region: FilterValue | None = Field(default=None, description="Scopes property=city (with country)")
+    sort: str | None = Field(
+        default=None,
+        description="metric.asc or metric.desc, over the requested metrics; default: first metric, descending",
+        json_schema_extra={"pattern": r"^[a-z_]+\.(asc|desc)$"},
+    )
+    limit: Integer = Field(default=DEFAULT_LIMIT, json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})
+    page_number: Integer = Field(default=1, json_schema_extra={"minimum": 1})
 
     @model_validator(mode="after")
     def _check_breakdown(self) -> Self:
@@ -233,7 +259,9 @@ class BreakdownParams(_RangeParams):
 class RealtimeParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    minutes: Integer = DEFAULT_MINUTES
+    minutes: Integer = Field(
+        default=DEFAULT_MINUTES, description=f"Window in minutes; clamped to {MIN_MINUTES}..{MAX_MINUTES}"
+    )
 
     @property
     def window_minutes(self) -> int:

@@ -1,0 +1,35 @@
+"""Schema of POST /api/event for docs/openapi.json (Plausible's wire format).
+
+`aizen.ingest.wire.parse` validates bodies by hand (long or short field names,
+JSON under any content type); this model only describes what it accepts.
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aizen.ingest.wire import MAX_BODY_BYTES
+
+
+class EventRequest(BaseModel):
+    """An event; each field may also be sent under its short name (n, u, d, r, p, h)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"description": f"At most {MAX_BODY_BYTES} bytes; unknown fields are ignored"},
+    )
+
+    name: str = Field(min_length=1, description="Event name (n); pageview or 'Outbound Link: Click' are counted")
+    url: str = Field(min_length=1, description="Page URL (u)")
+    domain: str = Field(min_length=1, description="Site domain (d); comma-separated for several sites")
+    referrer: str | None = Field(default=None, description="Referrer URL (r)")
+    props: dict[str, Any] | str | None = Field(default=None, description="Custom properties (p): object or JSON")
+    hashMode: Literal[0, 1] | bool | None = Field(default=None, description="Hash-based routing (h)")  # noqa: N815
+
+
+class Accepted(BaseModel):
+    """202: the event was stored, or dropped on purpose (X-Aizen-Dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ok: Literal[True]

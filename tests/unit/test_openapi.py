@@ -1,0 +1,81 @@
+"""docs/openapi.json is exactly what the code generates, and it covers every public route."""
+
+import json
+from pathlib import Path
+
+from aizen.auth.keys import ApiKeyView, key_view
+from aizen.models import ApiKey
+from aizen_local import openapi
+from aizen_local.template import load_template
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+def test_checked_in_document_matches_the_code() -> None:
+    generated = openapi.document_text()
+    assert DOCUMENT.read_text() == generated, f"docs/openapi.json is out of date: run `{openapi.REGENERATE}`"
+
+
+def test_every_public_route_is_described() -> None:
+    routes = {
+        (route.method.lower(), route.path)
+        for spec in load_template().functions()
+        for route in spec.routes
+        if route.method != "OPTIONS"  # the CORS preflight is API Gateway/CORS plumbing
+    }
+    document = openapi.build()
+    described = {(method, path) for path, methods in document["paths"].items() for method in methods}
+    assert described == routes
+    assert document["openapi"].startswith("3.1")
+
+
+def test_every_operation_documents_errors_with_the_error_schema() -> None:
+    for methods in openapi.build()["paths"].values():
+        for operation in methods.values():
+            statuses = set(operation["responses"])
+            assert {"500", "503"} <= statuses
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/ErrorResponse")
+
+
+def test_stats_headers_are_documented() -> None:
+    paths = openapi.build()["paths"]
+    realtime = paths["/api/v1/stats/realtime"]["get"]["responses"]
+    assert realtime["200"]["headers"]["Cache-Control"]["required"]
+    assert realtime["429"]["headers"]["Retry-After"]["required"]
+    assert realtime["401"]["headers"]["WWW-Authenticate"]["required"]
+    assert set(realtime["200"]["headers"]) >= {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+    breakdown = {parameter["name"]: parameter for parameter in paths["/api/v1/stats/breakdown"]["get"]["parameters"]}
+    assert breakdown["property"]["required"]
+    assert breakdown["limit"]["schema"] == {"default": 100, "maximum": 1000, "minimum": 1, "type": "integer"}
+
+
+def test_key_view_is_built_through_its_model() -> None:
+    key = ApiKey(
+        id="k1",
+        site_id="site_1",
+        created_by_user_id="user_1",
+        name="n",
+        scope="stats:read",
+        key_prefix="aiz_live_0123456789ab",
+        expires_at=None,
+        last_used_at=None,
+        revoked_at=None,
+        created_at=1,
+        updated_at=1,
+    )
+    view = key_view(key)
+    ApiKeyView.model_validate(view)
+    assert view["preview"] == "aiz_live_0123456789ab_" + "*" * 32
+
+
+def test_docs_page_lists_every_operation() -> None:
+    document = openapi.build()
+    page = openapi.render_html(json.loads(json.dumps(document)))
+    assert "<script" not in page
+    assert "http://" not in page
+    for path, methods in document["paths"].items():
+        for method in methods:
+            assert f"{method.upper()} {path}" in page
