@@ -14,6 +14,8 @@ from urllib3 import HTTPResponse
 
 from aizen.auth import keys as key_management
 from aizen.auth.sessions import NewSession, start_session
+from aizen.ingest import service as ingest_service
+from aizen.ingest import visitors
 from aizen.models import Site, User
 from aizen.settings import get_settings
 from aizen.store import accounts, dynamo
@@ -36,13 +38,18 @@ def create_tables_from_template() -> None:
 
 @contextmanager
 def moto_dynamodb() -> Iterator[None]:
-    """moto's in-process DynamoDB with the template's tables, and fresh settings and connections."""
+    """moto's in-process DynamoDB with the template's tables; fresh settings, connections and
+    the ingest caches of what the store held (sites by domain, salts)."""
     get_settings.cache_clear()
     reset_connections()
+    ingest_service.reset_cache()
+    visitors.reset_cache()
     with mock_aws():
         create_tables_from_template()
         yield
     reset_connections()
+    ingest_service.reset_cache()
+    visitors.reset_cache()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from aizen.events import RawEvent
-from aizen.ingest import service, visitors
 from aizen.models import ApiKey
 from aizen.periods import day_start_ms, zone
 from aizen.rollup import job
@@ -29,8 +28,6 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chr
 @pytest.fixture(autouse=True)
 def one_attempt(aizen_env: ApplyEnv) -> Settings:
     """One attempt per call, so an injected fault is the SDK's final answer (fast tests)."""
-    visitors.reset_cache()
-    service.reset_cache()
     return aizen_env(DYNAMODB_MAX_ATTEMPTS="1")
 
 

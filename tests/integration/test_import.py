@@ -2,27 +2,18 @@
 
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from aizen.ingest import importer, service, visitors
+from aizen.ingest import importer
 from aizen.store import dynamo, rollups
 from aizen.store import events as event_store
 from aizen_local.traffic import TrafficPlan, ndjson_lines
 from tests.support import FrozenClock, make_owner
 
 NOW = datetime.fromtimestamp(1_775_159_000, UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    visitors.reset_cache()
-    service.reset_cache()
-    yield
-    visitors.reset_cache()
 
 
 def count_events() -> int:

@@ -1,11 +1,9 @@
 """POST /api/event through the real handler against moto: storage, visitor ids, salts, errors."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from aizen.events import RawEvent
 from aizen.ingest import service, visitors
@@ -21,15 +19,6 @@ UA = (
     "Version/17.5 Safari/605.1.15"
 )
 DAY_MS = 86_400_000
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    visitors.reset_cache()
-    service.reset_cache()
-    yield
-    visitors.reset_cache()
-    service.reset_cache()
 
 
 def post(payload: Any, *, ip: str = "198.51.100.7", ua: str = UA, **headers: str) -> HandlerResponse:

@@ -1,11 +1,9 @@
 """Security review checks through the real handlers (docs/security.md): isolation, credentials, CORS, logs."""
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from aizen.ingest import service, visitors
 from tests.support import (
     STATS_PATHS,
     FrozenClock,
@@ -24,15 +22,6 @@ AGGREGATE = ("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
 BREAKDOWN = ("StatsBreakdownFunction", STATS_PATHS["StatsBreakdownFunction"])
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 VISITOR_IP = "203.0.113.91"
-
-
-@pytest.fixture(autouse=True)
-def fresh_ingest_caches() -> Iterator[None]:
-    visitors.reset_cache()
-    service.reset_cache()
-    yield
-    visitors.reset_cache()
-    service.reset_cache()
 
 
 def _ingest(domain: str, page: str, *, ip: str = VISITOR_IP, body: str | None = None) -> HandlerResponse:
