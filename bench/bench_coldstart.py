@@ -7,7 +7,10 @@ compiled with unchecked hashes like `sam build`), but for this machine's
 architecture, and times in fresh interpreters:
 
 - `import boto3` alone (the floor every Python Lambda with the SDK pays), and
-- `import app` for each function, with the environment template.yaml gives it.
+- `import app` for each function, with the environment template.yaml gives it
+  and the variables Lambda itself sets (`LAMBDA_TASK_ROOT`, `AWS_EXECUTION_ENV`…):
+  libraries behave differently outside Lambda (the X-Ray SDK, for one, creates an
+  X-Ray client for centralised sampling, ~100 ms, unless `LAMBDA_TASK_ROOT` is set).
 
 It prints the median of several runs of each, and the ratio to boto3.
 
@@ -78,7 +81,15 @@ def main() -> None:
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         **template.function_environment({"MainTable": "bench-main", "EventsTable": "bench-events"}),
-        "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000",  # tracing on, as on Lambda
+        # What Lambda's runtime sets in every execution environment (active tracing on).
+        "AWS_REGION": "us-east-1",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "TZ": ":UTC",
+        "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Sampled=1",
     }
     with tempfile.TemporaryDirectory() as scratch:
         layer = build_layout(Path(scratch) / "layer")
@@ -87,7 +98,13 @@ def main() -> None:
         # -I ignores PYTHONPATH, so the probe puts the paths on sys.path itself.
         def probe(statement: str, task: Path) -> float:
             setup = f"sys.path[:0] = [{str(task)!r}, {str(layer)!r}]\n"
-            return time_import(setup + statement, [task, layer], environment)
+            lambda_environment = {
+                **environment,
+                "LAMBDA_TASK_ROOT": str(task),
+                "AWS_LAMBDA_FUNCTION_NAME": task.name,
+                "_HANDLER": "app.lambda_handler",
+            }
+            return time_import(setup + statement, [task, layer], lambda_environment)
 
         floor_task = tasks / "floor"
         floor_task.mkdir(parents=True)

@@ -5,12 +5,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from aizen.observability import logger, metrics, tracer
+from aizen.observability import logger, metrics, traced_when_sampled
 from aizen.rollup import job
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced_when_sampled
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     report = job.run()

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from aizen.access import StatsAccess, authorize_stats_request
 from aizen.auth.sessions import require_trusted_origin, signed_in_user
 from aizen.errors import AizenError, NotFound
-from aizen.observability import logger, metrics, tracer
+from aizen.observability import logger, metrics, traced_when_sampled
 from aizen.settings import get_settings
 
 JSON = "application/json"
@@ -110,7 +110,7 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
             metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=round(elapsed_ms, 3))
 
     with_metrics = metrics.log_metrics(lambda_handler)
-    traced = tracer.capture_lambda_handler(with_metrics, capture_response=False)
+    traced = traced_when_sampled(with_metrics)
     logged = logger.inject_lambda_context(
         traced, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
     )

@@ -1,0 +1,100 @@
+"""Tracing: the X-Ray SDK is loaded by the first sampled invocation, never at import."""
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from aizen.observability import invocation_is_sampled, traced_when_sampled, tracer
+from aizen_local.template import PROJECT_ROOT, load_template
+
+UNSAMPLED = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
+SAMPLED = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+def echo(event: Any, context: Any) -> dict[str, Any]:
+    return {"echo": event}
+
+
+@pytest.fixture
+def fresh_tracer() -> Any:
+    tracer.cache_clear()
+    yield tracer
+    tracer.cache_clear()
+
+
+@pytest.mark.parametrize(("trace_id", "sampled"), [(SAMPLED, True), (UNSAMPLED, False), (None, False)])
+def test_sampling_is_read_from_the_invocation_trace_id(
+    monkeypatch: pytest.MonkeyPatch, trace_id: str | None, sampled: bool
+) -> None:
+    if trace_id is None:
+        monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
+    else:
+        monkeypatch.setenv("_X_AMZN_TRACE_ID", trace_id)
+
+    assert invocation_is_sampled() is sampled
+
+
+def test_an_unsampled_invocation_creates_no_tracer(monkeypatch: pytest.MonkeyPatch, fresh_tracer: Any) -> None:
+    # Given a handler wrapped for tracing and an unsampled invocation
+    handler = traced_when_sampled(echo)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", UNSAMPLED)
+
+    # When it runs
+    result = handler({"n": 1}, None)
+
+    # Then it answered without creating the Tracer
+    assert result == {"echo": {"n": 1}}
+    assert fresh_tracer.cache_info().currsize == 0
+
+
+def test_a_sampled_invocation_runs_inside_the_tracer(monkeypatch: pytest.MonkeyPatch, fresh_tracer: Any) -> None:
+    calls: list[str] = []
+
+    def capture(method: Any, capture_response: bool) -> Any:
+        def captured(event: Any, context: Any) -> Any:
+            calls.append("captured")
+            return method(event, context)
+
+        return captured
+
+    # Given a handler wrapped for tracing and a sampled invocation
+    handler = traced_when_sampled(echo)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", SAMPLED)
+    monkeypatch.setattr(fresh_tracer(), "capture_lambda_handler", capture)
+
+    # When it runs twice
+    first = handler({"n": 1}, None)
+    second = handler({"n": 2}, None)
+
+    # Then both ran through the Tracer's handler capture, built once
+    assert (first, second) == ({"echo": {"n": 1}}, {"echo": {"n": 2}})
+    assert calls == ["captured", "captured"]
+
+
+@pytest.mark.parametrize("spec", load_template().functions(), ids=lambda spec: spec.logical_id)
+def test_importing_a_function_loads_neither_the_xray_sdk_nor_pydantic_settings(spec: Any) -> None:
+    # Given a fresh interpreter with the function's template environment, as on Lambda
+    environment = {
+        **load_template().function_environment({"MainTable": "main", "EventsTable": "events"}),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "LAMBDA_TASK_ROOT": str(spec.code_uri),
+        "_X_AMZN_TRACE_ID": SAMPLED,
+    }
+    probe = "import json, sys, app; print(json.dumps(sorted(sys.modules)))"
+
+    # When it imports the function's module
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=spec.code_uri,
+        env={"PATH": "", "PYTHONPATH": f"{spec.code_uri}:{PROJECT_ROOT / 'layers' / 'aizen'}", **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    # Then nothing of the X-Ray SDK or pydantic-settings was loaded
+    loaded = json.loads(result.stdout)
+    assert not [name for name in loaded if name.startswith(("aws_xray_sdk", "pydantic_settings", "dotenv"))]
