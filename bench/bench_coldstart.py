@@ -6,7 +6,9 @@ does (the function's code as /var/task, the layer as /opt/python, bytecode
 compiled with unchecked hashes like `sam build`), but for this machine's
 architecture, and times in fresh interpreters:
 
-- `import boto3` alone (the floor every Python Lambda with the SDK pays), and
+- `import boto3` alone (the floor every Python Lambda with the SDK pays),
+- the libraries every HTTP function uses before any Aizen code (boto3, Powertools'
+  Logger, Metrics and resolver, pydantic with one model), and
 - `import app` for each function, with the environment template.yaml gives it
   and the variables Lambda itself sets (`LAMBDA_TASK_ROOT`, `AWS_EXECUTION_ENV`…):
   libraries behave differently outside Lambda (the X-Ray SDK, for one, creates an
@@ -28,6 +30,23 @@ import tempfile
 from pathlib import Path
 
 from aizen_local.template import PROJECT_ROOT, load_template
+
+BOTO3 = "import boto3 (floor)"
+# What every HTTP function needs before any Aizen code, by the brief's standards:
+# boto3, Powertools' Logger, Metrics and API Gateway resolver, and pydantic with one
+# model defined (pydantic imports its schema machinery on the first model).
+LIBRARIES = "libraries (boto3+Powertools+pydantic)"
+FLOORS = {
+    BOTO3: "import boto3",
+    LIBRARIES: (
+        "import boto3, pydantic\n"
+        "from aws_lambda_powertools import Logger, Metrics\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
+        "Logger(); Metrics(); APIGatewayHttpResolver()\n"
+        "class Probe(pydantic.BaseModel):\n"
+        "    value: int\n"
+    ),
+}
 
 _PROBE = """
 import sys, time
@@ -106,10 +125,11 @@ def main() -> None:
             }
             return time_import(setup + statement, [task, layer], lambda_environment)
 
-        floor_task = tasks / "floor"
-        floor_task.mkdir(parents=True)
-        floor = statistics.median(probe("import boto3", floor_task) for _ in range(args.runs))
-        print(f"{'import boto3 (floor)':34} {floor * 1000:7.1f} ms   1.00x")
+        probes: dict[str, tuple[str, Path]] = {}
+        for number, (name, statement) in enumerate(FLOORS.items()):
+            task = tasks / f"floor-{number}"
+            task.mkdir(parents=True)
+            probes[name] = (statement, task)
         for spec in template.functions():
             task = tasks / spec.logical_id
             shutil.copytree(spec.code_uri, task)
@@ -117,8 +137,17 @@ def main() -> None:
                 [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(task)],
                 check=True,
             )
-            init = statistics.median(probe("import app", task) for _ in range(args.runs))
-            print(f"{spec.logical_id:34} {init * 1000:7.1f} ms   {init / floor:.2f}x")
+            probes[spec.logical_id] = ("import app", task)
+
+        # Round-robin, so a change in the machine's load touches every probe alike.
+        samples: dict[str, list[float]] = {name: [] for name in probes}
+        for _ in range(args.runs):
+            for name, (statement, task) in probes.items():
+                samples[name].append(probe(statement, task))
+        floor = statistics.median(samples[BOTO3])
+        for name, times in samples.items():
+            init = statistics.median(times)
+            print(f"{name:40} {init * 1000:7.1f} ms   {init / floor:.2f}x")
 
 
 if __name__ == "__main__":
