@@ -12,7 +12,7 @@ from aizen.rollup import job
 from aizen.settings import Settings
 from aizen_local.apigw import LocalLambdaContext
 from aizen_local.functions import load_handler
-from aizen_local.template import PROJECT_ROOT, load_template
+from aizen_local.template import PROJECT_ROOT, HttpRoute, load_template
 from tests.support import STATS_PATHS, fail_dynamodb, invoke, moto_dynamodb
 
 TEMPLATE = load_template()
@@ -22,6 +22,8 @@ ALARMS: dict[str, dict[str, Any]] = {
     if resource["Type"] == "AWS::CloudWatch::Alarm"
 }
 FUNCTIONS = [spec.logical_id for spec in TEMPLATE.functions()]
+# The stats routes, from the template's HttpApi events: each has a latency alarm.
+STATS_ROUTES = [route for route in TEMPLATE.routes() if route.path.startswith("/api/v1/stats/")]
 ALARM_TOPIC = {"Ref": "AlarmTopic"}
 ADD_METRIC = re.compile(r"add_metric\(\s*name=(.+?),\s*unit=", re.DOTALL)
 STRING_LITERAL = re.compile(r'"(\w+)"')
@@ -200,6 +202,85 @@ def test_the_rollup_function_emits_rollup_succeeded_only_without_failed_sites() 
     source = (PROJECT_ROOT / "functions/rollup/app.py").read_text()
 
     assert re.search(r"if not report\.failed_sites:\s+metrics\.add_metric\(name=\"RollupSucceeded\"", source)
+
+
+# (5) latency of the stats routes ----------------------------------------------------------------
+
+
+def _emf_metric_sets(output: str) -> list[dict[str, Any]]:
+    """Each EMF record's namespace, its dimension sets as {name: value}, and its metrics' units."""
+    sets = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"CloudWatchMetrics"' in line:
+            record = json.loads(line)
+            for definition in record["_aws"]["CloudWatchMetrics"]:
+                sets.append(
+                    {
+                        "namespace": definition["Namespace"],
+                        "dimension_sets": [
+                            {name: record[name] for name in names} for names in definition["Dimensions"]
+                        ],
+                        "units": {metric["Name"]: metric.get("Unit") for metric in definition["Metrics"]},
+                    }
+                )
+    return sets
+
+
+def _latency_alarms() -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: alarm
+        for logical_id, alarm in ALARMS.items()
+        if any(metric["MetricName"] == "Latency" for metric in _metric_stats(alarm))
+    }
+
+
+def test_there_are_stats_routes() -> None:
+    assert len(STATS_ROUTES) >= 4
+
+
+@pytest.mark.parametrize("route", STATS_ROUTES, ids=lambda route: route.route_key)
+def test_latency_of_every_stats_route_is_alarmed_on_exactly_the_dimensions_lambda_entry_emits(
+    route: HttpRoute, dynamodb: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When: the route's handler answers a request (a 401 is enough: every answer records Latency)
+    invoke(route.function, route.path, method=route.method)
+
+    # Then: one alarm reads Latency with the one dimension set of the EMF record, values included
+    (emitted,) = [
+        metric_set for metric_set in _emf_metric_sets(capsys.readouterr().out) if "Latency" in metric_set["units"]
+    ]
+    (dimensions,) = emitted["dimension_sets"]  # Powertools puts every dimension in one set
+    assert dimensions["route"] == route.route_key
+    matching = [
+        logical_id
+        for logical_id, alarm in _latency_alarms().items()
+        if {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]} == dimensions
+    ]
+    alarm = _only(matching, f"Latency of {route.route_key}")
+    assert alarm["Namespace"] == emitted["namespace"]
+    assert alarm["Unit"] == emitted["units"]["Latency"] == "Milliseconds"
+    assert alarm["ExtendedStatistic"] == "p99"
+    assert alarm["Period"] == 300
+    assert alarm["EvaluationPeriods"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == {"Ref": "StatsLatencyP99Milliseconds"}
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["OKActions"] == [ALARM_TOPIC]
+
+
+def test_latency_alarms_watch_only_routes_the_template_serves() -> None:
+    watched = [
+        dimension["Value"]
+        for alarm in _latency_alarms().values()
+        for dimension in alarm["Dimensions"]
+        if dimension["Name"] == "route"
+    ]
+
+    assert sorted(watched) == sorted(route.route_key for route in STATS_ROUTES)
+
+
+def test_the_latency_threshold_defaults_to_3_seconds() -> None:
+    assert TEMPLATE.raw["Parameters"]["StatsLatencyP99Milliseconds"]["Default"] == 3000
 
 
 # Metrics the functions emit --------------------------------------------------------------------
