@@ -11,7 +11,7 @@ from aizen.settings import Settings
 from aizen.store import dynamo, salts
 from aizen.store.events import query_events
 from tests.geoip import write_city_database
-from tests.support import FrozenClock, HandlerResponse, invoke, main_table_items, make_owner
+from tests.support import STATS_PATHS, FrozenClock, HandlerResponse, invoke, main_table_items, make_owner
 
 FUNCTION = "IngestEventFunction"
 UA = (
@@ -135,7 +135,7 @@ def test_visitor_ids_follow_site_local_days(clock: FrozenClock) -> None:
 def test_salts_are_created_once_with_a_ttl_and_no_ip_or_agent_is_stored(clock: FrozenClock) -> None:
     make_owner()
     post(pageview())
-    salt_items = [item for item in main_table_items() if str(item["pk"]).startswith("SALT#")]
+    salt_items = [item for item in main_table_items() if item["pk"] == "SALT#site_1"]
     assert len(salt_items) == 1
     assert salt_items[0]["sk"] == "2026-04-02"
     assert int(salt_items[0]["ttl"]) == 1_775_199_600 + 2 * 86400  # 2026-04-03 00:00 PDT + 2 days
@@ -176,12 +176,166 @@ def test_x_forwarded_for_is_ignored_and_cloudfront_only_when_trusted(
     assert trusted[0].visitor_id == trusted[1].visitor_id  # the viewer address, not the source IP
 
 
-def test_one_put_item_per_event(clock: FrozenClock) -> None:
+def test_one_counter_update_and_one_put_item_per_event(clock: FrozenClock) -> None:
     from tests.support import record_dynamodb_calls
 
     make_owner()
     post(pageview())  # warms the site and salt caches
     calls = record_dynamodb_calls()
     post(pageview())
-    assert [call.operation for call in calls] == ["PutItem"]
+    # The address's event window (one conditional UpdateItem), then the event itself
+    assert [call.operation for call in calls] == ["UpdateItem", "PutItem"]
     assert len(stored()) == 2
+
+
+# Rate limit: every address has its own window of events, apart from its API window ----------------
+
+
+def _rate_counters() -> dict[str, int]:
+    return {str(item["pk"]): int(item["hits"]) for item in main_table_items() if str(item["pk"]).startswith("RATE#")}
+
+
+def _event_counter(ip: str, clock: FrozenClock) -> str:
+    """The event window's counter of an address: named by its keyed hash, never the address."""
+    return f"RATE#ip#event#{visitors.address_key(ip, int(clock.now() * 1000))}"
+
+
+def test_the_61st_event_from_one_address_in_a_minute_is_429_and_not_stored(clock: FrozenClock) -> None:
+    # Given: 60 pageviews from one address in one minute, each stored
+    make_owner()
+    for n in range(60):
+        assert post(pageview(), ip="203.0.113.9").status == 202, f"event {n + 1}"
+
+    # When: the 61st arrives in the same minute, from a browser on the tracked site
+    limited = post(pageview(), ip="203.0.113.9", Origin="https://example.com")
+
+    # Then: 429 in the error shape, with the headers of the window that refused it, readable
+    # by the browser (CORS), and nothing more is stored
+    window_end = clock.next_boundary(60)
+    assert limited.status == 429
+    assert limited.body["error"]["code"] == "rate_limited"
+    assert "minute per IP address for events" in limited.body["error"]["message"]
+    assert limited.headers["retry-after"] == str(window_end - int(clock.now()))
+    assert limited.headers["cache-control"] == "no-store"
+    assert limited.headers["x-ratelimit-limit"] == "60"
+    assert limited.headers["x-ratelimit-remaining"] == "0"
+    assert limited.headers["x-ratelimit-reset"] == str(window_end)
+    assert limited.headers["access-control-allow-origin"] == "*"
+    assert len(stored()) == 60
+
+    # And: another address is not affected, and the next minute starts afresh
+    assert post(pageview(), ip="203.0.113.10").status == 202
+    clock.current = window_end
+    assert post(pageview(), ip="203.0.113.9").status == 202
+    assert len(stored()) == 62
+
+
+def test_the_event_limit_is_checked_before_the_body(aizen_env: Callable[..., Settings], clock: FrozenClock) -> None:
+    # Given: a limit of 3, spent on a malformed, an oversized and an unknown-domain event
+    aizen_env(IP_LIMIT_PER_MINUTE="3")
+    make_owner()
+    assert post("{", ip="203.0.113.9").status == 400
+    assert post(pageview(url="https://example.com/" + "a" * 9000), ip="203.0.113.9").status == 413
+    assert post(pageview(domain="nope.test"), ip="203.0.113.9").status == 404
+
+    # When / Then: even a malformed body is now refused as rate limited, before it is read
+    assert post("{", ip="203.0.113.9").status == 429
+    assert post(pageview(), ip="203.0.113.9").status == 429
+    assert stored() == []
+
+
+def test_events_do_not_spend_the_api_window_of_their_address(
+    aizen_env: Callable[..., Settings], clock: FrozenClock
+) -> None:
+    # Given: an address that used up its event window (a NAT full of the site's visitors)
+    aizen_env(IP_LIMIT_PER_MINUTE="3")
+    make_owner()
+    for _ in range(3):
+        assert post(pageview(), ip="203.0.113.9").status == 202
+    assert post(pageview(), ip="203.0.113.9").status == 429
+
+    # When: a developer behind the same address calls the API
+    statuses = [invoke(name, path, source_ip="203.0.113.9").status for name, path in STATS_PATHS.items()]
+
+    # Then: the API window is untouched (the calls reach auth), and is spent only by them
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3] == 429
+    assert _rate_counters() == {_event_counter("203.0.113.9", clock): 3, "RATE#ip#203.0.113.9": 3}
+
+
+def test_the_api_does_not_spend_the_event_window_of_its_address(
+    aizen_env: Callable[..., Settings], clock: FrozenClock
+) -> None:
+    # Given: an address that used up its API window
+    aizen_env(IP_LIMIT_PER_MINUTE="2")
+    make_owner()
+    aggregate = ("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
+    for _ in range(2):
+        assert invoke(*aggregate, source_ip="203.0.113.9").status == 401
+    assert invoke(*aggregate, source_ip="203.0.113.9").status == 429
+
+    # When / Then: the visitors behind it still send their events
+    assert [post(pageview(), ip="203.0.113.9").status for _ in range(3)] == [202, 202, 429]
+    assert len(stored()) == 2
+
+
+def test_the_preflight_is_not_counted(aizen_env: Callable[..., Settings], clock: FrozenClock) -> None:
+    # Given: a limit of 1 and many preflights from one address
+    aizen_env(IP_LIMIT_PER_MINUTE="1")
+    make_owner()
+    for _ in range(5):
+        preflight = invoke(
+            FUNCTION,
+            "/api/event",
+            method="OPTIONS",
+            headers={"Origin": "https://example.com", "Access-Control-Request-Method": "POST"},
+            source_ip="203.0.113.9",
+        )
+        assert preflight.status == 204
+
+    # Then: no counter moved, and the address's one event of the minute is stored
+    assert _rate_counters() == {}
+    assert post(pageview(), ip="203.0.113.9").status == 202
+    assert post(pageview(), ip="203.0.113.9").status == 429
+
+
+def test_the_event_window_is_the_address_ingestion_trusts(
+    aizen_env: Callable[..., Settings], clock: FrozenClock
+) -> None:
+    # Given: a limit of 1
+    aizen_env(IP_LIMIT_PER_MINUTE="1")
+    make_owner()
+
+    # X-Forwarded-For never opens another window
+    assert post(pageview(), ip="198.51.100.7", **{"X-Forwarded-For": "203.0.113.1"}).status == 202
+    assert post(pageview(), ip="198.51.100.7", **{"X-Forwarded-For": "203.0.113.2"}).status == 429
+
+    # Behind a trusted CloudFront the source IP is an edge's: each viewer address has its own window
+    aizen_env(IP_LIMIT_PER_MINUTE="1", TRUST_CLOUDFRONT_VIEWER_HEADERS="true")
+    for viewer in ("203.0.113.50", "203.0.113.51"):
+        assert post(pageview(), ip="192.0.2.1", **{"CloudFront-Viewer-Address": f"{viewer}:443"}).status == 202
+    assert post(pageview(), ip="192.0.2.1", **{"CloudFront-Viewer-Address": "203.0.113.50:443"}).status == 429
+    assert set(_rate_counters()) == {
+        _event_counter(address, clock) for address in ("198.51.100.7", "203.0.113.50", "203.0.113.51")
+    }
+
+
+def test_the_event_window_never_stores_the_address(clock: FrozenClock) -> None:
+    # Given: an address that sent events until it was refused
+    make_owner()
+    for _ in range(61):
+        post(pageview(), ip="203.0.113.9")
+
+    # Then: its counter is named by a keyed hash under a salt of the UTC date (TTL'd like the
+    # visitor salts), so neither the counter nor anything else in either table holds the address
+    [counter] = [item for item in main_table_items() if str(item["pk"]).startswith("RATE#ip#event#")]
+    assert counter["pk"] == _event_counter("203.0.113.9", clock)
+    assert int(counter["hits"]) == 60
+    [rate_salt] = [item for item in main_table_items() if item["pk"] == f"SALT#{visitors.RATE_LIMIT_SCOPE}"]
+    assert rate_salt["sk"] == "2026-04-02"  # the UTC date
+    assert int(rate_salt["ttl"]) == 1_775_174_400 + 2 * 86400  # 2026-04-03T00:00Z + 2 days
+    everything = json.dumps(main_table_items() + _event_items(), default=repr)
+    assert "203.0.113.9" not in everything
+    # A new UTC date, a new salt: yesterday's counter names cannot be matched to an address later
+    tomorrow = int((clock.now() + 86400) * 1000)
+    assert visitors.address_key("203.0.113.9", tomorrow) != visitors.address_key("203.0.113.9", tomorrow - 86_400_000)

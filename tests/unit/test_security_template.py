@@ -1,6 +1,7 @@
 """Security review checks on template.yaml and the code's shape (docs/security.md)."""
 
 import ast
+import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,43 @@ def test_only_ingestion_answers_preflight() -> None:
 
 
 # Resource consumption (API4) -----------------------------------------------------------------
+
+
+# The rate counters each function's code counts (aizen.ratelimit), as partition keys: the API's
+# per-IP window and the key's on the stats routes, ingestion's own per-IP window on /api/event.
+RATE_COUNTERS = {
+    **{
+        function: ["RATE#ip#198.51.100.7", "RATE#key#k_1"]
+        for function in (
+            "StatsAggregateFunction",
+            "StatsTimeseriesFunction",
+            "StatsBreakdownFunction",
+            "StatsRealtimeFunction",
+        )
+    },
+    "IngestEventFunction": ["RATE#ip#event#0123456789abcdef0123456789abcdef"],
+}
+
+
+def _may_update_main_table_item(function: str, partition_key: str) -> bool:
+    for statement in _statements(function):
+        if statement["Effect"] != "Allow" or "dynamodb:UpdateItem" not in _as_list(statement["Action"]):
+            continue
+        if {"Fn::GetAtt": ["MainTable", "Arn"]} not in _as_list(statement["Resource"]):
+            continue
+        condition = statement.get("Condition", {}).get("ForAllValues:StringLike", {})
+        patterns = condition.get("dynamodb:LeadingKeys")
+        if patterns is None or any(fnmatch.fnmatchcase(partition_key, pattern) for pattern in patterns):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("function", sorted(RATE_COUNTERS))
+def test_every_rate_limited_function_may_update_its_counters(function: str) -> None:
+    # Without it the counter's UpdateItem is AccessDenied on AWS, and every request a 500 (moto
+    # and the local stack do not enforce IAM, so only this test sees it)
+    for partition_key in RATE_COUNTERS[function]:
+        assert _may_update_main_table_item(function, partition_key), f"{function} cannot count {partition_key}"
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS.values(), ids=lambda spec: spec.logical_id)

@@ -1,4 +1,10 @@
-"""Fixed-window rate limits (DESIGN.md §5): per client IP, then per API key."""
+"""Fixed-window rate limits (DESIGN.md §5): per client IP, then per API key.
+
+Two per-IP windows, each `ip_limit_per_minute` a minute: the API's (`ip#<ip>`, shared by
+the stats routes) and ingestion's own (`ip#event#<address key>`, a keyed hash of the
+visitor's address: `aizen.ingest.visitors.address_key`), so a site's visitors behind one
+address never spend a developer's API budget, nor the other way round.
+"""
 
 import math
 from dataclasses import dataclass
@@ -42,7 +48,13 @@ def consume(counter: str, limit: int, window_seconds: int, what: str) -> RateLim
 
 
 def consume_ip(ip: str, limit: int) -> RateLimitState:
+    """The API's per-IP window (the stats routes)."""
     return consume(f"ip#{ip}", limit, 60, "minute per IP address")
+
+
+def consume_event_ip(address_key: str, limit: int) -> RateLimitState:
+    """Ingestion's own per-IP window, apart from the API's; `address_key` stands for the address."""
+    return consume(f"ip#event#{address_key}", limit, 60, "minute per IP address for events")
 
 
 def consume_key(key_id: str, limit: int) -> RateLimitState:

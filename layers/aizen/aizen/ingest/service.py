@@ -1,7 +1,10 @@
 """Ingestion: one tracker request → enriched raw events, one PutItem each.
 
-The site is found by domain (cached per process for a few minutes: sites never move
-domains); bots and event names other than pageviews and outbound clicks are dropped.
+The client address's own per-IP window (its counter named by a keyed hash of the address,
+never the address) is counted first, before the body is read: a refused event is never
+parsed nor written. The site is found by domain (cached per process for a few minutes:
+sites never move domains); bots and event names other than pageviews and outbound clicks
+are dropped.
 """
 
 import threading
@@ -9,10 +12,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aizen import clock
+from aizen import clock, ratelimit
 from aizen.errors import InvalidRequest, NotFound
 from aizen.events import EventKind, RawEvent
-from aizen.ingest import enrich, wire
+from aizen.ingest import enrich, visitors, wire
 from aizen.ingest.channels import channel_for
 from aizen.ingest.visitors import visitor_for
 from aizen.settings import get_settings
@@ -124,6 +127,9 @@ def _kind_and_link(event: wire.TrackerEvent) -> tuple[EventKind, str | None] | N
 
 
 def ingest(request: IngestRequest) -> IngestOutcome:
+    timestamp_ms = int(clock.now() * 1000)
+    ip = client_address(request.source_ip, request.headers)
+    ratelimit.consume_event_ip(visitors.address_key(ip, timestamp_ms), get_settings().ip_limit_per_minute)
     event = wire.parse(request.body)
     enrich.valid_url("url (u)", event.url)
     sites = [site for site in (site_by_domain(domain) for domain in event.domains) if site is not None]
@@ -137,9 +143,7 @@ def ingest(request: IngestRequest) -> IngestOutcome:
     if agent.bot:
         return IngestOutcome(stored=0, dropped="bot")
     kind, link = kind_and_link
-    ip = client_address(request.source_ip, request.headers)
     geo = geography(ip, request.headers)
-    timestamp_ms = int(clock.now() * 1000)
     for site in sites:
         events.put_event(
             build_event(

@@ -57,6 +57,18 @@ def visitor_for(site_id: str, timezone: str, timestamp_ms: int, ip: str, user_ag
     return visitor_id(salt_for(site_id, local_date(timestamp_ms, timezone), timezone), site_id, ip, user_agent)
 
 
+# A salt scope that is never a site id (those are `site_…`): the salts of ingestion's rate counter.
+RATE_LIMIT_SCOPE = "ratelimit"
+
+
+def address_key(ip: str, timestamp_ms: int) -> str:
+    """The client address as ingestion's per-IP rate counter names it: 32 hex characters keyed by
+    a salt of the UTC date (scope `ratelimit`), so no visitor's IP is stored, not even in a
+    counter. Salts change at UTC midnight, a window boundary, so no window spans two of them."""
+    salt = salt_for(RATE_LIMIT_SCOPE, local_date(timestamp_ms, "UTC"), "UTC")
+    return hashlib.blake2b(ip.encode(), key=salt, digest_size=16).hexdigest()
+
+
 def imported_visitor_id(site_id: str, supplied: str) -> str:
     """An import's own visitor_id, made into the stored 16-hex form (deterministic per site)."""
     return hashlib.blake2b(f"import\0{site_id}\0{supplied}".encode(), digest_size=8).hexdigest()
