@@ -204,7 +204,42 @@ def test_the_rollup_function_emits_rollup_succeeded_only_without_failed_sites() 
     assert re.search(r"if not report\.failed_sites:\s+metrics\.add_metric\(name=\"RollupSucceeded\"", source)
 
 
-# (5) latency of the stats routes ----------------------------------------------------------------
+# (5) Lambda throttles ---------------------------------------------------------------------------
+
+CLOUDWATCH_METRICS_PER_ALARM = 10  # "Alarms based on metric math expressions can have up to 10 metrics"
+
+
+def test_throttles_of_every_function_are_summed_in_one_alarm() -> None:
+    throttle_alarms = [
+        logical_id
+        for logical_id, alarm in ALARMS.items()
+        if any(
+            metric["Namespace"] == "AWS/Lambda" and metric["MetricName"] == "Throttles"
+            for metric in _metric_stats(alarm)
+        )
+    ]
+    alarm = _only(throttle_alarms, "AWS/Lambda Throttles")
+    stats = {query["Id"]: query["MetricStat"] for query in alarm["Metrics"] if "MetricStat" in query}
+    functions = {}
+    for metric_id, stat in stats.items():
+        (dimension,) = stat["Metric"]["Dimensions"]
+        assert dimension["Name"] == "FunctionName"
+        functions[metric_id] = dimension["Value"]["Ref"]
+    returned = [query for query in alarm["Metrics"] if query.get("ReturnData", True)]
+
+    assert sorted(functions.values()) == sorted(FUNCTIONS)
+    assert len(stats) <= CLOUDWATCH_METRICS_PER_ALARM
+    assert all(stat["Metric"]["MetricName"] == "Throttles" for stat in stats.values())
+    assert all(stat["Stat"] == "Sum" and stat["Period"] == 300 for stat in stats.values())
+    assert len(returned) == 1
+    assert sorted(returned[0]["Expression"].split(" + ")) == sorted(f"FILL({metric_id}, 0)" for metric_id in stats)
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [ALARM_TOPIC]
+
+
+# (6) latency of the stats routes ----------------------------------------------------------------
 
 
 def _emf_metric_sets(output: str) -> list[dict[str, Any]]:
