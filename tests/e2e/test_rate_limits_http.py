@@ -5,6 +5,7 @@ requests the way DynamoDB serialises writes to one item, so no race lets more
 than the limit through.
 """
 
+import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -61,3 +62,34 @@ def test_429_carries_retry_after_and_no_store(stack: RunningStack) -> None:
     assert limited.json()["error"]["code"] == "rate_limited"
     assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert limited.headers["cache-control"] == "no-store"
+
+
+def test_exactly_60_events_a_minute_per_ip_pass_in_their_own_window(stack: RunningStack) -> None:
+    # Given: a site, and a fresh minute with room for the burst
+    user = stack.cli_json("users", "create", "--email", "events-burst@example.com")
+    domain = "events-burst.example.com"
+    stack.cli_json("sites", "create", "--domain", domain, "--timezone", "UTC", "--owner", user["id"])
+    body = json.dumps({"n": "pageview", "u": f"https://{domain}/", "d": domain})
+    headers = {
+        "Content-Type": "text/plain",
+        "Origin": f"https://{domain}",
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    }
+    wait_for_window_room(60, needed_seconds=30)
+
+    with client_from(next_loopback_address(), stack.url) as browser:
+        # When: 80 concurrent events from one address (a NAT full of visitors)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(lambda _: browser.post("/api/event", content=body, headers=headers), range(80)))
+        # and a developer behind the same address calls the API
+        api_status = browser.get(STATS).status_code
+
+    # Then: exactly 60 events pass, the rest are 429 readable by the page (CORS), and the
+    # API window of the address is untouched (its request reaches auth)
+    assert Counter(answer.status_code for answer in answers) == Counter({202: 60, 429: 20})
+    limited = next(answer for answer in answers if answer.status_code == 429)
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert limited.headers["access-control-allow-origin"] == "*"
+    assert limited.headers["x-ratelimit-limit"] == "60"
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert api_status == 401
