@@ -56,6 +56,7 @@ _STATUS_TEXT = {
     200: "OK",
     201: "Created",
     202: "Accepted",
+    204: "No Content",
     400: "invalid_request: a bad parameter or body; the message names it",
     401: "unauthorized",
     403: "forbidden",
@@ -80,14 +81,29 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "description": "Present when the event was dropped on purpose",
         "schema": {"type": "string", "enum": ["bot", "event_name"]},
     },
+    "Access-Control-Allow-Origin": {
+        "description": "`*` when the request has an Origin (ingestion is open to every origin, without credentials)",
+        "schema": {"type": "string", "const": "*"},
+    },
+    "Access-Control-Allow-Methods": {"description": "OPTIONS,POST", "schema": {"type": "string"}},
+    "Access-Control-Allow-Headers": {
+        "description": "Request headers a browser may send (when the request has an Origin)",
+        "schema": {"type": "string"},
+    },
+    "Access-Control-Max-Age": {
+        "description": "Seconds a browser may cache the preflight (when the request has an Origin)",
+        "schema": {"type": "integer"},
+    },
 }
 _RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+_LIMITED = ("Retry-After", "Cache-Control", *_RATE_HEADERS)  # every 429: the window that refused
+_CORS = ("Access-Control-Allow-Origin",)  # every answer of POST /api/event to a request with an Origin
 
 
 @dataclass(frozen=True)
 class _Answer:
     status: int
-    schema: str = "ErrorResponse"
+    schema: str | None = "ErrorResponse"  # None: no body
     headers: tuple[str, ...] = ()
     required_headers: tuple[str, ...] = ()
     description: str = ""
@@ -95,7 +111,7 @@ class _Answer:
 
 @dataclass(frozen=True)
 class _Operation:
-    method: Literal["get", "post", "delete"]
+    method: Literal["get", "post", "delete", "options"]
     path: str
     operation_id: str
     summary: str
@@ -147,10 +163,9 @@ def _query_parameters(model: type[BaseModel], metrics: tuple[str, ...]) -> list[
 
 
 def _response(answer: _Answer) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": answer.description or _STATUS_TEXT[answer.status],
-        "content": {_JSON: {"schema": {"$ref": _REF.format(model=answer.schema)}}},
-    }
+    response: dict[str, Any] = {"description": answer.description or _STATUS_TEXT[answer.status]}
+    if answer.schema is not None:
+        response["content"] = {_JSON: {"schema": {"$ref": _REF.format(model=answer.schema)}}}
     names = answer.required_headers + tuple(name for name in answer.headers if name not in answer.required_headers)
     if names:
         response["headers"] = {name: {**_HEADERS[name], "required": name in answer.required_headers} for name in names}
@@ -173,7 +188,7 @@ def _stats_answers(schema: str, *, realtime: bool) -> list[_Answer]:
             description="forbidden: insufficient scope (with a challenge) or the owner has no API access",
         ),
         *([] if realtime else [_Answer(422, headers=_RATE_HEADERS)]),
-        _Answer(429, required_headers=("Retry-After", "Cache-Control", *_RATE_HEADERS)),
+        _Answer(429, required_headers=_LIMITED),
         _Answer(500, headers=("X-Request-Id", *cache)),
         _Answer(503, required_headers=("Retry-After",), headers=cache),
     ]
@@ -278,17 +293,40 @@ def _operations() -> list[_Operation]:
             "post",
             "/api/event",
             "sendEvent",
-            "Record an event (Plausible's wire format; no auth, CORS open)",
+            "Record an event (Plausible's wire format; no auth, CORS open). Each client address has its own"
+            " window of events, 60 a minute, apart from its API window, counted before the body is read.",
             "ingestion",
             [
-                _Answer(202, "Accepted", headers=("X-Aizen-Dropped",)),
-                _Answer(400),
-                _Answer(404, description="not_found: no site has this domain"),
-                _Answer(413, description=f"payload_too_large: over {MAX_BODY_BYTES} bytes"),
-                _Answer(500, headers=("X-Request-Id",)),
-                _Answer(503, required_headers=("Retry-After",)),
+                _Answer(202, "Accepted", headers=("X-Aizen-Dropped", *_CORS)),
+                _Answer(400, headers=_CORS),
+                _Answer(404, headers=_CORS, description="not_found: no site has this domain"),
+                _Answer(413, headers=_CORS, description=f"payload_too_large: over {MAX_BODY_BYTES} bytes"),
+                _Answer(
+                    429,
+                    required_headers=_LIMITED,
+                    headers=_CORS,
+                    description="rate_limited: the address's window of events (60 a minute) is full; not stored",
+                ),
+                _Answer(500, headers=("X-Request-Id", *_CORS)),
+                _Answer(503, required_headers=("Retry-After",), headers=_CORS),
             ],
             body="EventRequest",
+        ),
+        _Operation(
+            "options",
+            "/api/event",
+            "preflightEvent",
+            "CORS preflight of POST /api/event (open to every origin; not counted against any limit)",
+            "ingestion",
+            [
+                _Answer(
+                    204,
+                    schema=None,
+                    required_headers=("Access-Control-Allow-Methods",),
+                    headers=("Access-Control-Allow-Origin", "Access-Control-Allow-Headers", "Access-Control-Max-Age"),
+                    description="No Content: the CORS headers (all of them when the request has an Origin)",
+                )
+            ],
         ),
     ]
 
@@ -408,14 +446,15 @@ def render_html(document: dict[str, Any]) -> str:
                 out.append(f"<p>Request body (application/json): {_schema_text(body)}</p>")
             out.append("<table><tr><th>status</th><th>meaning</th><th>body</th><th>headers</th></tr>")
             for status, response in operation["responses"].items():
-                body = response["content"][_JSON]["schema"]
+                content = response.get("content")
+                body_text = _schema_text(content[_JSON]["schema"]) if content else "none"
                 headers = ", ".join(
                     f"{name}{' (always)' if header['required'] else ''}"
                     for name, header in response.get("headers", {}).items()
                 )
                 out.append(
                     f"<tr><td>{esc(status)}</td><td>{esc(response['description'])}</td>"
-                    f"<td>{_schema_text(body)}</td><td>{esc(headers)}</td></tr>"
+                    f"<td>{body_text}</td><td>{esc(headers)}</td></tr>"
                 )
             out.append("</table>")
     out.append("<h2>Schemas</h2>")
