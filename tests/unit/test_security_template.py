@@ -92,7 +92,7 @@ def test_the_shared_entry_injects_the_context_with_the_http_correlation_id_and_w
     source = (PROJECT_ROOT / "layers/aizen/aizen/http.py").read_text()
 
     assert "correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False" in source
-    assert "capture_response=False" in source
+    assert "traced_when_sampled(" in source  # which never records responses: tests/unit/test_observability.py
 
 
 # CORS (API8) ---------------------------------------------------------------------------------
