@@ -205,6 +205,12 @@ def _operations() -> list[_Operation]:
         _Answer(401, description="unauthorized: no valid aizen_session cookie"),
         _Answer(403, description="forbidden: not the site's owner, or (writes) a missing or foreign Origin"),
         _Answer(404, description="not_found: unknown site (or a key of another site)"),
+        _Answer(
+            429,
+            required_headers=_LIMITED,
+            description="rate_limited: the address's API window (60 a minute, shared with the stats routes) is full;"
+            " checked before the session cookie",
+        ),
         _Answer(500, headers=("X-Request-Id",)),
         _Answer(503, required_headers=("Retry-After",)),
     ]

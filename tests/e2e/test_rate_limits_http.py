@@ -93,3 +93,20 @@ def test_exactly_60_events_a_minute_per_ip_pass_in_their_own_window(stack: Runni
     assert limited.headers["x-ratelimit-limit"] == "60"
     assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert api_status == 401
+
+
+def test_key_management_shares_the_api_window_before_the_cookie(stack: RunningStack, tenant: Tenant) -> None:
+    # Given: a fresh minute with room for the requests
+    wait_for_window_room(60, needed_seconds=30)
+    with client_from(next_loopback_address(), stack.url) as client:
+        # When: 30 stats requests and 30 key-management requests without any credential, then one more
+        statuses = [client.get(STATS).status_code for _ in range(30)]
+        statuses += [client.get(f"/api/sites/{tenant.site_id}/api-keys").status_code for _ in range(30)]
+        limited = client.delete(f"/api/sites/{tenant.site_id}/api-keys/{tenant.key_id}")
+
+    # Then: all 60 reached their credential check (401), and the 61st is limited before its cookie is read
+    assert statuses == [401] * 60
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert limited.headers["x-ratelimit-limit"] == "60"
+    assert limited.headers["cache-control"] == "no-store"

@@ -1,4 +1,5 @@
-"""Fixed-window rate limits: 60 a minute per client IP (before the token), 600 an hour per key."""
+"""Fixed-window rate limits: 60 a minute per client IP (before the token or the session cookie),
+600 an hour per key."""
 
 from collections.abc import Callable
 
@@ -11,7 +12,9 @@ from tests.support import (
     HandlerResponse,
     Owner,
     bearer,
+    dashboard_headers,
     invoke,
+    keys_path,
     main_table_items,
     make_key,
 )
@@ -192,6 +195,87 @@ def test_ip_limit_is_shared_by_every_stats_endpoint(aizen_env: ApplyEnv, owner: 
         assert invoke(function, path, source_ip="203.0.113.9").status == 401
 
     assert invoke(*REALTIME, source_ip="203.0.113.9").status == 429
+
+
+# Key management: the API's per-IP window, before the session cookie ------------------------------
+
+
+def _key_management(site_id: str, key_id: str = "key_x") -> list[tuple[str, str, str]]:
+    """(function, path, method) of the three key-management routes."""
+    return [
+        ("ApiKeysListFunction", keys_path(site_id), "GET"),
+        ("ApiKeysCreateFunction", keys_path(site_id), "POST"),
+        ("ApiKeysRevokeFunction", keys_path(site_id, key_id), "DELETE"),
+    ]
+
+
+def test_key_management_is_limited_per_ip_before_the_cookie(owner: Owner, clock: FrozenClock) -> None:
+    # Given: 60 requests without any session cookie from one address, each refused as unauthenticated
+    routes = _key_management(owner.site.id)
+    for n in range(60):
+        function, path, method = routes[n % 3]
+        assert invoke(function, path, method=method, source_ip="203.0.113.9").status == 401
+
+    # When: the 61st arrives in the same minute, on any of the three routes
+    for function, path, method in routes:
+        response = invoke(function, path, method=method, source_ip="203.0.113.9")
+
+        # Then: it is rate limited (not unauthenticated), with the IP window's headers
+        assert_rate_limited(response, retry_after=clock.next_boundary(60) - int(clock.now()))
+        assert response.headers["x-ratelimit-limit"] == "60"
+        assert response.headers["x-ratelimit-remaining"] == "0"
+        assert response.headers["x-ratelimit-reset"] == str(clock.next_boundary(60))
+        assert "minute per IP address" in response.body["error"]["message"]
+
+    # And: another address is judged on its cookie
+    assert invoke(*routes[0][:2], method="GET", source_ip="203.0.113.10").status == 401
+
+
+def test_key_management_shares_the_api_window_with_the_stats_routes(aizen_env: ApplyEnv, owner: Owner) -> None:
+    aizen_env(IP_LIMIT_PER_MINUTE="4")
+    list_route = _key_management(owner.site.id)[0]
+    assert invoke(*AGGREGATE, source_ip="203.0.113.9").status == 401
+    assert invoke(*REALTIME, source_ip="203.0.113.9").status == 401
+    assert invoke(*list_route[:2], method="GET", source_ip="203.0.113.9").status == 401
+    assert invoke(*list_route[:2], method="GET", source_ip="203.0.113.9").status == 401
+
+    assert invoke(*AGGREGATE, source_ip="203.0.113.9").status == 429
+    assert invoke(*list_route[:2], method="GET", source_ip="203.0.113.9").status == 429
+    assert {str(item["pk"]) for item in main_table_items() if str(item["pk"]).startswith("RATE#")} == {
+        "RATE#ip#203.0.113.9"
+    }
+
+
+def test_a_refused_key_management_request_changes_nothing(
+    aizen_env: ApplyEnv, owner: Owner, api_key: tuple[ApiKey, str]
+) -> None:
+    # Given: the owner's address used up its minute
+    aizen_env(IP_LIMIT_PER_MINUTE="1")
+    headers = dashboard_headers(owner.session)
+    assert invoke("ApiKeysListFunction", keys_path(owner.site.id), headers=headers).status == 200
+
+    # When: it creates and revokes keys
+    created = invoke("ApiKeysCreateFunction", keys_path(owner.site.id), headers=headers, body='{"name": "refused"}')
+    revoked = invoke("ApiKeysRevokeFunction", keys_path(owner.site.id, api_key[0].id), headers=headers)
+
+    # Then: both are refused, and the site still has its one live key
+    assert (created.status, revoked.status) == (429, 429)
+    aizen_env(IP_LIMIT_PER_MINUTE="60")
+    [key] = invoke("ApiKeysListFunction", keys_path(owner.site.id), headers=headers, source_ip="203.0.113.10").body[
+        "keys"
+    ]
+    assert key["id"] == api_key[0].id
+    assert key["revoked_at"] is None
+
+
+def test_key_management_uses_the_source_ip_never_x_forwarded_for(aizen_env: ApplyEnv, owner: Owner) -> None:
+    aizen_env(IP_LIMIT_PER_MINUTE="1")
+    list_route = _key_management(owner.site.id)[0]
+    invoke(*list_route[:2], method="GET", source_ip="203.0.113.9")
+
+    response = invoke(*list_route[:2], method="GET", source_ip="203.0.113.9", headers={"X-Forwarded-For": "192.0.2.1"})
+
+    assert response.status == 429
 
 
 # Counters ---------------------------------------------------------------------------------------

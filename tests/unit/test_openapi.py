@@ -70,6 +70,23 @@ def test_ingestion_documents_its_rate_limit_and_cors() -> None:
     assert "Access-Control-Allow-Origin" in preflight["responses"]["204"]["headers"]
 
 
+def test_key_management_documents_its_rate_limit() -> None:
+    paths = openapi.build()["paths"]
+    for path, method in (
+        ("/api/sites/{siteId}/api-keys", "get"),
+        ("/api/sites/{siteId}/api-keys", "post"),
+        ("/api/sites/{siteId}/api-keys/{keyId}", "delete"),
+    ):
+        limited = paths[path][method]["responses"]["429"]
+        assert {name for name, header in limited["headers"].items() if header["required"]} == {
+            "Retry-After",
+            "Cache-Control",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        }
+
+
 def test_key_view_is_built_through_its_model() -> None:
     key = ApiKey(
         id="k1",

@@ -54,9 +54,17 @@ def test_key_management_functions_cannot_touch_raw_events(function: str) -> None
     assert "EventsTable" not in repr(policies)
 
 
+# Key management's one grant outside its own partitions: counting the API's per-IP window.
+IP_COUNTER = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#ip#*"]}}
+
+
 @pytest.mark.parametrize("function", ["ApiKeysCreateFunction", "ApiKeysRevokeFunction"])
 def test_key_writes_are_limited_to_site_and_token_partitions(function: str) -> None:
-    writes = [statement for statement in _statements(function) if statement["Action"] != "dynamodb:GetItem"]
+    writes = [
+        statement
+        for statement in _statements(function)
+        if statement["Action"] != "dynamodb:GetItem" and statement.get("Condition") != IP_COUNTER
+    ]
 
     assert writes
     for statement in writes:
@@ -64,6 +72,14 @@ def test_key_writes_are_limited_to_site_and_token_partitions(function: str) -> N
 
 
 # Data at rest and in logs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", KEY_MANAGEMENT)
+def test_key_management_counts_the_ip_window_and_touches_no_other_counter(function: str) -> None:
+    counters = [statement for statement in _statements(function) if "RATE#" in repr(statement)]
+
+    assert [statement["Action"] for statement in counters] == ["dynamodb:UpdateItem"]
+    assert counters[0]["Condition"] == IP_COUNTER
 
 
 @pytest.mark.parametrize("table", ["MainTable", "EventsTable"])
@@ -112,7 +128,8 @@ def test_only_ingestion_answers_preflight() -> None:
 
 
 # The rate counters each function's code counts (aizen.ratelimit), as partition keys: the API's
-# per-IP window and the key's on the stats routes, ingestion's own per-IP window on /api/event.
+# per-IP window and the key's on the stats routes, the API's per-IP window on key management,
+# ingestion's own per-IP window on /api/event.
 RATE_COUNTERS = {
     **{
         function: ["RATE#ip#198.51.100.7", "RATE#key#k_1"]
@@ -123,6 +140,7 @@ RATE_COUNTERS = {
             "StatsRealtimeFunction",
         )
     },
+    **{function: ["RATE#ip#198.51.100.7"] for function in KEY_MANAGEMENT},
     "IngestEventFunction": ["RATE#ip#event#0123456789abcdef0123456789abcdef"],
 }
 

@@ -1,4 +1,5 @@
-"""The gate in front of every public stats endpoint: IP limit, bearer auth, key limit."""
+"""The gates in front of the API: the stats endpoints (IP limit, bearer auth, key limit) and key
+management (the same IP window, before the session cookie is read)."""
 
 from dataclasses import dataclass
 
@@ -25,3 +26,9 @@ def authorize_stats_request(authorization: str | None, client_ip: str) -> StatsA
     rate_limit = consume_key(principal.key_id, settings.key_limit_per_hour)
     accounts.touch_api_key(principal.site.id, principal.key_id, int(clock.now()), settings.last_used_resolution_seconds)
     return StatsAccess(site=principal.site, key_id=principal.key_id, rate_limit=rate_limit)
+
+
+def limit_key_management_request(client_ip: str) -> None:
+    """Key management: the API's per-IP window, shared with the stats routes, counted before the
+    session cookie (or anything else of the request) is looked at."""
+    consume_ip(client_ip, get_settings().ip_limit_per_minute)

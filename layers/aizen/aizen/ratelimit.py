@@ -1,7 +1,7 @@
 """Fixed-window rate limits (DESIGN.md §5): per client IP, then per API key.
 
 Two per-IP windows, each `ip_limit_per_minute` a minute: the API's (`ip#<ip>`, shared by
-the stats routes) and ingestion's own (`ip#event#<address key>`, a keyed hash of the
+the stats and key-management routes) and ingestion's own (`ip#event#<address key>`, a keyed hash of the
 visitor's address: `aizen.ingest.visitors.address_key`), so a site's visitors behind one
 address never spend a developer's API budget, nor the other way round.
 """
@@ -48,7 +48,7 @@ def consume(counter: str, limit: int, window_seconds: int, what: str) -> RateLim
 
 
 def consume_ip(ip: str, limit: int) -> RateLimitState:
-    """The API's per-IP window (the stats routes)."""
+    """The API's per-IP window: the stats and key-management routes."""
     return consume(f"ip#{ip}", limit, 60, "minute per IP address")
 
 
