@@ -145,9 +145,9 @@ RATE_COUNTERS = {
 }
 
 
-def _may_update_main_table_item(function: str, partition_key: str) -> bool:
+def _may_update_main_table_item(function: str, partition_key: str, action: str = "dynamodb:UpdateItem") -> bool:
     for statement in _statements(function):
-        if statement["Effect"] != "Allow" or "dynamodb:UpdateItem" not in _as_list(statement["Action"]):
+        if statement["Effect"] != "Allow" or action not in _as_list(statement["Action"]):
             continue
         if {"Fn::GetAtt": ["MainTable", "Arn"]} not in _as_list(statement["Resource"]):
             continue
@@ -164,6 +164,29 @@ def test_every_rate_limited_function_may_update_its_counters(function: str) -> N
     # and the local stack do not enforce IAM, so only this test sees it)
     for partition_key in RATE_COUNTERS[function]:
         assert _may_update_main_table_item(function, partition_key), f"{function} cannot count {partition_key}"
+
+
+@pytest.mark.parametrize(
+    ("action", "partition_key", "allowed"),
+    [
+        ("dynamodb:PutItem", "SALT#s_1", True),
+        ("dynamodb:PutItem", "SALT#ratelimit", True),
+        ("dynamodb:PutItem", "SITE#s_1", False),
+        ("dynamodb:PutItem", "TOKEN#aiz_live_x", False),
+        ("dynamodb:UpdateItem", "RATE#ip#event#0123", True),
+        ("dynamodb:UpdateItem", "RATE#ip#198.51.100.7", False),
+        ("dynamodb:UpdateItem", "RATE#key#k_1", False),
+        ("dynamodb:UpdateItem", "SITE#s_1", False),
+        ("dynamodb:DeleteItem", "SALT#s_1", False),
+    ],
+)
+def test_ingestion_writes_only_salts_and_its_own_counters(action: str, partition_key: str, allowed: bool) -> None:
+    assert _may_update_main_table_item("IngestEventFunction", partition_key, action) is allowed
+
+
+@pytest.mark.parametrize("function", sorted(KEY_MANAGEMENT))
+def test_key_management_counts_only_the_ip_window(function: str) -> None:
+    assert not _may_update_main_table_item(function, "RATE#key#k_1")
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS.values(), ids=lambda spec: spec.logical_id)
