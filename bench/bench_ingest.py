@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_ingest.py [--events 100000]
 
 1. CPU time per event: the real ingest Lambda handler, 100k requests (by default) of the
-   demo traffic's user agents and URLs, with the store's PutItem replaced by a no-op and the
-   site and salt caches warm (as in a warm Lambda); `time.process_time` per event.
+   demo traffic's user agents and URLs, with the store's PutItem and the per-IP rate counter's
+   UpdateItem replaced by no-ops and the site and salt caches warm (as in a warm Lambda);
+   `time.process_time` per event.
 2. Import throughput: `aizen import`'s domain call writing the same number of generated
    events into the local stack's store (moto's DynamoDB server, as `aizen serve` embeds it).
 """
@@ -39,6 +40,7 @@ os.environ.update(
 from aizen import admin  # noqa: E402
 from aizen.ingest import importer  # noqa: E402
 from aizen.settings import get_settings  # noqa: E402
+from aizen.store import counters  # noqa: E402
 from aizen.store import events as event_store  # noqa: E402
 from aizen.store.dynamo import reset_connections  # noqa: E402
 from aizen_local.apigw import LocalLambdaContext, http_event  # noqa: E402
@@ -62,8 +64,9 @@ def handler_cpu(records: list[dict[str, object]]) -> float:
         requests.append(
             http_event(route, "/api/event", headers=headers, body=json.dumps(payload), source_ip=str(record["ip"]))
         )
-    stored = event_store.put_event
+    stored, counted = event_store.put_event, counters.increment_window
     event_store.put_event = lambda event: None  # type: ignore[assignment]  # the store is excluded
+    counters.increment_window = lambda *window: 1  # type: ignore[assignment]
     try:
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # metric lines (EMF) go to stdout
             for request in requests[:200]:  # warm: site, salts, user-agent caches, imports
@@ -74,6 +77,7 @@ def handler_cpu(records: list[dict[str, object]]) -> float:
             return (time.process_time() - started) / len(requests)
     finally:
         event_store.put_event = stored  # type: ignore[assignment]
+        counters.increment_window = counted  # type: ignore[assignment]
 
 
 def main() -> None:
