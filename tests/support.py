@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from moto import mock_aws
+from moto.core.models import botocore_stubber
 from urllib3 import HTTPResponse
 
 from aizen.auth import keys as key_management
@@ -182,31 +184,154 @@ def record_dynamodb_calls() -> list[DynamoCall]:
     return calls
 
 
+# Faults answer at `before-send`, ahead of moto, so the SDK parses, retries and raises them
+# exactly as it would real ones. botocore runs every handler of that event and keeps the first
+# response, so moto (also a `before-send` handler) would still apply a request a fault had
+# answered: a "throttled" write would land. `_keep_answered_requests_from_moto` stops that.
+_ANSWERED = "aizen_fault_answered"
+
+
+def _moto_unless_answered(request: Any, **kwargs: Any) -> Any:
+    if getattr(request, _ANSWERED, False):
+        return None
+    return botocore_stubber(request=request, **kwargs)
+
+
+def _keep_answered_requests_from_moto() -> Any:
+    """The event hooks of the store's client, on which moto now sees only the requests no fault answered."""
+    events = dynamo.client().meta.events
+    events.unregister("before-send", botocore_stubber)  # type: ignore[arg-type]
+    events.register_last("before-send.dynamodb", _moto_unless_answered, unique_id="aizen-moto-unless-answered")
+    return events
+
+
+def _moto_applies(request: Any, event_name: str) -> Any:
+    """moto's answer to `request` (the request is applied to its tables)."""
+    return botocore_stubber(event_name=event_name, request=request)
+
+
+def _body(request: Any) -> str:
+    raw = request.body or b""
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _selected(
+    request: Any, event_name: str, operation: str | None, table: str | None, containing: str | None
+) -> str | None:
+    """The operation's name if the request is one the fault targets, else None."""
+    name = event_name.rsplit(".", 1)[-1]
+    if operation is not None and name != operation:
+        return None
+    if table is not None or containing is not None:
+        body = _body(request)
+        if containing is not None and containing not in body:
+            return None
+        if table is not None:
+            document = json.loads(body or "{}")
+            tables = {document.get("TableName"), *document.get("RequestItems", {})}
+            if table not in tables:
+                return None
+    return name
+
+
+def _answer(request: Any, status: int, document: Mapping[str, Any]) -> AWSResponse:
+    setattr(request, _ANSWERED, True)
+    headers = HTTPHeaders()
+    headers["Content-Type"] = "application/x-amz-json-1.0"
+    headers["x-amzn-RequestId"] = "injected"
+    raw = HTTPResponse(
+        body=io.BytesIO(json.dumps(document).encode()), status=status, headers=dict(headers), preload_content=False
+    )
+    return AWSResponse(request.url, status, headers, raw)
+
+
 def fail_dynamodb(
-    code: str = "ProvisionedThroughputExceededException", *, operation: str | None = None, times: int | None = None
+    code: str = "ProvisionedThroughputExceededException",
+    *,
+    operation: str | None = None,
+    table: str | None = None,
+    containing: str | None = None,
+    times: int | None = None,
 ) -> list[str]:
     """Make DynamoDB answer `operation` (default: every call) with the error `code`, `times` times (default: always).
 
-    The error is sent back at the HTTP layer (`before-send`, ahead of moto), so the
-    SDK parses it and retries it exactly as it would a real one. Returns the
-    operation of every attempt that was refused, retries included.
+    `table` and `containing` narrow the fault to requests naming that table / whose JSON body
+    holds that text. The refused request is not applied (moto never sees it), as a throttled
+    one is not. Returns the operation of every attempt that was refused, retries included.
     """
     refused: list[str] = []
 
     def refuse(request: Any, event_name: str, **_: Any) -> AWSResponse | None:
-        name = event_name.rsplit(".", 1)[-1]
-        if (operation is not None and name != operation) or (times is not None and len(refused) >= times):
+        name = _selected(request, event_name, operation, table, containing)
+        if name is None or (times is not None and len(refused) >= times):
             return None
         refused.append(name)
-        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected by the test"})
-        headers = HTTPHeaders()
-        headers["Content-Type"] = "application/x-amz-json-1.0"
-        headers["x-amzn-RequestId"] = "injected"
-        raw = HTTPResponse(body=io.BytesIO(body.encode()), status=400, headers=dict(headers), preload_content=False)
-        return AWSResponse(request.url, 400, headers, raw)
+        return _answer(
+            request, 400, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected by the test"}
+        )
 
-    dynamo.client().meta.events.register_first("before-send.dynamodb", refuse)  # type: ignore[arg-type]
+    _keep_answered_requests_from_moto().register_first("before-send.dynamodb", refuse)
     return refused
+
+
+def time_out_dynamodb(
+    *,
+    operation: str | None = None,
+    table: str | None = None,
+    containing: str | None = None,
+    times: int | None = None,
+    landed: bool = False,
+    error: type[ReadTimeoutError] | type[ConnectTimeoutError] = ReadTimeoutError,
+) -> list[str]:
+    """Make `operation` (default: every call) time out, `times` times (default: always).
+
+    `landed`: DynamoDB applied the request and only its answer was lost (a read timeout
+    after the write); otherwise the request never reached the table. Selection as for
+    `fail_dynamodb`. Returns the operation of every attempt that timed out.
+    """
+    timed_out: list[str] = []
+
+    def time_out(request: Any, event_name: str, **_: Any) -> None:
+        name = _selected(request, event_name, operation, table, containing)
+        if name is None or (times is not None and len(timed_out) >= times):
+            return
+        timed_out.append(name)
+        if landed:
+            _moto_applies(request, event_name)
+        raise error(endpoint_url=request.url)
+
+    _keep_answered_requests_from_moto().register_first("before-send.dynamodb", time_out)
+    return timed_out
+
+
+def leave_unprocessed(*, write: int = 0, table: str | None = None, times: int | None = None) -> list[int]:
+    """BatchWriteItem stores only the first `write` requests of a call and answers the others
+    as `UnprocessedItems` (what DynamoDB does under load), `times` times (default: always);
+    a call of at most `write` requests is stored whole. `table`: only writes to that table.
+    Returns, per answer that left requests unprocessed, how many."""
+    left: list[int] = []
+
+    def answer(request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        if _selected(request, event_name, "BatchWriteItem", table, None) is None:
+            return None
+        [(name, requests)] = json.loads(_body(request))["RequestItems"].items()
+        if len(requests) <= write or (times is not None and len(left) >= times):
+            return None
+        if write:
+            part = AWSPreparedRequest(
+                method=request.method,
+                url=request.url,
+                headers=request.headers,
+                body=json.dumps({"RequestItems": {name: requests[:write]}}).encode(),
+                stream_output=False,
+            )
+            _moto_applies(part, event_name)
+        unprocessed = requests[write:]
+        left.append(len(unprocessed))
+        return _answer(request, 200, {"UnprocessedItems": {name: unprocessed}})
+
+    _keep_answered_requests_from_moto().register_first("before-send.dynamodb", answer)
+    return left
 
 
 def main_table_items() -> list[dict[str, Any]]:
