@@ -11,7 +11,7 @@ from aizen.ingest import importer
 from aizen.store import dynamo, rollups
 from aizen.store import events as event_store
 from aizen_local.traffic import TrafficPlan, ndjson_lines
-from tests.support import FrozenClock, make_owner
+from tests.support import FrozenClock, leave_unprocessed, make_owner
 
 NOW = datetime.fromtimestamp(1_775_159_000, UTC)
 
@@ -124,32 +124,22 @@ def test_overrides_ip_derivation_and_bots(clock: FrozenClock) -> None:
 
 
 def test_unprocessed_items_are_retried_until_all_are_in(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: DynamoDB stores only 10 of each of the first six BatchWriteItem calls' items
     make_owner()
-    real = dynamo.client()
-    refusals = {"left": 6}
     sleeps: list[float] = []
-
-    class HalfWriting:
-        """Writes only the first half of a batch for the first calls, returning the rest unprocessed."""
-
-        def batch_write_item(self, RequestItems: dict[str, list[Any]]) -> dict[str, Any]:  # noqa: N803
-            [(table, requests)] = RequestItems.items()
-            if refusals["left"] <= 0 or len(requests) < 2:
-                return dict(real.batch_write_item(RequestItems=RequestItems))
-            refusals["left"] -= 1
-            half = len(requests) // 2
-            real.batch_write_item(RequestItems={table: requests[:half]})
-            return {"UnprocessedItems": {table: requests[half:]}}
-
-    monkeypatch.setattr(event_store, "client", HalfWriting)
-    monkeypatch.setattr(event_store, "_sleep", sleeps.append)
+    monkeypatch.setattr(dynamo, "_sleep", sleeps.append)
+    left = leave_unprocessed(write=10, times=6)
     lines = [
         line(visitor_id=f"v{number}", timestamp=f"2026-04-01T12:{number // 60:02d}:{number % 60:02d}Z")
         for number in range(100)
     ]
+
+    # When
     summary = importer.import_events("site_1", lines, threads=1)
+
+    # Then: the unprocessed items were sent again, after a pause each time, until all were in
     assert summary.imported == 100
-    assert refusals["left"] == 0
+    assert len(left) == 6
     assert len(sleeps) == 6
     assert count_events() == 100
 

@@ -1,7 +1,9 @@
 """DynamoDB connections and the translation of SDK failures into domain errors."""
 
 import functools
-from collections.abc import Callable
+import random
+import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import boto3
@@ -107,3 +109,55 @@ def dynamo_operation[**P, R](func: Callable[P, R]) -> Callable[P, R]:
             ) from error
 
     return wrapper
+
+
+# BatchWriteItem ------------------------------------------------------------------------------
+
+BATCH_SIZE = 25  # BatchWriteItem's limit
+MAX_IDLE_ROUNDS = 12  # answers in a row that left every request unprocessed, before giving up
+_sleep: Callable[[float], None] = time.sleep  # tests replace it
+
+
+def _backoff(attempt: int) -> float:
+    """Full-jitter exponential backoff: 50 ms doubling, capped at 5 s."""
+    return random.uniform(0, min(5.0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+
+
+@dynamo_operation
+def _batch_write_once(table_name: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One BatchWriteItem; returns the requests DynamoDB left unprocessed."""
+    answer = client().batch_write_item(RequestItems={table_name: requests})  # type: ignore[dict-item]
+    return list(answer.get("UnprocessedItems", {}).get(table_name, []))  # type: ignore[arg-type]
+
+
+def write_batch(
+    table_name: str, requests: Sequence[dict[str, Any]], *, on_written: Callable[[int], None] | None = None
+) -> None:
+    """Up to BATCH_SIZE put/delete requests (`{"PutRequest": {"Item": …}}`, `{"DeleteRequest": {"Key": …}}`)
+    in one BatchWriteItem, then its `UnprocessedItems` again, with backoff, until every one is in.
+
+    Bounded: the SDK retries a throttled call up to the configured attempts, and answers
+    that leave every request unprocessed are retried MAX_IDLE_ROUNDS times in a row; then
+    ServiceUnavailable (boto3's `batch_writer` would retry them forever, without a pause).
+    `on_written(n)` runs after every answer with the number of requests it confirmed stored.
+    """
+    pending = list(requests)
+    idle_rounds = 0
+    while pending:
+        left = _batch_write_once(table_name, pending)
+        if on_written is not None and len(left) < len(pending):
+            on_written(len(pending) - len(left))
+        idle_rounds = idle_rounds + 1 if len(left) == len(pending) else 0
+        if idle_rounds > MAX_IDLE_ROUNDS:
+            raise ServiceUnavailable(
+                f"DynamoDB left {len(left)} write(s) unprocessed {idle_rounds} times in a row; retry later"
+            )
+        if left:
+            _sleep(_backoff(idle_rounds))
+        pending = left
+
+
+def write_all(table_name: str, requests: Sequence[dict[str, Any]]) -> None:
+    """Any number of put/delete requests, BATCH_SIZE at a time (write_batch's bounds apply to each)."""
+    for start in range(0, len(requests), BATCH_SIZE):
+        write_batch(table_name, requests[start : start + BATCH_SIZE])

@@ -16,8 +16,7 @@ value without a code is stored as itself.
 """
 
 import os
-import random
-import time
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -27,10 +26,9 @@ from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
 
 from aizen import clock
-from aizen.errors import ServiceUnavailable
 from aizen.events import CHANNELS, DEVICES, RawEvent
 from aizen.settings import get_settings
-from aizen.store.dynamo import client, dynamo_operation, events_table
+from aizen.store.dynamo import BATCH_SIZE, dynamo_operation, events_table, write_batch
 
 EVENT_SHARDS = 4  # part of the key format: changing it needs a data migration
 _QUERY_THREADS = 8
@@ -113,33 +111,6 @@ def put_event(event: RawEvent) -> None:
     events_table().put_item(Item=to_item(event, get_settings().raw_retention_days))
 
 
-BATCH_SIZE = 25  # BatchWriteItem's limit
-_MAX_IDLE_ROUNDS = 12  # consecutive retries of UnprocessedItems that wrote nothing before giving up
-_sleep: Callable[[float], None] = time.sleep  # tests replace it
-
-
-def _backoff(attempt: int) -> float:
-    """Full-jitter exponential backoff: 50 ms doubling, capped at 5 s."""
-    return random.uniform(0, min(5.0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
-
-
-@dynamo_operation
-def _write_batch(items: list[dict[str, Any]]) -> None:
-    """One BatchWriteItem, then its UnprocessedItems again with backoff until every item is in."""
-    table = get_settings().events_table
-    requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in items]
-    idle_rounds = 0
-    while requests:
-        answer = client().batch_write_item(RequestItems={table: requests})  # type: ignore[dict-item]
-        left: list[dict[str, Any]] = list(answer.get("UnprocessedItems", {}).get(table, []))  # type: ignore[arg-type]
-        idle_rounds = idle_rounds + 1 if len(left) == len(requests) else 0
-        if idle_rounds > _MAX_IDLE_ROUNDS:
-            raise ServiceUnavailable(f"DynamoDB kept {len(left)} events unprocessed; nothing after them was written")
-        if left:
-            _sleep(_backoff(idle_rounds))
-        requests = left
-
-
 def put_events(
     events: Sequence[RawEvent],
     *,
@@ -151,25 +122,35 @@ def put_events(
 
     `nonces` (one per event) fix the sort keys, so writing the same events again overwrites
     them instead of duplicating them. Batches run on `threads` threads; `on_written(n)` is
-    called after each batch is fully in.
+    called (from those threads) whenever DynamoDB confirmed n more events stored. When a
+    batch gives up (aizen.store.dynamo.write_batch's bounds), no further batch starts, the
+    ones in flight finish, and its ServiceUnavailable is raised: by then `on_written` has
+    counted every event confirmed stored.
     """
     retention = get_settings().raw_retention_days
+    table = get_settings().events_table
     items = [
         to_item(event, retention, nonce=nonces[index] if nonces is not None else None)
         for index, event in enumerate(events)
     ]
     batches = [items[start : start + BATCH_SIZE] for start in range(0, len(items), BATCH_SIZE)]
+    stop = threading.Event()
 
     def write(batch: list[dict[str, Any]]) -> int:
-        _write_batch(batch)
-        if on_written is not None:
-            on_written(len(batch))
+        if stop.is_set():
+            return 0
+        try:
+            write_batch(table, [{"PutRequest": {"Item": item}} for item in batch], on_written=on_written)
+        except BaseException:
+            stop.set()
+            raise
         return len(batch)
 
     if threads <= 1 or len(batches) <= 1:
         return sum(write(batch) for batch in batches)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return sum(pool.map(write, batches))
+        futures = [pool.submit(write, batch) for batch in batches]
+        return sum(future.result() for future in futures)
 
 
 def item_size(item: dict[str, Any]) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
 
-from aizen.store.dynamo import dynamo_operation, main_table
+from aizen.store.dynamo import dynamo_operation, main_table, write_all
 
 MAX_PART_BYTES = 300_000  # compressed; DynamoDB's item limit is 400 KB
 Row = list[Any]  # [value, metric, metric, ...]
@@ -72,29 +72,30 @@ def put_day(
     day_key = {"pk": _pk(site_id, "days"), "sk": day}
     previous = table.get_item(Key=day_key, ConsistentRead=True).get("Item")
     part_counts: dict[str, int] = {}
-    written = 0
-    with table.batch_writer() as batch:
-        for prop, rows in tables.items():
-            parts = _parts(rows)
-            part_counts[prop] = len(parts)
-            for index, blob in enumerate(parts):
-                sort_key = f"{day}#{generation}#{index:03d}"
-                batch.put_item(Item={"pk": _pk(site_id, prop), "sk": sort_key, "rows": Binary(blob)})
-                written += 1
+    puts: list[dict[str, Any]] = []
+    for prop, rows in tables.items():
+        parts = _parts(rows)
+        part_counts[prop] = len(parts)
+        for index, blob in enumerate(parts):
+            sort_key = f"{day}#{generation}#{index:03d}"
+            puts.append({"PutRequest": {"Item": {"pk": _pk(site_id, prop), "sk": sort_key, "rows": Binary(blob)}}})
+    write_all(table.name, puts)
     table.put_item(Item={**day_key, "gen": generation, "parts": part_counts, **totals})
     if previous is not None and previous["gen"] != generation:
         old_parts: Any = previous.get("parts") or {}
         _delete_generation(site_id, day, str(previous["gen"]), old_parts)
-    return written + 1
+    return len(puts) + 1
 
 
 def _delete_generation(site_id: str, day: str, generation: str, parts: Mapping[str, Any]) -> None:
     """The parts the replaced day item named, by key (no query). Parts of a rewrite that
     crashed before its day item are never named by one: readers ignore them."""
-    with main_table().batch_writer() as batch:
-        for prop, count in parts.items():
-            for index in range(int(count)):
-                batch.delete_item(Key={"pk": _pk(site_id, prop), "sk": f"{day}#{generation}#{index:03d}"})
+    deletes = [
+        {"DeleteRequest": {"Key": {"pk": _pk(site_id, prop), "sk": f"{day}#{generation}#{index:03d}"}}}
+        for prop, count in parts.items()
+        for index in range(int(count))
+    ]
+    write_all(main_table().name, deletes)
 
 
 @dynamo_operation
@@ -125,9 +126,8 @@ def day_tables(
 
 @dynamo_operation
 def mark_dirty(site_id: str, days: Sequence[str]) -> None:
-    with main_table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-        for day in days:
-            batch.put_item(Item={"pk": _pk(site_id, "dirty"), "sk": day})
+    puts = [{"PutRequest": {"Item": {"pk": _pk(site_id, "dirty"), "sk": day}}} for day in sorted(set(days))]
+    write_all(main_table().name, puts)
 
 
 @dynamo_operation
