@@ -1,15 +1,16 @@
-"""`aizen import`: the command-line side (file, progress bar, JSON summary or the bad lines)."""
+"""`aizen import`: the command-line side (file, progress bar, JSON summary, the bad lines or what an
+interrupted import wrote)."""
 
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from aizen.ingest.importer import ImportRejected, import_events
+from aizen.ingest.importer import ImportInterrupted, ImportRejected, import_events
 
 
 def _lines(stream: TextIO) -> Iterator[str]:
@@ -45,17 +46,26 @@ def run_import(site_id: str, file: str, *, progress: bool | None = None) -> int:
             if bar is not None:
                 bar.update(count)
 
+        failure: dict[str, Any] | None = None
         try:
             summary = import_events(site_id, lines, on_validated=validated, on_written=written)
         except ImportRejected as rejected:
-            document = {
-                "error": {
-                    "code": rejected.code,
-                    "message": rejected.message,
-                    "bad_lines": [{"line": bad.line, "reason": bad.reason} for bad in rejected.bad_lines],
-                }
+            failure = {
+                "code": rejected.code,
+                "message": rejected.message,
+                "bad_lines": [{"line": bad.line, "reason": bad.reason} for bad in rejected.bad_lines],
             }
-            print(json.dumps(document, indent=2, ensure_ascii=False), file=sys.stderr)
-            return 1
+        except ImportInterrupted as interrupted:
+            # DynamoDB stopped it part-way: say what is in, and that re-running the file is safe
+            failure = {
+                "code": interrupted.code,
+                "message": interrupted.message,
+                "written": interrupted.progress.as_dict(),
+                "safe_to_rerun": True,
+            }
+    # after the progress bars are closed, so the error is the last thing on stderr
+    if failure is not None:
+        print(json.dumps({"error": failure}, indent=2, ensure_ascii=False), file=sys.stderr)
+        return 1
     print(json.dumps(summary.as_dict(), indent=2))
     return 0

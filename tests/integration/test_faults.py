@@ -1,4 +1,5 @@
-"""DynamoDB throttling and timeouts on every path: bounded retries, then 503, nothing lost.
+"""DynamoDB throttling and timeouts on every path: bounded retries, then 503 (the import:
+an error saying what is in), nothing lost, and a re-run finishes the work.
 
 Faults are injected at botocore's `before-send` on the store's own client (ahead of
 moto), so the SDK's standard retry mode sees and retries them as real ones.
@@ -7,19 +8,33 @@ moto), so the SDK's standard retry mode sees and retries them as real ones.
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from aizen.events import RawEvent
+from aizen.ingest import importer
 from aizen.models import ApiKey
 from aizen.periods import day_start_ms, zone
 from aizen.rollup import job
 from aizen.settings import Settings
 from aizen.store import dynamo, rollups
 from aizen.store import events as event_store
-from tests.support import STATS_PATHS, FrozenClock, Owner, bearer, dashboard_headers, fail_dynamodb, invoke, keys_path
+from aizen_local import cli, connection
+from tests.support import (
+    STATS_PATHS,
+    FrozenClock,
+    Owner,
+    bearer,
+    dashboard_headers,
+    fail_dynamodb,
+    invoke,
+    keys_path,
+    leave_unprocessed,
+    time_out_dynamodb,
+)
 
 ApplyEnv = Callable[..., Settings]
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -52,6 +67,16 @@ def _assert_unavailable(response: Any) -> None:
     assert response.status == 503, response.body
     assert response.body["error"]["code"] == "service_unavailable"
     assert int(response.headers["retry-after"]) >= 1
+
+
+# (error, landed): a read timeout may come after DynamoDB applied the write (only the answer
+# was lost) or before; a connect timeout never reaches the table.
+TIMEOUTS = [
+    pytest.param(ReadTimeoutError, False, id="read-timeout-not-applied"),
+    pytest.param(ReadTimeoutError, True, id="read-timeout-applied"),
+    pytest.param(ConnectTimeoutError, False, id="connect-timeout"),
+]
+Timeout = type[ReadTimeoutError] | type[ConnectTimeoutError]
 
 
 @pytest.mark.parametrize("function", sorted(STATS_PATHS))
@@ -142,3 +167,202 @@ def test_the_rollup_resumes_where_throttling_stopped_it(owner: Owner, clock: Fro
     assert second.failed_sites == []
     rolled = rollups.rolled_up_days(owner.site.id, (today - timedelta(days=3)).isoformat(), today.isoformat())
     assert sum(record["visitors"] for record in rolled.values()) == 3
+
+
+# Writes stay throttled, never drain or time out: the import ----------------------------------------
+
+# 100 events of yesterday (stored raw, 25 a BatchWriteItem) and one a day on three days a year ago
+# (added to those days' rollups). With one writer thread, the third raw batch holds line 61.
+RAW_LINES = 100
+HISTORY_DAYS = ["2025-01-10", "2025-02-10", "2025-03-10"]
+STUCK_PAGE = "/stuck-in-the-third-batch"
+
+
+def _import_lines() -> list[str]:
+    lines = [
+        json.dumps(
+            {
+                "timestamp": f"2026-04-01T12:{number // 60:02d}:{number % 60:02d}Z",
+                "name": "pageview",
+                "url": f"https://example.com{STUCK_PAGE if number == 60 else '/'}",
+                "visitor_id": f"v{number}",
+            }
+        )
+        for number in range(RAW_LINES)
+    ]
+    lines += [
+        json.dumps(
+            {"timestamp": f"{day}T18:00:00Z", "name": "pageview", "url": "https://example.com/", "visitor_id": day}
+        )
+        for day in HISTORY_DAYS
+    ]
+    return lines
+
+
+def _stored_events() -> int:
+    total = 0
+    scan: dict[str, Any] = {"Select": "COUNT"}
+    while True:
+        page = dynamo.events_table().scan(**scan)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _history_visitors(owner: Owner) -> dict[str, int]:
+    rolled = rollups.rolled_up_days(owner.site.id, HISTORY_DAYS[0], HISTORY_DAYS[-1])
+    return {day: record["visitors"] for day, record in rolled.items()}
+
+
+def _assert_everything_in_once(owner: Owner) -> None:
+    assert _stored_events() == RAW_LINES
+    assert _history_visitors(owner) == dict.fromkeys(HISTORY_DAYS, 1)
+    assert rollups.dirty_days(owner.site.id) == ["2026-04-01"]
+
+
+def test_an_import_whose_raw_writes_stay_throttled_says_what_is_in_and_a_rerun_finishes(
+    owner: Owner, clock: FrozenClock, aizen_env: ApplyEnv
+) -> None:
+    # Given: two attempts per call, and DynamoDB throttling both attempts of the raw batch holding line 61
+    aizen_env(DYNAMODB_MAX_ATTEMPTS="2")
+    refused = fail_dynamodb(operation="BatchWriteItem", containing=STUCK_PAGE, times=2)
+
+    # When: the file is imported, and then imported again
+    with pytest.raises(importer.ImportInterrupted) as caught:
+        importer.import_events(owner.site.id, _import_lines(), threads=1)
+    stored_after_the_failure = _stored_events()
+    due_after_the_failure = rollups.dirty_days(owner.site.id)
+    summary = importer.import_events(owner.site.id, _import_lines(), threads=1)
+
+    # Then: bounded retries; the error names exactly what is in (the first two batches, no history)
+    assert refused == ["BatchWriteItem", "BatchWriteItem"]
+    interrupted = caught.value
+    assert interrupted.status == 503
+    assert interrupted.progress.as_dict() == {
+        "raw_events_stored": 50,
+        "raw_events": RAW_LINES,
+        "history_days_added": [],
+        "history_days_already_in": [],
+        "history_days_not_added": HISTORY_DAYS,
+    }
+    assert "50 of 100 raw events" in interrupted.message
+    assert "Re-run the same file" in interrupted.message
+    assert stored_after_the_failure == 50
+    assert due_after_the_failure == ["2026-04-01"]  # the job rolls up the day with what is in
+    # and the re-run lands every event once
+    assert (summary.imported, summary.extra["rollup_days"]) == (RAW_LINES + 3, 3)
+    _assert_everything_in_once(owner)
+
+
+def test_an_import_whose_history_writes_stay_throttled_says_which_days_are_in_and_a_rerun_adds_no_day_twice(
+    owner: Owner, clock: FrozenClock
+) -> None:
+    # Given: DynamoDB throttling the write of the second history day's rollup
+    refused = fail_dynamodb(operation="PutItem", containing=HISTORY_DAYS[1], times=1)
+
+    # When: the file is imported, and then imported again
+    with pytest.raises(importer.ImportInterrupted) as caught:
+        importer.import_events(owner.site.id, _import_lines())
+    visitors_after_the_failure = _history_visitors(owner)
+    summary = importer.import_events(owner.site.id, _import_lines())
+
+    # Then: every raw event and the first history day were in; the re-run skipped that day
+    assert refused == ["PutItem"]
+    assert caught.value.progress.as_dict() == {
+        "raw_events_stored": RAW_LINES,
+        "raw_events": RAW_LINES,
+        "history_days_added": HISTORY_DAYS[:1],
+        "history_days_already_in": [],
+        "history_days_not_added": HISTORY_DAYS[1:],
+    }
+    assert f"1 of 3 day(s): {HISTORY_DAYS[0]}" in caught.value.message
+    assert visitors_after_the_failure == {HISTORY_DAYS[0]: 1}
+    assert (summary.extra["rollup_days"], summary.extra["rollup_days_already_in"]) == (2, 1)
+    _assert_everything_in_once(owner)
+
+
+@pytest.mark.parametrize("table", ["events", "main"])
+def test_an_import_whose_unprocessed_items_never_drain_stops_after_bounded_rounds(
+    owner: Owner, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, table: str
+) -> None:
+    # Given: DynamoDB leaving every BatchWriteItem of the raw events (events table) or of the
+    # history's rollup parts (main table; a history-only file) unprocessed, however often it is resent
+    sleeps: list[float] = []
+    monkeypatch.setattr(dynamo, "_sleep", sleeps.append)
+    name = dynamo.events_table().name if table == "events" else dynamo.main_table().name
+    left = leave_unprocessed(table=name)
+    lines = _import_lines() if table == "events" else _import_lines()[RAW_LINES:]
+
+    # When
+    with pytest.raises(importer.ImportInterrupted) as caught:
+        importer.import_events(owner.site.id, lines, threads=1)
+
+    # Then: one batch was resent a bounded number of times, with pauses, then the import stopped
+    assert len(left) == dynamo.MAX_IDLE_ROUNDS + 1
+    assert len(sleeps) == dynamo.MAX_IDLE_ROUNDS
+    written = caught.value.progress.as_dict()
+    assert (written["raw_events_stored"], written["history_days_added"]) == (0, [])
+    assert _stored_events() == 0
+    assert _history_visitors(owner) == {}
+
+
+@pytest.mark.parametrize("stage", ["raw", "history"])
+@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
+def test_an_import_stopped_by_a_write_timeout_can_be_rerun_as_it_is(
+    owner: Owner, clock: FrozenClock, stage: str, error: Timeout, landed: bool
+) -> None:
+    # Given: the third raw batch, or the second history day's rollup, timing out
+    if stage == "raw":
+        timed_out = time_out_dynamodb(
+            operation="BatchWriteItem", containing=STUCK_PAGE, times=1, landed=landed, error=error
+        )
+    else:
+        timed_out = time_out_dynamodb(
+            operation="PutItem", containing=HISTORY_DAYS[1], times=1, landed=landed, error=error
+        )
+
+    # When: the file is imported, and then imported again
+    with pytest.raises(importer.ImportInterrupted) as caught:
+        importer.import_events(owner.site.id, _import_lines(), threads=1)
+    importer.import_events(owner.site.id, _import_lines(), threads=1)
+
+    # Then: what the error confirmed is a lower bound (an applied write's answer was lost),
+    # and the re-run ends where an uninterrupted import ends: no event, no history day twice
+    assert len(timed_out) == 1
+    confirmed = caught.value.progress.as_dict()
+    assert confirmed["raw_events_stored"] == (50 if stage == "raw" else RAW_LINES)
+    assert confirmed["history_days_added"] == ([] if stage == "raw" else HISTORY_DAYS[:1])
+    _assert_everything_in_once(owner)
+
+
+def test_the_cli_says_what_an_interrupted_import_wrote_without_a_stack_trace(
+    owner: Owner,
+    clock: FrozenClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given: a file whose third raw batch DynamoDB keeps throttling (the tables are the test's own)
+    monkeypatch.setattr(connection, "connect", lambda stack: None)
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(_import_lines()) + "\n")
+    fail_dynamodb(operation="BatchWriteItem", containing=STUCK_PAGE)
+
+    # When
+    status = cli.main(["import", "--site", owner.site.id, str(path), "--no-progress"])
+
+    # Then: exit status 1, nothing on stdout, and one JSON error on stderr saying exactly what is in
+    # (the other writer threads' batches included)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+    error = json.loads(captured.err)["error"]
+    assert error["code"] == "service_unavailable"
+    assert error["safe_to_rerun"] is True
+    stored = _stored_events()
+    assert 50 <= stored < RAW_LINES
+    assert error["written"]["raw_events_stored"] == stored
+    assert error["written"]["history_days_not_added"] == HISTORY_DAYS
+    assert f"{stored} of {RAW_LINES} raw events confirmed stored" in error["message"]

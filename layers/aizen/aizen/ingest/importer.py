@@ -7,11 +7,16 @@ Instead of `visitor_id`, `ip` + `user_agent` derive it as ingestion does (and a 
 agent drops the event, as ingestion would). Optional `country`, `region`, `city`, `device`,
 `browser`, `os` override what would be derived; `name: "outbound_click"` takes `link`.
 Every bad line is reported with its number and reason and then nothing is written.
+
+When DynamoDB keeps throttling or timing out past the retries, the import stops with
+ImportInterrupted, which says what is in. Re-running the same file is safe: raw events
+are rewritten under the same keys, and history days already added are skipped.
 """
 
 import hashlib
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,10 +25,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aizen import clock
-from aizen.errors import InvalidRequest, NotFound
+from aizen.errors import InvalidRequest, NotFound, ServiceUnavailable
 from aizen.events import DEVICES, EventKind, RawEvent
 from aizen.ingest import enrich, service, visitors
-from aizen.periods import day_start_ms, zone
+from aizen.periods import day_start_ms, local_date, zone
 from aizen.rollup import history
 from aizen.settings import get_settings
 from aizen.store import accounts, events
@@ -52,6 +57,61 @@ class ImportRejected(InvalidRequest):
         super().__init__(f"{total_bad} bad line(s); nothing was written")
         self.bad_lines = bad_lines
         self.total_bad = total_bad
+
+
+@dataclass(frozen=True, slots=True)
+class LineKey:
+    """What an event keeps of its line."""
+
+    nonce: bytes  # line number + text: fixes the stored event's sort key (re-importing overwrites)
+    digest: bytes  # the text alone: marks the history a day's rollup already holds
+
+
+@dataclass
+class ImportProgress:
+    """What an import has written so far."""
+
+    raw_events: int = 0  # to store raw (the raw window)
+    raw_stored: int = 0  # of those, confirmed stored by DynamoDB
+    history_days: list[str] = field(default_factory=list)  # local days whose rollups get history
+    history_progress: history.HistoryProgress = field(default_factory=history.HistoryProgress)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def stored(self, count: int) -> None:
+        with self._lock:
+            self.raw_stored += count
+
+    def as_dict(self) -> dict[str, Any]:
+        done = set(self.history_progress.added) | set(self.history_progress.already_in)
+        return {
+            "raw_events_stored": self.raw_stored,
+            "raw_events": self.raw_events,
+            "history_days_added": self.history_progress.added,
+            "history_days_already_in": self.history_progress.already_in,
+            "history_days_not_added": [day for day in self.history_days if day not in done],
+        }
+
+
+class ImportInterrupted(ServiceUnavailable):
+    """DynamoDB kept throttling or timing out past the retries: the import stopped part-way.
+
+    `progress` says what is in; re-running the same file is safe (module docstring).
+    """
+
+    def __init__(self, stage: str, progress: ImportProgress) -> None:
+        added, total = len(progress.history_progress.added), len(progress.history_days)
+        already = len(progress.history_progress.already_in)
+        days = f": {', '.join(progress.history_progress.added)}" if progress.history_progress.added else ""
+        super().__init__(
+            f"The import stopped while {stage}: DynamoDB kept throttling or timing out past the retries. "
+            f"Written so far: {progress.raw_stored} of {progress.raw_events} raw events confirmed stored; "
+            f"history added to the rollups of {added} of {total} day(s){days}"
+            + (f" ({already} more already held it from an earlier import)" if already else "")
+            + ". A write whose answer was lost may be in as well. Re-run the same file to finish: stored events "
+            "are overwritten, not duplicated, and days whose rollups already hold their history are skipped."
+        )
+        self.stage = stage
+        self.progress = progress
 
 
 @dataclass
@@ -198,14 +258,14 @@ def _first_raw_day(timezone: str, now_ms: int) -> date:
     return today - timedelta(days=get_settings().raw_retention_days - 1)
 
 
-def validate(site_id: str, lines: Iterable[str]) -> tuple[list[RawEvent], list[bytes], ImportSummary]:
+def validate(site_id: str, lines: Iterable[str]) -> tuple[list[RawEvent], list[LineKey], ImportSummary]:
     """Every line checked and enriched; ImportRejected lists the bad ones (the first 1000)."""
     site = _site(site_id)
     now_ms = int(clock.now() * 1000)
     checker = _Line(site, now_ms)
     summary = ImportSummary(site_id=site.id)
     found: list[RawEvent] = []
-    nonces: list[bytes] = []
+    keys: list[LineKey] = []
     bad: list[BadLine] = []
     total_bad = 0
     for number, raw in enumerate(lines, start=1):
@@ -229,10 +289,15 @@ def validate(site_id: str, lines: Iterable[str]) -> tuple[list[RawEvent], list[b
             continue
         if not bad:
             found.append(event)
-            nonces.append(hashlib.blake2b(f"{number}\0{text}".encode(), digest_size=4).digest())
+            keys.append(
+                LineKey(
+                    nonce=hashlib.blake2b(f"{number}\0{text}".encode(), digest_size=4).digest(),
+                    digest=hashlib.blake2b(text.encode(), digest_size=8).digest(),
+                )
+            )
     if bad:
         raise ImportRejected(bad, total_bad)
-    return found, nonces, summary
+    return found, keys, summary
 
 
 def import_events(
@@ -246,39 +311,69 @@ def import_events(
 ) -> ImportSummary:
     """Validate everything, then write everything; returns the summary.
 
-    Events of the raw window are stored raw and their days marked for re-rollup;
-    older ones are added to their days' rollups (aizen.rollup.history). Re-importing
-    a file rewrites its raw events in place, but adds its history to the rollups again.
+    Events of the raw window are stored raw and their days marked for re-rollup (before
+    they are written, so days an interrupted import touched are rolled up again); older
+    ones are added to their days' rollups (aizen.rollup.history). Re-importing a file
+    rewrites its raw events in place, and skips the history days already holding its lines.
+    ImportInterrupted (a ServiceUnavailable) says what is in when DynamoDB stops the import.
 
     `fresh_site`: the site had no events before (the demo seed). Its finished days'
     rollups are then computed from the imported events at once, rather than marked
     for the scheduled job to re-read from the store.
     """
     started = time.perf_counter()
-    found, nonces, summary = validate(site_id, lines)
+    found, keys, summary = validate(site_id, lines)
     if on_validated is not None:
         on_validated(len(found))
     site = accounts.get_site(site_id)
     assert site is not None  # validate() found it
-    first_raw_ms = day_start_ms(_first_raw_day(site.timezone, int(clock.now() * 1000)), zone(site.timezone))
-    recent = [(event, nonce) for event, nonce in zip(found, nonces, strict=True) if event.timestamp_ms >= first_raw_ms]
-    older = [event for event in found if event.timestamp_ms < first_raw_ms]
-    stored = events.put_events(
-        [event for event, _ in recent], nonces=[nonce for _, nonce in recent], threads=threads, on_written=on_written
-    )
+    tz = zone(site.timezone)
+    first_raw_ms = day_start_ms(_first_raw_day(site.timezone, int(clock.now() * 1000)), tz)
+    recent = [(event, key) for event, key in zip(found, keys, strict=True) if event.timestamp_ms >= first_raw_ms]
+    older = [(event, key) for event, key in zip(found, keys, strict=True) if event.timestamp_ms < first_raw_ms]
     if fresh_site:
-        today_ms = day_start_ms(datetime.fromtimestamp(clock.now(), zone(site.timezone)).date(), zone(site.timezone))
-        older += [event for event, _ in recent if event.timestamp_ms < today_ms]
-    else:
-        history.mark_changed_days(site, [event for event, _ in recent])
-    rolled = history.add_history(site, older) if older else None
+        today_ms = day_start_ms(datetime.fromtimestamp(clock.now(), tz).date(), tz)
+        older += [(event, key) for event, key in recent if event.timestamp_ms < today_ms]
+    progress = ImportProgress(
+        raw_events=len(recent),
+        history_days=sorted({local_date(event.timestamp_ms, tz).isoformat() for event, _ in older}),
+    )
+
+    def stored(count: int) -> None:
+        progress.stored(count)
+        if on_written is not None:
+            on_written(count)
+
+    stage = "marking the imported days for the rollup job"
+    try:
+        if not fresh_site:
+            history.mark_changed_days(site, [event for event, _ in recent])
+        stage = "writing raw events"
+        events.put_events(
+            [event for event, _ in recent], nonces=[key.nonce for _, key in recent], threads=threads, on_written=stored
+        )
+        stage = "adding history to rollups"
+        rolled = (
+            history.add_history(
+                site,
+                [event for event, _ in older],
+                line_digests=[key.digest for _, key in older],
+                progress=progress.history_progress,
+            )
+            if older
+            else None
+        )
+    except ServiceUnavailable as error:
+        raise ImportInterrupted(stage, progress) from error
     history_only = len(found) - len(recent)
     if on_written is not None and history_only:
         on_written(history_only)
-    summary.imported = stored + history_only
-    summary.extra["stored_raw"] = stored
-    summary.extra["added_to_rollups"] = len(older)
+    summary.imported = progress.raw_stored + history_only
+    summary.extra["stored_raw"] = progress.raw_stored
+    summary.extra["added_to_rollups"] = rolled.events if rolled else 0
     summary.extra["rollup_days"] = rolled.days if rolled else 0
+    summary.extra["already_in_rollups"] = rolled.events_already_in if rolled else 0
+    summary.extra["rollup_days_already_in"] = rolled.days_already_in if rolled else 0
     summary.pageviews = sum(1 for event in found if event.kind == "pageview")
     summary.outbound_clicks = len(found) - summary.pageviews
     if found:

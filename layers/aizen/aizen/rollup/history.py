@@ -3,11 +3,17 @@
 Such days have no raw events to recompute from, so an import adds its events'
 rollup to what the day already holds (the import's visitors are new
 (visitor id, day) pairs). Recent days are stored raw and marked for re-rollup.
+
+Adding is not idempotent, so each addition is marked: the day item records a digest
+of the lines it added (`imports`), written in the same PutItem as the new totals. A day
+whose item already holds the digest of the same lines is skipped, so an import stopped
+part-way (or run twice) can be re-run without counting a day twice.
 """
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 from aizen import clock
@@ -24,38 +30,86 @@ class HistoryReport:
     days: int
     events: int
     items_written: int
+    days_already_in: int = 0  # days skipped: their rollups already held these lines
+    events_already_in: int = 0
 
 
-def stored_day(site: Site, day: date) -> DayRollup | None:
-    """A day's rollup as stored, or None if the day has none."""
+@dataclass
+class HistoryProgress:
+    """Days `add_history` has dealt with so far, in order; read it when it raised."""
+
+    added: list[str] = field(default_factory=list)  # committed: the day item with the addition is written
+    already_in: list[str] = field(default_factory=list)  # skipped: an earlier import added the same lines
+
+
+def lines_digest(line_digests: Iterable[bytes]) -> str:
+    """The mark of one day's addition: a digest of its lines' digests, whatever their order."""
+    return hashlib.blake2b(b"".join(sorted(line_digests)), digest_size=8).hexdigest()
+
+
+def _stored(site: Site, day: date) -> tuple[DayRollup | None, frozenset[str]]:
     key = day.isoformat()
     days = rollups.rolled_up_days(site.id, key, key)
     record = days.get(key)
     if record is None:
-        return None
-    totals = {name: value for name, value in record.items() if name not in ("gen", "parts")}
+        return None, frozenset()
+    totals = {name: value for name, value in record.items() if name not in ("gen", "parts", "imports")}
     tables = {
         prop: [row for _, part in rollups.day_tables(site.id, prop, key, key, days) for row in part]
         for prop in ROLLUP_PROPERTIES
     }
-    return DayRollup(day=day, totals=totals, tables=tables, events=0)
+    return DayRollup(day=day, totals=totals, tables=tables, events=0), frozenset(record.get("imports", ()))
 
 
-def add_history(site: Site, events: Iterable[RawEvent]) -> HistoryReport:
-    """Merge events into the rollups of their local days."""
+def stored_day(site: Site, day: date) -> DayRollup | None:
+    """A day's rollup as stored, or None if the day has none."""
+    return _stored(site, day)[0]
+
+
+def add_history(
+    site: Site,
+    events: Iterable[RawEvent],
+    *,
+    line_digests: Sequence[bytes] | None = None,
+    progress: HistoryProgress | None = None,
+) -> HistoryReport:
+    """Merge events into the rollups of their local days, one day at a time.
+
+    `line_digests` (one per event, from its import line) mark each day's addition, and a
+    day already marked with the same lines is skipped; without them every call adds.
+    `progress` is kept up to date, so a caller knows which days are in if a write fails.
+    """
     tz = zone(site.timezone)
     by_day: defaultdict[date, list[RawEvent]] = defaultdict(list)
-    for event in events:
-        by_day[local_date(event.timestamp_ms, tz)].append(event)
+    digests_by_day: defaultdict[date, list[bytes]] = defaultdict(list)
+    for index, event in enumerate(events):
+        day = local_date(event.timestamp_ms, tz)
+        by_day[day].append(event)
+        if line_digests is not None:
+            digests_by_day[day].append(line_digests[index])
+    progress = progress if progress is not None else HistoryProgress()
     generation = f"{int(clock.now() * 1000):x}"
-    written = 0
+    written = skipped_events = 0
     for day in sorted(by_day):
+        existing, marks = _stored(site, day)
+        mark = lines_digest(digests_by_day[day]) if line_digests is not None else None
+        if mark is not None and mark in marks:
+            progress.already_in.append(day.isoformat())
+            skipped_events += len(by_day[day])
+            continue
         addition = rollup_of_events(site, day, by_day[day])
-        existing = stored_day(site, day)
         combined = addition if existing is None else merged(existing, addition)
         tables = {prop: rows for prop, rows in combined.tables.items() if rows}
-        written += rollups.put_day(site.id, day.isoformat(), generation, combined.totals, tables)
-    return HistoryReport(days=len(by_day), events=sum(map(len, by_day.values())), items_written=written)
+        imports = marks | {mark} if mark is not None else marks
+        written += rollups.put_day(site.id, day.isoformat(), generation, combined.totals, tables, imports=imports)
+        progress.added.append(day.isoformat())
+    return HistoryReport(
+        days=len(progress.added),
+        events=sum(len(by_day[date.fromisoformat(day)]) for day in progress.added),
+        items_written=written,
+        days_already_in=len(progress.already_in),
+        events_already_in=skipped_events,
+    )
 
 
 def mark_changed_days(site: Site, events: Iterable[RawEvent]) -> list[str]:

@@ -2,7 +2,8 @@
 
 Item layout (see docs/data-model.md):
   ROLLUP#<site>#days    / <YYYY-MM-DD>                  the day: totals (visitors, pageviews, sessions,
-                                                        bounces, duration_ms), `gen`, `parts` per property
+                                                        bounces, duration_ms), `gen`, `parts` per property,
+                                                        `imports` (marks of history imports, if any)
   ROLLUP#<site>#<prop>  / <YYYY-MM-DD>#<gen>#<part>     one property's value table, zlib-compressed JSON rows
   ROLLUP#<site>#dirty   / <YYYY-MM-DD>                  a day an import changed: roll it up again
 
@@ -17,7 +18,7 @@ item replaced are deleted after the switch.
 
 import json
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -65,9 +66,18 @@ def _parts(rows: Sequence[Row]) -> list[bytes]:
 
 @dynamo_operation
 def put_day(
-    site_id: str, day: str, generation: str, totals: Mapping[str, int], tables: Mapping[str, Sequence[Row]]
+    site_id: str,
+    day: str,
+    generation: str,
+    totals: Mapping[str, int],
+    tables: Mapping[str, Sequence[Row]],
+    *,
+    imports: Collection[str] = (),
 ) -> int:
-    """Write one day's rollup: tables under `generation`, then the day item; returns items written."""
+    """Write one day's rollup: tables under `generation`, then the day item; returns items written.
+
+    `imports`: marks of the history imports the totals hold (aizen.rollup.history), kept on
+    the day item, so they are committed with the totals or not at all."""
     table = main_table()
     day_key = {"pk": _pk(site_id, "days"), "sk": day}
     previous = table.get_item(Key=day_key, ConsistentRead=True).get("Item")
@@ -80,7 +90,8 @@ def put_day(
             sort_key = f"{day}#{generation}#{index:03d}"
             puts.append({"PutRequest": {"Item": {"pk": _pk(site_id, prop), "sk": sort_key, "rows": Binary(blob)}}})
     write_all(table.name, puts)
-    table.put_item(Item={**day_key, "gen": generation, "parts": part_counts, **totals})
+    marks = {"imports": set(imports)} if imports else {}
+    table.put_item(Item={**day_key, "gen": generation, "parts": part_counts, **totals, **marks})
     if previous is not None and previous["gen"] != generation:
         old_parts: Any = previous.get("parts") or {}
         _delete_generation(site_id, day, str(previous["gen"]), old_parts)
@@ -100,14 +111,16 @@ def _delete_generation(site_id: str, day: str, generation: str, parts: Mapping[s
 
 @dynamo_operation
 def rolled_up_days(site_id: str, first_day: str, last_day: str) -> dict[str, dict[str, Any]]:
-    """Day -> its day item (totals as ints, `gen`, `parts`), for the days rolled up in the range."""
+    """Day -> its day item (totals as ints, `gen`, `parts`, `imports` if any), for the days rolled up in the range."""
     days: dict[str, dict[str, Any]] = {}
     for item in _query(_pk(site_id, "days"), first_day, last_day):
         record: dict[str, Any] = {
-            name: int(value) for name, value in item.items() if name not in ("pk", "sk", "gen", "parts")
+            name: int(value) for name, value in item.items() if name not in ("pk", "sk", "gen", "parts", "imports")
         }
         record["gen"] = str(item["gen"])
         record["parts"] = {prop: int(count) for prop, count in dict(item.get("parts", {})).items()}
+        if "imports" in item:
+            record["imports"] = sorted(str(mark) for mark in item["imports"])
         days[str(item["sk"])] = record
     return days
 
