@@ -1,5 +1,5 @@
-"""DynamoDB throttling and timeouts on every path: bounded retries, then 503 (the import:
-an error saying what is in), nothing lost, and a re-run finishes the work.
+"""DynamoDB throttling, timeouts and unprocessed writes on every path: bounded retries, then
+503 (the import: an error saying what is in), nothing lost, and a re-run finishes the work.
 
 Faults are injected at botocore's `before-send` on the store's own client (ahead of
 moto), so the SDK's standard retry mode sees and retries them as real ones.
@@ -33,6 +33,7 @@ from tests.support import (
     invoke,
     keys_path,
     leave_unprocessed,
+    main_table_items,
     time_out_dynamodb,
 )
 
@@ -167,6 +168,212 @@ def test_the_rollup_resumes_where_throttling_stopped_it(owner: Owner, clock: Fro
     assert second.failed_sites == []
     rolled = rollups.rolled_up_days(owner.site.id, (today - timedelta(days=3)).isoformat(), today.isoformat())
     assert sum(record["visitors"] for record in rolled.values()) == 3
+
+
+# Writes time out: the endpoints ------------------------------------------------------------------
+
+
+def _assert_design_error(response: Any) -> None:
+    """503, Retry-After, and DESIGN.md §5's error shape with nothing else in it."""
+    _assert_unavailable(response)
+    assert set(response.body) == {"error"}
+    assert set(response.body["error"]) == {"code", "message"}
+    assert "Timeout" not in response.body["error"]["message"]
+
+
+def _events_now(owner: Owner, clock: FrozenClock) -> list[RawEvent]:
+    now_ms = int(clock.now() * 1000)
+    return list(event_store.query_events(owner.site.id, now_ms - 60_000, now_ms + 60_000))
+
+
+@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
+def test_ingestion_answers_503_when_the_event_write_times_out(
+    owner: Owner, clock: FrozenClock, aizen_env: ApplyEnv, error: Timeout, landed: bool
+) -> None:
+    # Given: two attempts per call, and both attempts of the event's PutItem time out
+    aizen_env(DYNAMODB_MAX_ATTEMPTS="2")
+    timed_out = time_out_dynamodb(
+        operation="PutItem", table=dynamo.events_table().name, times=2, landed=landed, error=error
+    )
+
+    # When: the tracker sends a pageview, gets the 503, and sends it again
+    refused = _post_pageview()
+    stored_after_refusal = _events_now(owner, clock)
+    accepted = _post_pageview()
+
+    # Then: bounded retries, then 503; a write applied before its answer was lost is stored,
+    # and the tracker's resend stores a second event (event keys are not derived from the payload)
+    assert timed_out == ["PutItem", "PutItem"]
+    _assert_design_error(refused)
+    assert accepted.status == 202
+    assert len(stored_after_refusal) == (1 if landed else 0)
+    assert len(_events_now(owner, clock)) == (2 if landed else 1)
+
+
+@pytest.mark.parametrize("scope", ["site", "ratelimit"])
+@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
+def test_ingestion_answers_503_when_a_salt_write_times_out(
+    owner: Owner, clock: FrozenClock, error: Timeout, landed: bool, scope: str
+) -> None:
+    # Given: the day's first event, so a salt is created (the site's visitor-id salt, or the
+    # one that names ingestion's per-IP rate counter), and that PutItem times out
+    salt = f"SALT#{owner.site.id if scope == 'site' else 'ratelimit'}"
+    timed_out = time_out_dynamodb(operation="PutItem", containing=salt, times=1, landed=landed, error=error)
+
+    # When
+    refused = _post_pageview()
+    stored_after_refusal = _events_now(owner, clock)
+    accepted = _post_pageview()
+
+    # Then: no event without its salt; the resend finds (or creates) the salt and is stored once
+    assert timed_out == ["PutItem"]
+    _assert_design_error(refused)
+    assert stored_after_refusal == []
+    assert accepted.status == 202
+    assert len(_events_now(owner, clock)) == 1
+
+
+@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
+def test_key_creation_answers_503_when_its_write_times_out(owner: Owner, error: Timeout, landed: bool) -> None:
+    # Given
+    timed_out = time_out_dynamodb(operation="TransactWriteItems", times=1, landed=landed, error=error)
+    session = dashboard_headers(owner.session)
+
+    # When: the dashboard creates a key, gets the 503, and tries again
+    refused = invoke("ApiKeysCreateFunction", keys_path(owner.site.id), headers=session, body='{"name": "k"}')
+    retried = invoke("ApiKeysCreateFunction", keys_path(owner.site.id), headers=session, body='{"name": "k"}')
+    listed = invoke("ApiKeysListFunction", keys_path(owner.site.id), headers=session)
+
+    # Then: an applied write left a key whose token nobody saw; it is listed, so it can be revoked
+    assert timed_out == ["TransactWriteItems"]
+    _assert_design_error(refused)
+    assert retried.status == 201
+    assert len(listed.body["keys"]) == (2 if landed else 1)
+
+
+@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
+def test_key_revocation_answers_503_when_its_write_times_out(
+    owner: Owner, api_key: tuple[ApiKey, str], error: Timeout, landed: bool
+) -> None:
+    # Given
+    timed_out = time_out_dynamodb(operation="TransactWriteItems", times=1, landed=landed, error=error)
+    path = keys_path(owner.site.id, api_key[0].id)
+
+    # When: the dashboard revokes a key, gets the 503, and tries again
+    refused = invoke("ApiKeysRevokeFunction", path, headers=dashboard_headers(owner.session))
+    retried = invoke("ApiKeysRevokeFunction", path, headers=dashboard_headers(owner.session))
+
+    # Then: revoking twice is fine, and the key is revoked
+    assert timed_out == ["TransactWriteItems"]
+    _assert_design_error(refused)
+    assert retried.status == 200
+    assert (
+        invoke("StatsRealtimeFunction", STATS_PATHS["StatsRealtimeFunction"], headers=bearer(api_key[1])).status == 401
+    )
+
+
+@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
+def test_a_stats_request_answers_503_when_the_rate_counter_times_out(
+    api_key: tuple[ApiKey, str], clock: FrozenClock, error: Timeout, landed: bool
+) -> None:
+    # Given: the rate counter's UpdateItem (the first write of every stats request) times out
+    timed_out = time_out_dynamodb(operation="UpdateItem", containing="RATE#", times=1, landed=landed, error=error)
+
+    # When
+    refused = invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"], headers=bearer(api_key[1]))
+    retried = invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"], headers=bearer(api_key[1]))
+
+    # Then: an applied increment counts against the address's window, like any request
+    assert timed_out == ["UpdateItem"]
+    _assert_design_error(refused)
+    assert retried.status == 200
+    [ip_window] = [item for item in main_table_items() if str(item["pk"]).startswith("RATE#ip#")]
+    assert ip_window["hits"] == (2 if landed else 1)
+
+
+@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
+def test_ingestion_answers_503_when_its_rate_counter_times_out(
+    owner: Owner, clock: FrozenClock, error: Timeout, landed: bool
+) -> None:
+    # Given: ingestion's per-IP counter (its UpdateItem comes before the body is read) times out
+    timed_out = time_out_dynamodb(
+        operation="UpdateItem", containing="RATE#ip#event#", times=1, landed=landed, error=error
+    )
+
+    # When
+    refused = _post_pageview()
+    stored_after_refusal = _events_now(owner, clock)
+    accepted = _post_pageview()
+
+    # Then: nothing is written before the counter answered; the resend is stored once
+    assert timed_out == ["UpdateItem"]
+    _assert_design_error(refused)
+    assert stored_after_refusal == []
+    assert accepted.status == 202
+    assert len(_events_now(owner, clock)) == 1
+
+
+# Writes time out or stay throttled: the rollup job ------------------------------------------------
+
+
+def _three_days_of_events(owner: Owner, clock: FrozenClock) -> date:
+    """One event on each of the three finished days before today; returns today."""
+    tz = zone(owner.site.timezone)
+    today = date.fromtimestamp(clock.now())
+    for offset in (1, 2, 3):
+        day = today - timedelta(days=offset)
+        event_store.put_event(
+            RawEvent(owner.site.id, day_start_ms(day, tz) + 3_600_000, "pageview", f"{offset:016x}", "/")
+        )
+    return today
+
+
+def _assert_rolled_up_once(owner: Owner, today: date) -> None:
+    rolled = rollups.rolled_up_days(owner.site.id, (today - timedelta(days=3)).isoformat(), today.isoformat())
+    assert sorted(rolled) == [(today - timedelta(days=offset)).isoformat() for offset in (3, 2, 1)]
+    assert [record["visitors"] for record in rolled.values()] == [1, 1, 1]
+    assert rollups.dirty_days(owner.site.id) == []
+
+
+@pytest.mark.parametrize("operation", ["BatchWriteItem", "PutItem"])
+@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
+def test_the_rollup_resumes_where_a_write_timeout_stopped_it(
+    owner: Owner, clock: FrozenClock, operation: str, error: Timeout, landed: bool
+) -> None:
+    # Given: three finished days, and the first day's table parts (BatchWriteItem) or day item (PutItem) timing out
+    today = _three_days_of_events(owner, clock)
+    timed_out = time_out_dynamodb(operation=operation, containing="ROLLUP#", times=1, landed=landed, error=error)
+
+    # When: the job runs twice
+    first = job.run([owner.site.id])
+    second = job.run([owner.site.id])
+
+    # Then: the first run reports the site failed, the second finishes every day, each counted once
+    assert timed_out == [operation]
+    assert first.failed_sites == [owner.site.id]
+    assert second.failed_sites == []
+    _assert_rolled_up_once(owner, today)
+
+
+def test_the_rollup_gives_up_on_unprocessed_items_that_never_drain_and_resumes(
+    owner: Owner, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: DynamoDB leaves every write of the rollup's table parts unprocessed, for a while
+    today = _three_days_of_events(owner, clock)
+    sleeps: list[float] = []
+    monkeypatch.setattr(dynamo, "_sleep", sleeps.append)
+    left = leave_unprocessed(table=dynamo.main_table().name, times=dynamo.MAX_IDLE_ROUNDS + 1)
+
+    # When: the job runs twice
+    first = job.run([owner.site.id])
+    second = job.run([owner.site.id])
+
+    # Then: the first run stopped after a bounded number of rounds (not forever), the second finished
+    assert len(left) == dynamo.MAX_IDLE_ROUNDS + 1
+    assert len(sleeps) == dynamo.MAX_IDLE_ROUNDS
+    assert first.failed_sites == [owner.site.id]
+    assert second.failed_sites == []
+    _assert_rolled_up_once(owner, today)
 
 
 # Writes stay throttled, never drain or time out: the import ----------------------------------------
