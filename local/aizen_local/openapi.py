@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from aizen.auth.keys import ApiKeyView, CreatedKey, CreateKeyRequest, KeyList, Revoked
+from aizen.auth.keys import MAX_CREATE_BODY_BYTES, ApiKeyView, CreatedKey, CreateKeyRequest, KeyList, Revoked
 from aizen.auth.sessions import SESSION_COOKIE
 from aizen.ingest.schema import Accepted, EventRequest
 from aizen.ingest.wire import MAX_BODY_BYTES
@@ -279,7 +279,11 @@ def _operations() -> list[_Operation]:
                 _Answer(400),
                 *key_errors,
                 _Answer(409),
-                _Answer(413, description="payload_too_large: over API Gateway's 10 MiB limit"),
+                _Answer(
+                    413,
+                    description=f"payload_too_large: over {MAX_CREATE_BODY_BYTES} bytes"
+                    " (checked before the body is parsed)",
+                ),
             ],
             path_parameters=("siteId",),
             body="CreateKeyRequest",

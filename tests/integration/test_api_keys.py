@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from aizen.auth.keys import MAX_CREATE_BODY_BYTES
 from aizen.auth.tokens import secret_hash
 from aizen.store import accounts
 from tests.support import (
@@ -58,6 +59,11 @@ def list_keys(owner: Owner, **kwargs: Any) -> HandlerResponse:
 def revoke(owner: Owner, key_id: str, **kwargs: Any) -> HandlerResponse:
     headers = kwargs.pop("headers", dashboard_headers(owner.session))
     return invoke(REVOKE, keys_path(kwargs.pop("site_id", owner.site.id), key_id), headers=headers, **kwargs)
+
+
+def keys_and_tokens() -> list[dict[str, Any]]:
+    """Every stored key and token record."""
+    return [item for item in main_table_items() if str(item["sk"]).startswith(("KEY#", "TOKEN"))]
 
 
 def assert_invalid(response: HandlerResponse, field: str) -> None:
@@ -198,6 +204,40 @@ def test_body_must_be_a_json_object(owner: Owner, raw: str) -> None:
 
     assert response.status == 400
     assert response.body["error"]["code"] == "invalid_request"
+
+
+def test_a_create_body_over_4_kib_is_413_before_it_is_parsed(owner: Owner) -> None:
+    # Given two bodies of 4 KiB + 1 byte: a valid key padded with spaces, and bytes that are not JSON
+    padded = json.dumps({"name": "k"}).ljust(MAX_CREATE_BODY_BYTES + 1)
+    garbage = "{" * (MAX_CREATE_BODY_BYTES + 1)
+    before = keys_and_tokens()
+
+    # When the owner posts them
+    responses = [create(owner, raw=padded), create(owner, raw=garbage)]
+
+    # Then both are 413 payload_too_large (size first, content never looked at) and nothing is stored
+    for response in responses:
+        assert response.status == 413, response.body
+        assert response.body["error"] == {
+            "code": "payload_too_large",
+            "message": f"body: {MAX_CREATE_BODY_BYTES + 1} bytes is over the {MAX_CREATE_BODY_BYTES}-byte limit",
+        }
+    assert keys_and_tokens() == before
+
+
+def test_a_create_body_of_exactly_4_kib_is_accepted(owner: Owner) -> None:
+    body = json.dumps({"name": "k"}).ljust(MAX_CREATE_BODY_BYTES)
+
+    assert create(owner, raw=body).status == 201
+
+
+def test_the_body_limit_comes_after_the_session_and_origin(owner: Owner) -> None:
+    oversized = "x" * (MAX_CREATE_BODY_BYTES + 1)
+
+    anonymous = create(owner, raw=oversized, headers={"Origin": DASHBOARD_ORIGIN})
+    cross_site = create(owner, raw=oversized, headers=dashboard_headers(owner.session, origin=None))
+
+    assert (anonymous.status, cross_site.status) == (401, 403)
 
 
 def test_refused_create_stores_nothing(owner: Owner) -> None:

@@ -4,7 +4,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aizen.auth.keys import CreateKeyRequest
-from aizen.errors import InvalidRequest
+from aizen.errors import InvalidRequest, PayloadTooLarge
 from aizen.validation import describe, parse_json_body, parse_mapping
 
 
@@ -82,6 +82,34 @@ def test_json_body_is_parsed() -> None:
 
     assert request.name == "Production reporting"
     assert request.expires_at is None
+
+
+def test_a_body_over_max_bytes_is_too_large_before_it_is_parsed() -> None:
+    # Given a body one byte over the limit that is not even JSON
+    body = b"{" * 65
+
+    # When it is parsed with a 64-byte limit
+    with pytest.raises(PayloadTooLarge) as raised:
+        parse_json_body(CreateKeyRequest, body, max_bytes=64)
+
+    # Then it is refused for its size (413), not for its content (400)
+    assert raised.value.status == 413
+    assert raised.value.code == "payload_too_large"
+    assert str(raised.value) == "body: 65 bytes is over the 64-byte limit"
+
+
+def test_a_body_of_exactly_max_bytes_is_parsed() -> None:
+    body = '{"name": "k"}'.ljust(64)
+
+    assert parse_json_body(CreateKeyRequest, body, max_bytes=64).name == "k"
+
+
+def test_the_limit_counts_bytes_not_characters() -> None:
+    # 20 characters of 3 bytes each in UTF-8: 72 bytes, 32 characters
+    body = '{"name": "' + "✓" * 20 + '"}'
+
+    with pytest.raises(PayloadTooLarge, match="72 bytes"):
+        parse_json_body(CreateKeyRequest, body, max_bytes=64)
 
 
 def test_mapping_errors_are_invalid_requests() -> None:

@@ -103,7 +103,7 @@ class Conflict(AizenError):
 
 
 class PayloadTooLarge(AizenError):
-    """A request body over the endpoint's limit (event ingestion: 8 KiB)."""
+    """A request body over the endpoint's limit (event ingestion: 8 KiB; key creation: 4 KiB)."""
 
     code = "payload_too_large"
     status = 413

@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from aizen.errors import InvalidRequest
+from aizen.errors import InvalidRequest, PayloadTooLarge
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,7 +25,17 @@ def describe(error: ValidationError, model: type[BaseModel]) -> str:
     return f"{field}: {message}"
 
 
-def parse_json_body[M: BaseModel](model: type[M], body: str | bytes | None) -> M:
+def refuse_oversized_body(body: str | bytes, max_bytes: int) -> None:
+    """`413 payload_too_large` for a body over the endpoint's own limit; called before any parsing."""
+    size = len(body.encode() if isinstance(body, str) else body)
+    if size > max_bytes:
+        raise PayloadTooLarge(f"body: {size} bytes is over the {max_bytes}-byte limit")
+
+
+def parse_json_body[M: BaseModel](model: type[M], body: str | bytes | None, *, max_bytes: int | None = None) -> M:
+    """The body as `model`: 413 over `max_bytes` (before it is parsed), else 400 naming the field."""
+    if body and max_bytes is not None:
+        refuse_oversized_body(body, max_bytes)
     if not body:
         raise InvalidRequest("The request body must be a JSON object")
     try:

@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from aizen.errors import InvalidRequest, PayloadTooLarge
+from aizen.errors import InvalidRequest
+from aizen.validation import refuse_oversized_body
 
 MAX_BODY_BYTES = 8 * 1024
 PAGEVIEW = "pageview"
@@ -71,8 +72,7 @@ def _hash_mode(payload: dict[str, Any]) -> bool:
 
 def parse(body: bytes) -> TrackerEvent:
     """Validate a request body; every error names the offending field."""
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body: {len(body)} bytes is over the {MAX_BODY_BYTES}-byte limit")
+    refuse_oversized_body(body, MAX_BODY_BYTES)
     if not body.strip():
         raise InvalidRequest("body: required (a JSON object with name, url and domain)")
     try:
