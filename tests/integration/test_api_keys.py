@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from aizen.auth.keys import MAX_CREATE_BODY_BYTES
 from aizen.auth.tokens import secret_hash
+from aizen.models import DashboardSession
 from aizen.store import accounts
 from tests.support import (
     DASHBOARD_ORIGIN,
@@ -24,9 +26,11 @@ from tests.support import (
     main_table_items,
     make_key,
     make_owner,
+    record_dynamodb_calls,
 )
 
 CREATE, LIST, REVOKE = "ApiKeysCreateFunction", "ApiKeysListFunction", "ApiKeysRevokeFunction"
+WELL_FORMED_UNKNOWN_SESSION = "Qm9v" + "a1_-" * 9 + "Z9w"  # the shape of a session token, never issued
 SEED_REQUEST = {"name": "Production reporting", "expiresAt": "2026-12-31T23:59:59Z"}
 KEY_FIELDS = {
     "id",
@@ -388,7 +392,7 @@ def test_unknown_site_is_404(owner: Owner, operation: str) -> None:
     [
         pytest.param(None, id="no-cookie"),
         pytest.param("aizen_session=", id="empty-cookie"),
-        pytest.param("aizen_session=unknown-session-token", id="unknown-session"),
+        pytest.param("aizen_session=" + WELL_FORMED_UNKNOWN_SESSION, id="unknown-session"),
         pytest.param("other_cookie=1", id="other-cookie"),
     ],
 )
@@ -402,6 +406,88 @@ def test_no_valid_session_is_401(owner: Owner, operation: str, cookie: str | Non
     assert response.status == 401
     assert response.body["error"]["code"] == "unauthorized"
     assert "www-authenticate" not in response.headers  # cookies, not bearer tokens
+
+
+MALFORMED_COOKIES = [
+    pytest.param("aizen_session=", id="empty"),
+    pytest.param("aizen_session=" + "A" * 42, id="too-short"),
+    pytest.param("aizen_session=" + "A" * 44, id="one-too-long"),
+    pytest.param("aizen_session=" + "A" * 8000, id="overlong"),
+    pytest.param("aizen_session=" + "A" * 42 + "$", id="wrong-charset"),
+    pytest.param("aizen_session=" + "A" * 41 + "+/", id="base64-not-urlsafe"),
+    pytest.param("aizen_session=" + "A" * 41 + "é", id="non-ascii"),
+    pytest.param('aizen_session="' + "A" * 43 + '"', id="quoted"),
+    pytest.param("aizen_session=aiz_live_0123456789ab_" + "f" * 64, id="an-api-token-not-a-session"),
+]
+
+
+@pytest.mark.parametrize("operation", ["create", "list", "revoke"])
+@pytest.mark.parametrize("cookie", MALFORMED_COOKIES)
+def test_malformed_session_cookie_is_401_without_reading_the_database(
+    owner: Owner, operation: str, cookie: str
+) -> None:
+    # Given a recorder on the store's DynamoDB client
+    calls = record_dynamodb_calls()
+
+    # When the operation is called with a malformed session cookie
+    response = _call(operation, owner, {"Cookie": cookie, "Origin": DASHBOARD_ORIGIN})
+
+    # Then 401, and only the per-IP counter was touched: no session lookup at all
+    assert response.status == 401
+    assert response.body["error"]["code"] == "unauthorized"
+    assert "malformed" in response.body["error"]["message"]
+    assert [call.operation for call in calls] == ["UpdateItem"]
+    assert "RATE#ip#" in calls[0].body
+    assert all("SESSION#" not in call.body for call in calls)
+
+
+@pytest.mark.parametrize("operation", ["create", "list", "revoke"])
+@pytest.mark.parametrize(
+    "cookies",
+    [
+        pytest.param(lambda live: f"aizen_session={live}; aizen_session={live}", id="the-live-one-twice"),
+        pytest.param(lambda live: f"aizen_session={live}; aizen_session=" + "B" * 43, id="live-and-another"),
+        pytest.param(lambda live: f"aizen_session=; theme=dark; aizen_session={live}", id="empty-and-live"),
+    ],
+)
+def test_several_session_cookies_are_401_without_reading_the_database(
+    owner: Owner, operation: str, cookies: Callable[[str], str]
+) -> None:
+    # Given a recorder, and a Cookie header with several aizen_session cookies (one of them live)
+    calls = record_dynamodb_calls()
+    header = cookies(owner.session.token)
+
+    # When the operation is called with it
+    response = _call(operation, owner, {"Cookie": header, "Origin": DASHBOARD_ORIGIN})
+
+    # Then 401 (which one would be meant is ambiguous), and no session lookup at all
+    assert response.status == 401
+    assert "Several aizen_session cookies" in response.body["error"]["message"]
+    assert [call.operation for call in calls] == ["UpdateItem"]
+    assert "RATE#ip#" in calls[0].body
+
+
+def test_malformed_session_cookie_never_reaches_the_session_lookup(
+    owner: Owner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a spy on the session lookup
+    looked_up: list[str] = []
+    real = accounts.get_session
+
+    def spy(token_hash: str) -> DashboardSession | None:
+        looked_up.append(token_hash)
+        return real(token_hash)
+
+    monkeypatch.setattr(accounts, "get_session", spy)
+
+    # When a malformed cookie, then a well-formed unknown one, then the live one are presented
+    malformed = list_keys(owner, headers={"Cookie": "aizen_session=" + "A" * 44})
+    unknown = list_keys(owner, headers={"Cookie": "aizen_session=" + WELL_FORMED_UNKNOWN_SESSION})
+    live = list_keys(owner)
+
+    # Then only the well-formed ones were looked up (by their hash)
+    assert (malformed.status, unknown.status, live.status) == (401, 401, 200)
+    assert looked_up == [secret_hash(WELL_FORMED_UNKNOWN_SESSION), secret_hash(owner.session.token)]
 
 
 @pytest.mark.parametrize("operation", ["create", "list", "revoke"])

@@ -155,3 +155,37 @@ def test_session_tokens_are_long_random_and_distinct() -> None:
 
     assert len(drawn) == 100
     assert all(len(token) >= 43 for token in drawn)  # 32 bytes of urlsafe base64
+
+
+def test_every_issued_session_token_has_the_shape_the_cookie_check_accepts() -> None:
+    # Given many freshly issued session tokens (the last character varies the least: test many)
+    drawn = [tokens.new_session_token() for _ in range(2000)]
+
+    # Then each one passes the shape check, so no real session is ever refused as malformed
+    assert all(tokens.is_session_token(token) for token in drawn)
+    assert {len(token) for token in drawn} == {43}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("A" * 42, id="one-short"),
+        pytest.param("A" * 44, id="one-long"),
+        pytest.param("A" * 10_000, id="overlong"),
+        pytest.param("A" * 42 + "+", id="base64-not-urlsafe"),
+        pytest.param("A" * 42 + "$", id="wrong-charset"),
+        pytest.param("A" * 42 + "=", id="padding"),
+        pytest.param("A" * 41 + "é", id="non-ascii"),
+        pytest.param(" " + "A" * 42, id="space"),
+        pytest.param('"' + "A" * 41 + '"', id="quoted"),
+        pytest.param("A" * 43 + "\n", id="trailing-newline"),
+        pytest.param(VALID, id="an-api-token"),
+    ],
+)
+def test_malformed_session_tokens_are_recognised(value: str) -> None:
+    assert not tokens.is_session_token(value)
+
+
+def test_a_well_formed_session_token_is_recognised() -> None:
+    assert tokens.is_session_token("Qm9v" + "a1_-" * 9 + "Z9w")

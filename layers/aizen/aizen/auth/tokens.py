@@ -15,6 +15,9 @@ _PREFIX_HEX = 12
 _SECRET_HEX = 64  # 32 bytes = 256 bits
 _API_TOKEN = re.compile(rf"^({API_TOKEN_PREFIX}[0-9a-f]{{{_PREFIX_HEX}}})_[0-9a-f]{{{_SECRET_HEX}}}$")
 _PREVIEW_MASK = "*" * 32
+_SESSION_BYTES = 32  # 256 bits
+# secrets.token_urlsafe(32): base64url without padding, so exactly 43 characters of [A-Za-z0-9_-].
+_SESSION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,12 @@ def preview(key_prefix: str) -> str:
 
 
 def new_session_token() -> str:
-    return secrets.token_urlsafe(32)
+    return secrets.token_urlsafe(_SESSION_BYTES)
+
+
+def is_session_token(value: str) -> bool:
+    """Whether a cookie value has the shape of a session token (checked before any lookup)."""
+    return _SESSION_TOKEN.fullmatch(value) is not None
 
 
 def secret_hash(secret: str) -> str:
