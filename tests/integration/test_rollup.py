@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from aizen import admin
+from aizen.errors import RollupDayChanged
 from aizen.events import RawEvent
 from aizen.periods import day_start_ms, zone
 from aizen.rollup import history, job
@@ -233,6 +234,56 @@ def test_history_past_the_raw_window_merges_into_the_days_rollup(clock: FrozenCl
     assert stored.totals == {"visitors": 2, "pageviews": 4, "sessions": 2, "bounces": 0, "duration_ms": 120_000}
     assert sorted(stored.tables["page"]) == [["/", 2, 2], ["/pricing", 2, 2]]
     assert stored.tables["entry_page"] == [["/", 2]]
+
+
+def test_two_imports_adding_to_one_day_at_once_both_count(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: a site, a day a year ago, and a second import that writes the day right after
+    # the first one has read it (between its read and its write)
+    site_id = _site(clock)
+    site = accounts.get_site(site_id)
+    assert site is not None
+    old_day = date.fromtimestamp(clock.now()) - timedelta(days=365)
+    start = day_start_ms(old_day, zone(site.timezone)) + 12 * 3_600_000
+    read_stored = history._stored
+    interleaved: list[str] = []
+
+    def read_then_another_import_writes(site_: object, day: date) -> object:
+        stored = read_stored(site, day)
+        if not interleaved:
+            interleaved.append(day.isoformat())
+            history.add_history(site, [RawEvent(site_id, start, "pageview", "b" * 16, "/")])
+        return stored
+
+    monkeypatch.setattr(history, "_stored", read_then_another_import_writes)
+
+    # When the first import adds its own visitor
+    report = history.add_history(site, [RawEvent(site_id, start + 60_000, "pageview", "a" * 16, "/about")])
+
+    # Then its write found the day changed, read it again and added to it: both count
+    assert interleaved == [old_day.isoformat()]
+    assert report.days == 1
+    stored = history.stored_day(site, old_day)
+    assert stored is not None
+    assert (stored.totals["visitors"], stored.totals["pageviews"]) == (2, 2)
+    assert sorted(stored.tables["page"]) == [["/", 1, 1], ["/about", 1, 1]]
+
+
+def test_a_day_rewritten_from_a_stale_version_is_refused(clock: FrozenClock) -> None:
+    # Given a day rolled up once, at generation "a"
+    site_id = _site(clock)
+    totals = {"visitors": 1, "pageviews": 1, "sessions": 1, "bounces": 1, "duration_ms": 0}
+    rollups.put_day(site_id, "2025-01-01", "a", totals, {}, based_on=None)
+
+    # When a writer that computed from "no item yet" (or from another version) writes it
+    with pytest.raises(RollupDayChanged):
+        rollups.put_day(site_id, "2025-01-01", "b", {**totals, "visitors": 9}, {}, based_on=None)
+    with pytest.raises(RollupDayChanged):
+        rollups.put_day(site_id, "2025-01-01", "c", {**totals, "visitors": 9}, {}, based_on="b")
+
+    # Then the day keeps the version it had; a writer based on it succeeds
+    assert rollups.rolled_up_days(site_id, "2025-01-01", "2025-01-01")["2025-01-01"]["visitors"] == 1
+    rollups.put_day(site_id, "2025-01-01", "d", {**totals, "visitors": 2}, {}, based_on="a")
+    assert rollups.rolled_up_days(site_id, "2025-01-01", "2025-01-01")["2025-01-01"]["visitors"] == 2
 
 
 def test_recent_imported_days_are_rolled_up_again(clock: FrozenClock) -> None:

@@ -102,6 +102,14 @@ class Conflict(AizenError):
     status = 409
 
 
+class RollupDayChanged(Conflict):
+    """A day's rollup item changed between reading it and writing its new version."""
+
+
+class KeyLimitReached(Conflict):
+    """A site already has as many active API keys as it may (409: revoking one resolves it)."""
+
+
 class PayloadTooLarge(AizenError):
     """A request body over the endpoint's limit (event ingestion: 8 KiB; key creation: 4 KiB)."""
 

@@ -4,6 +4,10 @@ Such days have no raw events to recompute from, so an import adds its events'
 rollup to what the day already holds (the import's visitors are new
 (visitor id, day) pairs). Recent days are stored raw and marked for re-rollup.
 
+Each day is read, merged and written back with a condition on the version read
+(`rollups.put_day(based_on=…)`), so two imports adding to one day at once never lose
+either addition: the second writer reads the first one's result and adds again.
+
 Adding is not idempotent, so each addition is marked: the day item records a digest
 of the lines it added (`imports`), written in the same PutItem as the new totals. A day
 whose item already holds the digest of the same lines is skipped, so an import stopped
@@ -17,12 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from aizen import clock
+from aizen.errors import RollupDayChanged
 from aizen.events import RawEvent
 from aizen.models import Site
 from aizen.periods import local_date, zone
 from aizen.query.params import ROLLUP_PROPERTIES
 from aizen.rollup.compute import DayRollup, merged, rollup_of_events
 from aizen.store import rollups
+
+MAX_DAY_ATTEMPTS = 5  # reads and conditional writes of one day, while other writers keep changing it
 
 
 @dataclass(frozen=True)
@@ -47,23 +54,31 @@ def lines_digest(line_digests: Iterable[bytes]) -> str:
     return hashlib.blake2b(b"".join(sorted(line_digests)), digest_size=8).hexdigest()
 
 
-def _stored(site: Site, day: date) -> tuple[DayRollup | None, frozenset[str]]:
+@dataclass(frozen=True)
+class _StoredDay:
+    rollup: DayRollup | None
+    marks: frozenset[str]
+    generation: str | None  # the day item's version, None: no item
+
+
+def _stored(site: Site, day: date) -> _StoredDay:
     key = day.isoformat()
     days = rollups.rolled_up_days(site.id, key, key)
     record = days.get(key)
     if record is None:
-        return None, frozenset()
+        return _StoredDay(None, frozenset(), None)
     totals = {name: value for name, value in record.items() if name not in ("gen", "parts", "imports")}
     tables = {
         prop: [row for _, part in rollups.day_tables(site.id, prop, key, key, days) for row in part]
         for prop in ROLLUP_PROPERTIES
     }
-    return DayRollup(day=day, totals=totals, tables=tables, events=0), frozenset(record.get("imports", ()))
+    rollup = DayRollup(day=day, totals=totals, tables=tables, events=0)
+    return _StoredDay(rollup, frozenset(record.get("imports", ())), str(record["gen"]))
 
 
 def stored_day(site: Site, day: date) -> DayRollup | None:
     """A day's rollup as stored, or None if the day has none."""
-    return _stored(site, day)[0]
+    return _stored(site, day).rollup
 
 
 def add_history(
@@ -91,18 +106,33 @@ def add_history(
     generation = f"{int(clock.now() * 1000):x}"
     written = skipped_events = 0
     for day in sorted(by_day):
-        existing, marks = _stored(site, day)
         mark = lines_digest(digests_by_day[day]) if line_digests is not None else None
-        if mark is not None and mark in marks:
-            progress.already_in.append(day.isoformat())
-            skipped_events += len(by_day[day])
-            continue
         addition = rollup_of_events(site, day, by_day[day])
-        combined = addition if existing is None else merged(existing, addition)
-        tables = {prop: rows for prop, rows in combined.tables.items() if rows}
-        imports = marks | {mark} if mark is not None else marks
-        written += rollups.put_day(site.id, day.isoformat(), generation, combined.totals, tables, imports=imports)
-        progress.added.append(day.isoformat())
+        for attempt in range(1, MAX_DAY_ATTEMPTS + 1):
+            stored = _stored(site, day)
+            if mark is not None and mark in stored.marks:
+                progress.already_in.append(day.isoformat())
+                skipped_events += len(by_day[day])
+                break
+            combined = addition if stored.rollup is None else merged(stored.rollup, addition)
+            tables = {prop: rows for prop, rows in combined.tables.items() if rows}
+            imports = stored.marks | {mark} if mark is not None else stored.marks
+            try:
+                written += rollups.put_day(
+                    site.id,
+                    day.isoformat(),
+                    generation,
+                    combined.totals,
+                    tables,
+                    imports=imports,
+                    based_on=stored.generation,
+                )
+            except RollupDayChanged:
+                if attempt == MAX_DAY_ATTEMPTS:
+                    raise
+                continue  # another writer got there first: add to what it wrote
+            progress.added.append(day.isoformat())
+            break
     return HistoryReport(
         days=len(progress.added),
         events=sum(len(by_day[date.fromisoformat(day)]) for day in progress.added),

@@ -14,18 +14,25 @@ in one PutItem: readers use only the parts of the generation the day item names,
 so a crash mid-rewrite leaves the previous complete version in effect, and a
 re-run rewrites the same numbers (idempotent). The parts of the generation a day
 item replaced are deleted after the switch.
+
+The day item's PutItem is conditional on the version it replaces (its `gen`, or no
+item at all), so two writers of one day never silently overwrite each other: the
+loser gets `RollupDayChanged` (its parts stay unnamed, like a crashed rewrite's).
 """
 
 import json
 import zlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
 
-from aizen.store.dynamo import dynamo_operation, main_table, write_all
+from aizen.errors import RollupDayChanged
+from aizen.store.dynamo import dynamo_operation, is_condition_failure, main_table, write_all
 
+STORED: Final = "stored"  # `put_day(based_on=STORED)`: replace whatever version is stored now
 MAX_PART_BYTES = 300_000  # compressed; DynamoDB's item limit is 400 KB
 Row = list[Any]  # [value, metric, metric, ...]
 
@@ -73,14 +80,21 @@ def put_day(
     tables: Mapping[str, Sequence[Row]],
     *,
     imports: Collection[str] = (),
+    based_on: str | None = STORED,
 ) -> int:
     """Write one day's rollup: tables under `generation`, then the day item; returns items written.
 
     `imports`: marks of the history imports the totals hold (aizen.rollup.history), kept on
-    the day item, so they are committed with the totals or not at all."""
+    the day item, so they are committed with the totals or not at all.
+    `based_on`: the `gen` of the day item the new totals were computed from (None: no item);
+    a recomputation from raw events replaces whatever is stored (`STORED`). Raises
+    `RollupDayChanged` if the day item is not that version when it is replaced."""
     table = main_table()
     day_key = {"pk": _pk(site_id, "days"), "sk": day}
     previous = table.get_item(Key=day_key, ConsistentRead=True).get("Item")
+    previous_generation = None if previous is None else str(previous["gen"])
+    if based_on != STORED and based_on != previous_generation:
+        raise RollupDayChanged(f"The rollup of {day} changed while it was being rewritten")
     part_counts: dict[str, int] = {}
     puts: list[dict[str, Any]] = []
     for prop, rows in tables.items():
@@ -91,10 +105,21 @@ def put_day(
             puts.append({"PutRequest": {"Item": {"pk": _pk(site_id, prop), "sk": sort_key, "rows": Binary(blob)}}})
     write_all(table.name, puts)
     marks = {"imports": set(imports)} if imports else {}
-    table.put_item(Item={**day_key, "gen": generation, "parts": part_counts, **totals, **marks})
-    if previous is not None and previous["gen"] != generation:
+    condition: dict[str, Any] = (
+        {"ConditionExpression": "attribute_not_exists(pk)"}
+        if previous_generation is None
+        else {"ConditionExpression": "gen = :replaced", "ExpressionAttributeValues": {":replaced": previous_generation}}
+    )
+    try:
+        table.put_item(Item={**day_key, "gen": generation, "parts": part_counts, **totals, **marks}, **condition)
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+        # Our parts stay unnamed (readers ignore them); a retry under this generation rewrites them.
+        raise RollupDayChanged(f"The rollup of {day} changed while it was being rewritten") from error
+    if previous is not None and previous_generation is not None and previous_generation != generation:
         old_parts: Any = previous.get("parts") or {}
-        _delete_generation(site_id, day, str(previous["gen"]), old_parts)
+        _delete_generation(site_id, day, previous_generation, old_parts)
     return len(puts) + 1
 
 
