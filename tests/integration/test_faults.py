@@ -34,6 +34,7 @@ from tests.support import (
     keys_path,
     leave_unprocessed,
     main_table_items,
+    stored_event_count,
     time_out_dynamodb,
 )
 
@@ -210,23 +211,28 @@ def test_ingestion_answers_503_when_the_event_write_times_out(
     assert len(_events_now(owner, clock)) == (2 if landed else 1)
 
 
-@pytest.mark.parametrize("scope", ["site", "ratelimit"])
+@pytest.mark.parametrize("write", ["site salt", "rate-limit salt", "rate counter"])
 @pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
-def test_ingestion_answers_503_when_a_salt_write_times_out(
-    owner: Owner, clock: FrozenClock, error: Timeout, landed: bool, scope: str
+def test_ingestion_answers_503_when_a_write_before_the_event_times_out(
+    owner: Owner, clock: FrozenClock, error: Timeout, landed: bool, write: str
 ) -> None:
-    # Given: the day's first event, so a salt is created (the site's visitor-id salt, or the
-    # one that names ingestion's per-IP rate counter), and that PutItem times out
-    salt = f"SALT#{owner.site.id if scope == 'site' else 'ratelimit'}"
-    timed_out = time_out_dynamodb(operation="PutItem", containing=salt, times=1, landed=landed, error=error)
+    # Given: one of the writes that precede the event's times out: the day's first event
+    # creates the site's visitor-id salt and the salt that names ingestion's per-IP rate
+    # counter (PutItem); the counter itself (UpdateItem) comes before the body is read
+    operation, containing = {
+        "site salt": ("PutItem", f"SALT#{owner.site.id}"),
+        "rate-limit salt": ("PutItem", "SALT#ratelimit"),
+        "rate counter": ("UpdateItem", "RATE#ip#event#"),
+    }[write]
+    timed_out = time_out_dynamodb(operation=operation, containing=containing, times=1, landed=landed, error=error)
 
     # When
     refused = _post_pageview()
     stored_after_refusal = _events_now(owner, clock)
     accepted = _post_pageview()
 
-    # Then: no event without its salt; the resend finds (or creates) the salt and is stored once
-    assert timed_out == ["PutItem"]
+    # Then: nothing is stored before those writes answered; the resend is stored once
+    assert timed_out == [operation]
     _assert_design_error(refused)
     assert stored_after_refusal == []
     assert accepted.status == 202
@@ -289,28 +295,6 @@ def test_a_stats_request_answers_503_when_the_rate_counter_times_out(
     assert retried.status == 200
     [ip_window] = [item for item in main_table_items() if str(item["pk"]).startswith("RATE#ip#")]
     assert ip_window["hits"] == (2 if landed else 1)
-
-
-@pytest.mark.parametrize(("error", "landed"), TIMEOUTS)
-def test_ingestion_answers_503_when_its_rate_counter_times_out(
-    owner: Owner, clock: FrozenClock, error: Timeout, landed: bool
-) -> None:
-    # Given: ingestion's per-IP counter (its UpdateItem comes before the body is read) times out
-    timed_out = time_out_dynamodb(
-        operation="UpdateItem", containing="RATE#ip#event#", times=1, landed=landed, error=error
-    )
-
-    # When
-    refused = _post_pageview()
-    stored_after_refusal = _events_now(owner, clock)
-    accepted = _post_pageview()
-
-    # Then: nothing is written before the counter answered; the resend is stored once
-    assert timed_out == ["UpdateItem"]
-    _assert_design_error(refused)
-    assert stored_after_refusal == []
-    assert accepted.status == 202
-    assert len(_events_now(owner, clock)) == 1
 
 
 # Writes time out or stay throttled: the rollup job ------------------------------------------------
@@ -406,24 +390,13 @@ def _import_lines() -> list[str]:
     return lines
 
 
-def _stored_events() -> int:
-    total = 0
-    scan: dict[str, Any] = {"Select": "COUNT"}
-    while True:
-        page = dynamo.events_table().scan(**scan)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def _history_visitors(owner: Owner) -> dict[str, int]:
     rolled = rollups.rolled_up_days(owner.site.id, HISTORY_DAYS[0], HISTORY_DAYS[-1])
     return {day: record["visitors"] for day, record in rolled.items()}
 
 
 def _assert_everything_in_once(owner: Owner) -> None:
-    assert _stored_events() == RAW_LINES
+    assert stored_event_count() == RAW_LINES
     assert _history_visitors(owner) == dict.fromkeys(HISTORY_DAYS, 1)
     assert rollups.dirty_days(owner.site.id) == ["2026-04-01"]
 
@@ -438,7 +411,7 @@ def test_an_import_whose_raw_writes_stay_throttled_says_what_is_in_and_a_rerun_f
     # When: the file is imported, and then imported again
     with pytest.raises(importer.ImportInterrupted) as caught:
         importer.import_events(owner.site.id, _import_lines(), threads=1)
-    stored_after_the_failure = _stored_events()
+    stored_after_the_failure = stored_event_count()
     due_after_the_failure = rollups.dirty_days(owner.site.id)
     summary = importer.import_events(owner.site.id, _import_lines(), threads=1)
 
@@ -510,7 +483,7 @@ def test_an_import_whose_unprocessed_items_never_drain_stops_after_bounded_round
     assert len(sleeps) == dynamo.MAX_IDLE_ROUNDS
     written = caught.value.progress.as_dict()
     assert (written["raw_events_stored"], written["history_days_added"]) == (0, [])
-    assert _stored_events() == 0
+    assert stored_event_count() == 0
     assert _history_visitors(owner) == {}
 
 
@@ -568,7 +541,7 @@ def test_the_cli_says_what_an_interrupted_import_wrote_without_a_stack_trace(
     error = json.loads(captured.err)["error"]
     assert error["code"] == "service_unavailable"
     assert error["safe_to_rerun"] is True
-    stored = _stored_events()
+    stored = stored_event_count()
     assert 50 <= stored < RAW_LINES
     assert error["written"]["raw_events_stored"] == stored
     assert error["written"]["history_days_not_added"] == HISTORY_DAYS

@@ -11,21 +11,9 @@ from aizen.ingest import importer
 from aizen.store import dynamo, rollups
 from aizen.store import events as event_store
 from aizen_local.traffic import TrafficPlan, ndjson_lines
-from tests.support import FrozenClock, leave_unprocessed, make_owner
+from tests.support import FrozenClock, leave_unprocessed, make_owner, stored_event_count
 
 NOW = datetime.fromtimestamp(1_775_159_000, UTC)
-
-
-def count_events() -> int:
-    """Stored event items (a COUNT scan: moto's Query is too slow to read back 100k items)."""
-    total = 0
-    scan: dict[str, Any] = {"Select": "COUNT"}
-    while True:
-        page = dynamo.events_table().scan(**scan)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def line(**fields: Any) -> str:
@@ -56,7 +44,7 @@ def test_bad_lines_are_all_named_and_nothing_is_written(clock: FrozenClock) -> N
         (4, "not valid JSON (Expecting property name enclosed in double quotes)"),
         (5, "link"),
     ]
-    assert count_events() == 0
+    assert stored_event_count() == 0
 
 
 @pytest.mark.parametrize(
@@ -93,7 +81,7 @@ def test_history_older_than_the_raw_window_goes_into_rollups(clock: FrozenClock)
 
     # Then: the old one is in its day's rollup, the recent ones are raw and their day is due again
     assert (summary.imported, summary.extra["stored_raw"], summary.extra["added_to_rollups"]) == (3, 2, 1)
-    assert count_events() == 2
+    assert stored_event_count() == 2
     old_day = rollups.rolled_up_days(owner.site.id, "2025-04-01", "2025-04-01")["2025-04-01"]
     assert (old_day["visitors"], old_day["pageviews"]) == (1, 1)
     assert rollups.dirty_days(owner.site.id) == ["2026-04-01"]
@@ -141,7 +129,7 @@ def test_unprocessed_items_are_retried_until_all_are_in(clock: FrozenClock, monk
     assert summary.imported == 100
     assert len(left) == 6
     assert len(sleeps) == 6
-    assert count_events() == 100
+    assert stored_event_count() == 100
 
 
 def test_reimporting_the_same_file_does_not_duplicate(clock: FrozenClock) -> None:
@@ -149,7 +137,7 @@ def test_reimporting_the_same_file_does_not_duplicate(clock: FrozenClock) -> Non
     lines = [line(visitor_id=f"v{number}") for number in range(30)]
     importer.import_events("site_1", lines)
     importer.import_events("site_1", lines)
-    assert count_events() == 60 // 2
+    assert stored_event_count() == 60 // 2
 
 
 def test_a_100k_line_generated_file_lands_every_event(clock: FrozenClock) -> None:
@@ -162,4 +150,4 @@ def test_a_100k_line_generated_file_lands_every_event(clock: FrozenClock) -> Non
     summary = importer.import_events("site_1", lines)
     assert summary.imported == len(lines) - bots
     assert summary.skipped_bots == bots
-    assert count_events() == summary.imported
+    assert stored_event_count() == summary.imported
