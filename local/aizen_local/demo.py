@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aizen import admin, clock
-from aizen.auth.keys import issue_api_key
+from aizen.auth.keys import issue_api_key, revoke_api_key, site_keys
 from aizen.auth.sessions import NewSession, start_session
+from aizen.errors import KeyLimitReached
 from aizen.ingest.importer import ImportSummary, import_events
 from aizen.models import Site, User
 from aizen.store import accounts
@@ -16,6 +17,7 @@ DEMO_SITE_ID = "site_demo"
 DEMO_EMAIL = "demo@aizen.test"
 DEMO_DOMAIN = "demo.aizen.test"
 DEMO_TIMEZONE = "America/Los_Angeles"
+DEMO_KEY_NAME = "Demo key (aizen serve)"
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,22 @@ def seed_demo() -> DemoTenant:
     existing = accounts.get_site(DEMO_SITE_ID)
     site = existing or admin.create_site(DEMO_DOMAIN, DEMO_TIMEZONE, user.id, site_id=DEMO_SITE_ID)
     session = start_session(user.id)
-    _, token = issue_api_key(site.id, user.id, "Demo key (aizen serve)", None)
+    token = _demo_key(site.id, user.id)
     traffic = None if existing else seed_traffic(site)
     return DemoTenant(user=user, site=site, session=session, api_key=token, traffic=traffic)
+
+
+def _demo_key(site_id: str, user_id: str) -> str:
+    """A fresh demo key. A store kept across restarts (AWS_ENDPOINT_URL_DYNAMODB) gathers one per
+    start: at the site's limit of active keys, the oldest demo key is revoked to make room."""
+    try:
+        return issue_api_key(site_id, user_id, DEMO_KEY_NAME, None)[1]
+    except KeyLimitReached:
+        demo_keys = [key for key in site_keys(site_id) if key.name == DEMO_KEY_NAME and key.revoked_at is None]
+        if not demo_keys:
+            raise
+        revoke_api_key(site_id, demo_keys[-1].id)  # newest first: the last is the oldest
+        return issue_api_key(site_id, user_id, DEMO_KEY_NAME, None)[1]
 
 
 DEMO_HISTORY_DAYS = 400

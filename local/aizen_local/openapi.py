@@ -16,7 +16,15 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from aizen.auth.keys import MAX_CREATE_BODY_BYTES, ApiKeyView, CreatedKey, CreateKeyRequest, KeyList, Revoked
+from aizen.auth.keys import (
+    MAX_ACTIVE_KEYS_PER_SITE,
+    MAX_CREATE_BODY_BYTES,
+    ApiKeyView,
+    CreatedKey,
+    CreateKeyRequest,
+    KeyList,
+    Revoked,
+)
 from aizen.auth.sessions import SESSION_COOKIE
 from aizen.ingest.schema import Accepted, EventRequest
 from aizen.ingest.wire import MAX_BODY_BYTES
@@ -278,7 +286,12 @@ def _operations() -> list[_Operation]:
                 _Answer(201, "CreatedKey"),
                 _Answer(400),
                 *key_errors,
-                _Answer(409),
+                _Answer(
+                    409,
+                    description=f"conflict: the site already has {MAX_ACTIVE_KEYS_PER_SITE} active (not revoked) keys,"
+                    " the most it may have (revoke one first); or, very rarely, no unique key prefix could be"
+                    " allocated (retry)",
+                ),
                 _Answer(
                     413,
                     description=f"payload_too_large: over {MAX_CREATE_BODY_BYTES} bytes"

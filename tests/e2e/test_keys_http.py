@@ -1,9 +1,13 @@
 """Key management over HTTP with the dashboard session cookie."""
 
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningStack, Tenant, make_tenant
+from aizen.auth.keys import MAX_ACTIVE_KEYS_PER_SITE
+from tests.e2e.conftest import RunningStack, Tenant, client_from, make_tenant, next_loopback_address
 
 pytestmark = pytest.mark.e2e
 
@@ -102,3 +106,27 @@ def test_invalid_create_body_is_400_naming_the_field(
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
     assert field in response.json()["error"]["message"]
+
+
+def test_concurrent_creations_never_pass_the_limit_of_active_keys(stack: RunningStack, tenant: Tenant) -> None:
+    # Given a site with one key (the tenant's), and 40 creations sent at once from two addresses
+    base = f"/api/sites/{tenant.site_id}/api-keys"
+    headers = _dashboard(stack, tenant)
+    clients = [client_from(next_loopback_address(), stack.url) for _ in range(2)]
+    jobs = [(client, number) for number in range(20) for client in clients]
+
+    def create(job: tuple[httpx.Client, int]) -> int:
+        client, number = job
+        return client.post(base, headers=headers, json={"name": f"burst {number}"}).status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = Counter(pool.map(create, jobs))
+
+        # Then exactly the 24 free slots were taken; the others are 409 conflict, and 25 keys are active
+        assert statuses == Counter({201: 24, 409: 16})
+        listed = clients[0].get(base, headers=headers).json()["keys"]
+        assert len([key for key in listed if key["revoked_at"] is None]) == MAX_ACTIVE_KEYS_PER_SITE
+    finally:
+        for client in clients:
+            client.close()

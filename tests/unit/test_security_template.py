@@ -68,7 +68,37 @@ def test_key_writes_are_limited_to_site_and_token_partitions(function: str) -> N
 
     assert writes
     for statement in writes:
-        assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SITE#*", "TOKEN#*"]}}
+        [(operator, condition)] = statement["Condition"].items()
+        assert operator == "ForAllValues:StringLike"
+        assert list(condition) == ["dynamodb:LeadingKeys"]
+        assert set(condition["dynamodb:LeadingKeys"]) <= {"SITE#*", "TOKEN#*"}, statement.get("Sid")
+
+
+# The limit of active keys: a counter on the site's item (SITE#<id>/SITE), moved in the same
+# transaction that creates (Put of the KEY# and TOKEN# records) or revokes (Update of them) a key.
+# Without these grants the transaction is AccessDenied on AWS, and every create or revoke a 500.
+@pytest.mark.parametrize(
+    ("function", "action", "partition_key", "allowed"),
+    [
+        ("ApiKeysCreateFunction", "dynamodb:UpdateItem", "SITE#s_1", True),
+        ("ApiKeysCreateFunction", "dynamodb:PutItem", "SITE#s_1", True),
+        ("ApiKeysCreateFunction", "dynamodb:PutItem", "TOKEN#aiz_live_0123456789ab", True),
+        ("ApiKeysCreateFunction", "dynamodb:UpdateItem", "TOKEN#aiz_live_0123456789ab", False),
+        ("ApiKeysCreateFunction", "dynamodb:UpdateItem", "USER#u_1", False),
+        ("ApiKeysCreateFunction", "dynamodb:PutItem", "SESSION#abc", False),
+        ("ApiKeysCreateFunction", "dynamodb:DeleteItem", "SITE#s_1", False),
+        ("ApiKeysRevokeFunction", "dynamodb:UpdateItem", "SITE#s_1", True),
+        ("ApiKeysRevokeFunction", "dynamodb:UpdateItem", "TOKEN#aiz_live_0123456789ab", True),
+        ("ApiKeysRevokeFunction", "dynamodb:PutItem", "SITE#s_1", False),
+        ("ApiKeysRevokeFunction", "dynamodb:DeleteItem", "SITE#s_1", False),
+        ("ApiKeysListFunction", "dynamodb:UpdateItem", "SITE#s_1", False),
+        ("ApiKeysListFunction", "dynamodb:PutItem", "SITE#s_1", False),
+    ],
+)
+def test_key_management_may_move_the_active_key_counter_only_where_it_must(
+    function: str, action: str, partition_key: str, allowed: bool
+) -> None:
+    assert _may_update_main_table_item(function, partition_key, action) is allowed
 
 
 # Data at rest and in logs --------------------------------------------------------------------

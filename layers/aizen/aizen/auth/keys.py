@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from aizen import clock
 from aizen.auth.tokens import new_api_token, preview, secret_hash
-from aizen.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from aizen.errors import Conflict, Forbidden, InvalidRequest, KeyLimitReached, NotFound
 from aizen.models import API_KEY_SCOPE, ApiKey, Site
 from aizen.store import accounts
 
@@ -17,6 +17,9 @@ _PREFIX_ATTEMPTS = 3
 # (1,200 bytes even as JSON escapes of surrogate pairs) and `expiresAt` one date-time, so 4 KiB holds
 # any honest body; without it API Gateway would hand up to 10 MB to the parser.
 MAX_CREATE_BODY_BYTES = 4 * 1024
+# Keys a site may have that are not revoked (expired ones count until revoked). Kept as the site's
+# `active_keys` counter, moved in the same transaction as the key: see aizen.store.accounts.
+MAX_ACTIVE_KEYS_PER_SITE = 25
 
 
 class CreateKeyRequest(BaseModel):
@@ -93,7 +96,10 @@ def owned_site(user_id: str, site_id: str) -> Site:
 
 
 def issue_api_key(site_id: str, created_by_user_id: str, name: str, expires_at: datetime | None) -> tuple[ApiKey, str]:
-    """Create a key; the token is returned here once and only its hash is stored."""
+    """Create a key; the token is returned here once and only its hash is stored.
+
+    409 (KeyLimitReached) when the site already has MAX_ACTIVE_KEYS_PER_SITE keys not revoked.
+    """
     now = int(clock.now())
     expires = None
     if expires_at is not None:
@@ -116,7 +122,9 @@ def issue_api_key(site_id: str, created_by_user_id: str, name: str, expires_at: 
             updated_at=now,
         )
         try:
-            accounts.put_api_key(key, secret_hash(token.token))
+            accounts.put_api_key(key, secret_hash(token.token), MAX_ACTIVE_KEYS_PER_SITE)
+        except KeyLimitReached:
+            raise  # another prefix would not help
         except Conflict:
             continue  # a 48-bit prefix collided: draw another
         return key, token.token
@@ -129,7 +137,8 @@ def site_keys(site_id: str) -> list[ApiKey]:
 
 
 def revoke_api_key(site_id: str, key_id: str) -> None:
-    """Revoke a key of this site; revoking twice is fine, another site's key is 404."""
+    """Revoke a key of this site, which frees its slot; revoking twice is fine (and frees one slot),
+    another site's key is 404."""
     key = accounts.get_api_key(site_id, key_id)
     if key is None:
         raise NotFound(f"API key {key_id} not found for site {site_id}")

@@ -3,7 +3,7 @@
 Item layout (see docs/data-model.md):
   USER#<id>        / USER       the user
   EMAIL#<email>    / EMAIL      uniqueness guard for emails
-  SITE#<id>        / SITE       the site
+  SITE#<id>        / SITE       the site (and `active_keys`, its count of keys not revoked)
   SITE#<id>        / KEY#<id>   an API key's public record (listing, revoke, last_used_at)
   DOMAIN#<domain>  / DOMAIN     site lookup by domain, uniqueness guard
   SITES            / <site id>  registry of sites (the rollup walks it)
@@ -11,14 +11,16 @@ Item layout (see docs/data-model.md):
   TOKEN#<prefix>   / TOKEN      what bearer auth needs, found by the token prefix
 """
 
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from aizen.errors import Conflict
+from aizen.errors import Conflict, KeyLimitReached, ServiceUnavailable
 from aizen.models import ApiKey, DashboardSession, Site, TokenRecord, User
 from aizen.settings import get_settings
 from aizen.store.dynamo import (
@@ -31,6 +33,8 @@ from aizen.store.dynamo import (
 )
 
 _NEW_ITEM = "attribute_not_exists(pk)"
+_CONFLICT_ATTEMPTS = 4
+_sleep: Callable[[float], None] = time.sleep  # tests replace it
 
 
 def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,10 +60,33 @@ def _put_new(pk: str, sk: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _transact(items: list[dict[str, Any]]) -> None:
+    """One TransactWriteItems. A cancellation only by other transactions on the same items
+    (`TransactionConflict`: two key changes of one site meet on its `active_keys`) is tried again
+    after a short jittered pause, _CONFLICT_ATTEMPTS times in all, then it is a 503. Any other
+    failure (a condition included) is raised as it is."""
+    for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+        try:
+            client().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            codes = cancellation_codes(error)
+            if "ConditionalCheckFailed" in codes or "TransactionConflict" not in codes:
+                raise
+            if attempt == _CONFLICT_ATTEMPTS:
+                raise ServiceUnavailable(
+                    "Another request is changing the same records; retry after the Retry-After delay"
+                ) from error
+            _sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+        else:
+            return
+
+
 def _transact_new(items: list[dict[str, Any]], what: list[str]) -> None:
     """Write items that must not exist yet, all or none; name the one that existed."""
     try:
-        client().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        _transact(items)
     except ClientError as error:
         if error_code(error) != "TransactionCanceledException":
             raise
@@ -151,9 +178,44 @@ def get_session(token_hash: str) -> DashboardSession | None:
 # API keys ------------------------------------------------------------------------------
 
 
+def _condition_failures(error: ClientError) -> list[bool]:
+    """Per item of a transaction cancelled by conditions: whether its condition failed; else re-raise."""
+    if error_code(error) != "TransactionCanceledException":
+        raise error
+    return [code == "ConditionalCheckFailed" for code in cancellation_codes(error)]
+
+
+# On a key record: the key holds one of its site's `active_keys` until it is revoked. Keys created
+# before the counter existed lack it, so revoking them leaves the counter alone.
+_COUNTED = "counted"
+
+
+def _site_key(site_id: str) -> dict[str, str]:
+    return {"pk": f"SITE#{site_id}", "sk": "SITE"}
+
+
+def _take_key_slot(site_id: str, max_active_keys: int) -> dict[str, Any]:
+    """Count one more active key on the site's item, unless it already counts `max_active_keys`.
+
+    Sites from before the counter have no `active_keys`: it counts as 0. `attribute_exists(pk)`
+    keeps the update from creating a site item of its own.
+    """
+    return {
+        "Update": {
+            "TableName": get_settings().main_table,
+            "Key": _site_key(site_id),
+            "UpdateExpression": "SET active_keys = if_not_exists(active_keys, :zero) + :one",
+            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(active_keys) OR active_keys < :max)",
+            "ExpressionAttributeValues": {":zero": 0, ":one": 1, ":max": max_active_keys},
+        }
+    }
+
+
 @dynamo_operation
-def put_api_key(key: ApiKey, token_hash: str) -> None:
-    """The public record and the token record, together or not at all."""
+def put_api_key(key: ApiKey, token_hash: str, max_active_keys: int) -> None:
+    """The public record, the token record and one more on the site's `active_keys`, together or
+    not at all: KeyLimitReached when the site already has `max_active_keys` active keys, Conflict
+    when the key id or prefix exists."""
     token = TokenRecord(
         key_prefix=key.key_prefix,
         token_hash=token_hash,
@@ -163,13 +225,26 @@ def put_api_key(key: ApiKey, token_hash: str) -> None:
         expires_at=key.expires_at,
         revoked_at=None,
     )
-    _transact_new(
-        [
-            _put_new(f"SITE#{key.site_id}", f"KEY#{key.id}", key.model_dump()),
-            _put_new(f"TOKEN#{key.key_prefix}", "TOKEN", token.model_dump()),
-        ],
-        [f"key {key.id}", f"key prefix {key.key_prefix}"],
-    )
+    try:
+        _transact(
+            [
+                _put_new(f"SITE#{key.site_id}", f"KEY#{key.id}", {**key.model_dump(), _COUNTED: True}),
+                _put_new(f"TOKEN#{key.key_prefix}", "TOKEN", token.model_dump()),
+                _take_key_slot(key.site_id, max_active_keys),
+            ]
+        )
+    except ClientError as error:
+        failed = _condition_failures(error)
+        if failed[2:] == [True]:
+            raise KeyLimitReached(
+                f"Site {key.site_id} already has {max_active_keys} active API keys, the most a site may have;"
+                " revoke one to create another"
+            ) from error
+        names = [f"key {key.id}", f"key prefix {key.key_prefix}"]
+        taken = [name for name, hit in zip(names, failed, strict=False) if hit]
+        if not taken:
+            raise
+        raise Conflict(f"{taken[0]} already exists") from error
 
 
 def _api_key(item: Mapping[str, Any]) -> ApiKey:
@@ -198,39 +273,74 @@ def get_api_key(site_id: str, key_id: str) -> ApiKey | None:
     return _api_key(item) if item else None
 
 
-@dynamo_operation
-def revoke_api_key(key: ApiKey, now: int) -> bool:
-    """Mark both records revoked at `now`; False when the key was already revoked."""
+def _revocation(key: ApiKey, now: int, *, free_slot: bool) -> list[dict[str, Any]]:
+    """The transaction that revokes a key not yet revoked; with `free_slot`, only a counted key,
+    and it gives its slot of the site's `active_keys` back."""
     table = get_settings().main_table
     not_yet_revoked = "attribute_exists(pk) AND attribute_not_exists(revoked_at)"
-    try:
-        client().transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": {"pk": f"SITE#{key.site_id}", "sk": f"KEY#{key.id}"},
-                        "UpdateExpression": "SET revoked_at = :now, updated_at = :now",
-                        "ConditionExpression": not_yet_revoked,
-                        "ExpressionAttributeValues": {":now": now},
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": {"pk": f"TOKEN#{key.key_prefix}", "sk": "TOKEN"},
-                        "UpdateExpression": "SET revoked_at = :now",
-                        "ConditionExpression": not_yet_revoked,
-                        "ExpressionAttributeValues": {":now": now},
-                    }
-                },
-            ]
+    items: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": f"SITE#{key.site_id}", "sk": f"KEY#{key.id}"},
+                "UpdateExpression": "SET revoked_at = :now, updated_at = :now",
+                "ConditionExpression": (
+                    f"{not_yet_revoked} AND attribute_exists({_COUNTED})" if free_slot else not_yet_revoked
+                ),
+                "ExpressionAttributeValues": {":now": now},
+            }
+        },
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": f"TOKEN#{key.key_prefix}", "sk": "TOKEN"},
+                "UpdateExpression": "SET revoked_at = :now",
+                "ConditionExpression": not_yet_revoked,
+                "ExpressionAttributeValues": {":now": now},
+            }
+        },
+    ]
+    if free_slot:
+        items.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": _site_key(key.site_id),
+                    "UpdateExpression": "SET active_keys = active_keys - :one",
+                    "ConditionExpression": "active_keys >= :one",
+                    "ExpressionAttributeValues": {":one": 1},
+                }
+            }
         )
+    return items
+
+
+@dynamo_operation
+def revoke_api_key(key: ApiKey, now: int) -> bool:
+    """Mark both records revoked at `now`; a key that holds a slot of its site's `active_keys`
+    gives it back in the same transaction. False (and nothing changed) when the key was already
+    revoked.
+
+    Only the revocation that changes the key frees its slot, so revoking twice frees one. No read
+    decides anything: the first transaction expects a counted key. When it is cancelled by a
+    condition other than revocation (a key from before the counter, whose slot was never taken, or
+    a counter already at 0), a second one revokes the key without touching the counter.
+    """
+    try:
+        _transact(_revocation(key, now, free_slot=True))
     except ClientError as error:
-        if error_code(error) == "TransactionCanceledException" and "ConditionalCheckFailed" in cancellation_codes(
-            error
-        ):
-            return False
+        failed = _condition_failures(error)
+        if not any(failed):
+            raise
+        if len(failed) > 1 and failed[1]:
+            return False  # the token record is revoked already: so is the key
+    else:
+        return True
+    try:
+        _transact(_revocation(key, now, free_slot=False))
+    except ClientError as error:
+        if any(_condition_failures(error)):
+            return False  # revoked meanwhile by another request
         raise
     return True
 
