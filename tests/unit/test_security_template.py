@@ -141,6 +141,44 @@ def test_the_shared_entry_injects_the_context_with_the_http_correlation_id_and_w
     assert "traced_when_sampled(" in source  # which never records responses: tests/unit/test_observability.py
 
 
+# Stage throttling (API4): API Gateway's own limit per route, behind the per-IP windows -----------
+
+
+def test_every_route_of_the_http_api_is_throttled_by_the_stage_from_parameters() -> None:
+    properties = TEMPLATE.resources["AizenHttpApi"]["Properties"]
+
+    assert properties["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
+    }
+    # No route is left to the account's limits by a setting of its own
+    assert "RouteSettings" not in properties
+    assert all("RouteSettings" not in event["Properties"] for spec in FUNCTIONS.values() for event in _events(spec))
+
+
+@pytest.mark.parametrize(("parameter", "default"), [("ApiThrottlingRateLimit", 500), ("ApiThrottlingBurstLimit", 1000)])
+def test_the_stage_throttle_defaults_to_500_a_second_with_bursts_of_1000(parameter: str, default: int) -> None:
+    spec = TEMPLATE.raw["Parameters"][parameter]
+
+    assert spec["Type"] == "Number"
+    assert spec["Default"] == default
+    assert spec["MinValue"] >= 1
+
+
+def test_the_stage_throttle_never_refuses_one_client_within_its_per_ip_window() -> None:
+    # A single address may send its whole minute window at once: the burst must hold it, so the
+    # per-IP windows (our answers, in our error shape) refuse a lone client before API Gateway does
+    defaults = TEMPLATE.parameter_defaults()
+    burst, rate = int(defaults["ApiThrottlingBurstLimit"]), int(defaults["ApiThrottlingRateLimit"])
+
+    assert burst >= rate
+    assert burst >= int(defaults["IpLimitPerMinute"])
+
+
+def _events(spec: Any) -> list[dict[str, Any]]:
+    return list(spec.properties.get("Events", {}).values())
+
+
 # CORS (API8) ---------------------------------------------------------------------------------
 
 
