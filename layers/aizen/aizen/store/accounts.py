@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from aizen.errors import Conflict, KeyLimitReached, ServiceUnavailable
@@ -149,7 +148,11 @@ def get_site_id_by_domain(domain: str) -> str | None:
 def list_site_ids() -> list[str]:
     """Every site id, from the SITES registry partition (paginated query)."""
     site_ids: list[str] = []
-    query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq("SITES"), "ProjectionExpression": "sk"}
+    query: dict[str, Any] = {
+        "KeyConditionExpression": "pk = :registry",
+        "ExpressionAttributeValues": {":registry": "SITES"},
+        "ProjectionExpression": "sk",
+    }
     while True:
         page = main_table().query(**query)
         site_ids.extend(str(item["sk"]) for item in page.get("Items", []))
@@ -256,7 +259,8 @@ def _api_key(item: Mapping[str, Any]) -> ApiKey:
 def list_api_keys(site_id: str) -> list[ApiKey]:
     keys: list[ApiKey] = []
     query: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(f"SITE#{site_id}") & Key("sk").begins_with("KEY#"),
+        "KeyConditionExpression": "pk = :site AND begins_with(sk, :keys)",
+        "ExpressionAttributeValues": {":site": f"SITE#{site_id}", ":keys": "KEY#"},
         "ConsistentRead": True,
     }
     while True:

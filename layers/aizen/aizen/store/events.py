@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
 
 from aizen import clock
@@ -177,13 +176,28 @@ def _utc_days(start_ms: int, end_ms: int) -> list[str]:
     return [(first + timedelta(days=offset)).strftime("%Y%m%d") for offset in range((last - first).days + 1)]
 
 
+def _partition_range(partition: str, start_ms: int, end_ms: int) -> dict[str, Any]:
+    """A Query of one partition's events with start_ms <= time < end_ms.
+
+    A string expression, like every expression of the store: boto3's `Key(...)` conditions
+    go through one placeholder builder per client, reset by every request, so a request
+    made on another thread (these queries run on threads) can renumber the placeholders of
+    a condition being built (tests/unit/test_store_expressions.py).
+    """
+    return {
+        "KeyConditionExpression": "p = :partition AND s BETWEEN :first AND :last",
+        "ExpressionAttributeValues": {
+            ":partition": partition,
+            ":first": Binary(sort_key(start_ms, b"\x00" * 4)),
+            ":last": Binary(sort_key(end_ms - 1, b"\xff" * 4)),
+        },
+    }
+
+
 @dynamo_operation
 def _query_partition(partition: str, start_ms: int, end_ms: int, now_seconds: int) -> list[RawEvent]:
     table = events_table()
-    query: dict[str, Any] = {
-        "KeyConditionExpression": Key("p").eq(partition)
-        & Key("s").between(Binary(sort_key(start_ms, b"\x00" * 4)), Binary(sort_key(end_ms - 1, b"\xff" * 4))),
-    }
+    query = _partition_range(partition, start_ms, end_ms)
     found: list[RawEvent] = []
     while True:
         page = table.query(**query)
@@ -257,12 +271,7 @@ def query_event_days(site_id: str, start_ms: int, end_ms: int) -> Iterator[tuple
 @dynamo_operation
 def _first_in_partition(partition: str, start_ms: int, end_ms: int, now_seconds: int) -> int | None:
     table = events_table()
-    query: dict[str, Any] = {
-        "KeyConditionExpression": Key("p").eq(partition)
-        & Key("s").between(Binary(sort_key(start_ms, b"\x00" * 4)), Binary(sort_key(end_ms - 1, b"\xff" * 4))),
-        "ProjectionExpression": "s, x",
-        "Limit": 100,
-    }
+    query = {**_partition_range(partition, start_ms, end_ms), "ProjectionExpression": "s, x", "Limit": 100}
     while True:
         page = table.query(**query)
         for item in page.get("Items", []):

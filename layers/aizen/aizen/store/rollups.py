@@ -25,7 +25,6 @@ import zlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
@@ -41,12 +40,15 @@ def _pk(site_id: str, kind: str) -> str:
     return f"ROLLUP#{site_id}#{kind}"
 
 
-def _range(first_day: str, last_day: str) -> Any:
-    return Key("sk").between(first_day, last_day + "~")  # "~" sorts after "#<part>"
-
-
 def _query(pk: str, first_day: str, last_day: str) -> Iterator[dict[str, Any]]:
-    query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk) & _range(first_day, last_day)}
+    query: dict[str, Any] = {
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+        "ExpressionAttributeValues": {
+            ":pk": pk,
+            ":first": first_day,
+            ":last": last_day + "~",
+        },  # "~" sorts after "#<part>"
+    }
     while True:
         page = main_table().query(**query)
         yield from page.get("Items", [])
