@@ -32,21 +32,32 @@ from pathlib import Path
 from aizen_local.template import PROJECT_ROOT, load_template
 
 BOTO3 = "import boto3 (floor)"
-# What every HTTP function needs before any Aizen code, by the brief's standards:
-# boto3, Powertools' Logger, Metrics and API Gateway resolver, and pydantic with one
-# model defined (pydantic imports its schema machinery on the first model).
+# What every HTTP function needs before any Aizen code, by the brief's standards, one
+# library at a time (each step includes the ones above it); the last step is the
+# "libraries" line: boto3, Powertools' Logger, Metrics and API Gateway resolver, and
+# pydantic with one model defined (pydantic imports its schema machinery on the first model).
 LIBRARIES = "libraries (boto3+Powertools+pydantic)"
-FLOORS = {
-    BOTO3: "import boto3",
-    LIBRARIES: (
-        "import boto3, pydantic\n"
-        "from aws_lambda_powertools import Logger, Metrics\n"
-        "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
-        "Logger(); Metrics(); APIGatewayHttpResolver()\n"
-        "class Probe(pydantic.BaseModel):\n"
-        "    value: int\n"
+_STEPS = [
+    ("+ Powertools Logger, Metrics", "from aws_lambda_powertools import Logger, Metrics\nLogger(); Metrics()\n"),
+    (
+        "+ Powertools resolver",
+        "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\nAPIGatewayHttpResolver()\n",
     ),
-}
+    ("+ import pydantic", "import pydantic\n"),
+    (LIBRARIES, "class Probe(pydantic.BaseModel):\n    value: int\n"),
+    ("+ Powertools Tracer (not at init)", "from aws_lambda_powertools import Tracer\nTracer()\n"),
+]
+
+
+def floors(steps: bool) -> dict[str, str]:
+    """`import boto3`, the libraries line, and with `steps` every step of it and the Tracer."""
+    statements = {BOTO3: "import boto3\n"}
+    for name, statement in _STEPS:
+        statements[name] = statements[next(reversed(statements))] + statement
+    if steps:
+        return statements
+    return {BOTO3: statements[BOTO3], LIBRARIES: statements[LIBRARIES]}
+
 
 _PROBE = """
 import sys, time
@@ -91,6 +102,7 @@ def time_import(statement: str, paths: list[Path], environment: dict[str, str]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--steps", action="store_true", help="also time the libraries one step at a time")
     args = parser.parse_args()
 
     template = load_template()
@@ -126,7 +138,7 @@ def main() -> None:
             return time_import(setup + statement, [task, layer], lambda_environment)
 
         probes: dict[str, tuple[str, Path]] = {}
-        for number, (name, statement) in enumerate(FLOORS.items()):
+        for number, (name, statement) in enumerate(floors(args.steps).items()):
             task = tasks / f"floor-{number}"
             task.mkdir(parents=True)
             probes[name] = (statement, task)

@@ -1,14 +1,10 @@
 """Tracing: the X-Ray SDK is loaded by the first sampled invocation, never at import."""
 
-import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from aizen.observability import invocation_is_sampled, traced_when_sampled, tracer
-from aizen_local.template import PROJECT_ROOT, load_template
 
 UNSAMPLED = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
 SAMPLED = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -72,29 +68,3 @@ def test_a_sampled_invocation_runs_inside_the_tracer(monkeypatch: pytest.MonkeyP
     # Then both ran through the Tracer's handler capture, which never records responses (tokens)
     assert (first, second) == ({"echo": {"n": 1}}, {"echo": {"n": 2}})
     assert calls == ["captured, response recorded: False"] * 2
-
-
-@pytest.mark.parametrize("spec", load_template().functions(), ids=lambda spec: spec.logical_id)
-def test_importing_a_function_loads_neither_the_xray_sdk_nor_pydantic_settings(spec: Any) -> None:
-    # Given a fresh interpreter with the function's template environment, as on Lambda
-    environment = {
-        **load_template().function_environment({"MainTable": "main", "EventsTable": "events"}),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "LAMBDA_TASK_ROOT": str(spec.code_uri),
-        "_X_AMZN_TRACE_ID": SAMPLED,
-    }
-    probe = "import json, sys, app; print(json.dumps(sorted(sys.modules)))"
-
-    # When it imports the function's module
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=spec.code_uri,
-        env={"PATH": "", "PYTHONPATH": f"{spec.code_uri}:{PROJECT_ROOT / 'layers' / 'aizen'}", **environment},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-
-    # Then nothing of the X-Ray SDK or pydantic-settings was loaded
-    loaded = json.loads(result.stdout)
-    assert not [name for name in loaded if name.startswith(("aws_xray_sdk", "pydantic_settings", "dotenv"))]

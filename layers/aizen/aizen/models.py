@@ -1,12 +1,19 @@
-"""Domain records shared by auth, key management and the store."""
+"""Domain records shared by auth, key management and the store.
+
+Every function imports these models, and each uses only some of them (a stats
+function never a User or an ApiKey), so a model builds its validator on first use
+(`defer_build`) rather than at import: no function's init builds what it never uses.
+"""
 
 from pydantic import BaseModel, ConfigDict
+
+_RECORD = ConfigDict(frozen=True, defer_build=True)
 
 API_KEY_SCOPE = "stats:read"
 
 
 class User(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = _RECORD
 
     id: str
     email: str
@@ -15,7 +22,7 @@ class User(BaseModel):
 
 
 class Site(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = _RECORD
 
     id: str
     domain: str
@@ -25,7 +32,7 @@ class Site(BaseModel):
 
 
 class DashboardSession(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = _RECORD
 
     user_id: str
     expires_at: int
@@ -34,7 +41,7 @@ class DashboardSession(BaseModel):
 class ApiKey(BaseModel):
     """The public record of a key, as the key-management endpoints show it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _RECORD
 
     id: str
     site_id: str
@@ -52,7 +59,7 @@ class ApiKey(BaseModel):
 class TokenRecord(BaseModel):
     """What bearer auth needs, found by the token's prefix in one consistent read."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _RECORD
 
     key_prefix: str
     token_hash: str

@@ -127,10 +127,15 @@ def _check_metrics(metrics: tuple[str, ...], allowed: tuple[str, ...], context: 
             raise ValueError(f"metrics: {reason}; allowed metrics: {', '.join(allowed)}")
 
 
+# Each stats function validates with one of these models: built on first use (`defer_build`),
+# so a function's init does not build the other endpoints' validators.
+_PARAMS = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
 class _RangeParams(BaseModel):
     """period, from/to, metrics and the common filters: shared by aggregate, timeseries and breakdown."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _PARAMS
 
     period: Annotated[str, _one_of(PRESETS), _enum(PRESETS)] = Field(
         default="30d", description="Period in the site's time zone; custom needs from and to"
@@ -257,7 +262,7 @@ class BreakdownParams(_RangeParams):
 
 
 class RealtimeParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _PARAMS
 
     minutes: Integer = Field(
         default=DEFAULT_MINUTES, description=f"Window in minutes; clamped to {MIN_MINUTES}..{MAX_MINUTES}"
