@@ -51,7 +51,13 @@ def test_stats_headers_are_documented() -> None:
 
 
 # Every 429 of ours carries these (docs/api.md, Rate limits)
-RATE_LIMITED_HEADERS = {"Retry-After", "Cache-Control", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+RATE_LIMITED_HEADERS = {
+    "Retry-After",
+    "Cache-Control",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+}
 
 
 def test_ingestion_documents_its_rate_limit_and_cors() -> None:
