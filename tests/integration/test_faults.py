@@ -316,7 +316,7 @@ def _assert_rolled_up_once(owner: Owner, today: date) -> None:
     rolled = rollups.rolled_up_days(owner.site.id, (today - timedelta(days=3)).isoformat(), today.isoformat())
     assert sorted(rolled) == [(today - timedelta(days=offset)).isoformat() for offset in (3, 2, 1)]
     assert [record["visitors"] for record in rolled.values()] == [1, 1, 1]
-    assert rollups.dirty_days(owner.site.id) == []
+    assert list(rollups.dirty_days(owner.site.id)) == []
 
 
 @pytest.mark.parametrize("operation", ["BatchWriteItem", "PutItem"])
@@ -398,7 +398,7 @@ def _history_visitors(owner: Owner) -> dict[str, int]:
 def _assert_everything_in_once(owner: Owner) -> None:
     assert stored_event_count() == RAW_LINES
     assert _history_visitors(owner) == dict.fromkeys(HISTORY_DAYS, 1)
-    assert rollups.dirty_days(owner.site.id) == ["2026-04-01"]
+    assert list(rollups.dirty_days(owner.site.id)) == ["2026-04-01"]
 
 
 def test_an_import_whose_raw_writes_stay_throttled_says_what_is_in_and_a_rerun_finishes(
@@ -412,7 +412,7 @@ def test_an_import_whose_raw_writes_stay_throttled_says_what_is_in_and_a_rerun_f
     with pytest.raises(importer.ImportInterrupted) as caught:
         importer.import_events(owner.site.id, _import_lines(), threads=1)
     stored_after_the_failure = stored_event_count()
-    due_after_the_failure = rollups.dirty_days(owner.site.id)
+    due_after_the_failure = list(rollups.dirty_days(owner.site.id))
     summary = importer.import_events(owner.site.id, _import_lines(), threads=1)
 
     # Then: bounded retries; the error names exactly what is in (the first two batches, no history)

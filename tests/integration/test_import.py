@@ -84,7 +84,7 @@ def test_history_older_than_the_raw_window_goes_into_rollups(clock: FrozenClock)
     assert stored_event_count() == 2
     old_day = rollups.rolled_up_days(owner.site.id, "2025-04-01", "2025-04-01")["2025-04-01"]
     assert (old_day["visitors"], old_day["pageviews"]) == (1, 1)
-    assert rollups.dirty_days(owner.site.id) == ["2026-04-01"]
+    assert list(rollups.dirty_days(owner.site.id)) == ["2026-04-01"]
 
 
 def test_overrides_ip_derivation_and_bots(clock: FrozenClock) -> None:

@@ -2,13 +2,15 @@
 
 import json
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from aizen import admin
 from aizen.errors import RollupDayChanged
 from aizen.events import RawEvent
+from aizen.ingest import importer
 from aizen.periods import day_start_ms, zone
 from aizen.rollup import history, job
 from aizen.rollup.compute import compute_day
@@ -134,7 +136,69 @@ def test_rerunning_a_day_rewrites_the_same_numbers(clock: FrozenClock) -> None:
     # and the replaced generation's parts are gone
     page_parts = [item for item in main_table_items() if item["pk"] == f"ROLLUP#{site_id}#page"]
     assert {str(item["sk"]).split("#")[1] for item in page_parts} == {record["gen"] for record in after.values()}
-    assert rollups.dirty_days(site_id) == []
+    assert list(rollups.dirty_days(site_id)) == []
+
+
+def test_a_day_marked_again_while_it_is_rolled_up_stays_due(
+    clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a rolled-up day an import marks, and an import that writes another event and marks
+    # the day again after the job has read that day's raw events (and its first mark)
+    site_id = _site(clock)
+    site = accounts.get_site(site_id)
+    assert site is not None
+    clock.advance(3 * DAY)
+    job.run()
+    yesterday = date.fromtimestamp(clock.now()) - timedelta(days=1)
+    late = RawEvent(site_id, day_start_ms(yesterday, zone(site.timezone)) + 3_600_000, "pageview", "d" * 16, "/late")
+    rollups.mark_dirty(site_id, [yesterday.isoformat()])
+    compute = compute_day
+
+    def compute_then_an_import_lands(site_: Any, day: date) -> Any:
+        rollup = compute(site_, day)
+        event_store.put_event(late)
+        history.mark_changed_days(site, [late])
+        return rollup
+
+    monkeypatch.setattr("aizen.rollup.job.compute_day", compute_then_an_import_lands)
+
+    # When the job runs while that import lands
+    job.run()
+
+    # Then the new mark stays, and the next run rolls the day up with the late event
+    assert list(rollups.dirty_days(site_id)) == [yesterday.isoformat()]
+    monkeypatch.setattr("aizen.rollup.job.compute_day", compute)
+    report = job.run()
+    assert report.days_rolled_up == 1
+    assert list(rollups.dirty_days(site_id)) == []
+    day_item = rollups.rolled_up_days(site_id, yesterday.isoformat(), yesterday.isoformat())[yesterday.isoformat()]
+    assert day_item["pageviews"] == 1
+
+
+def test_an_import_marks_its_days_again_once_its_events_are_in(clock: FrozenClock) -> None:
+    # Given a site with rolled-up days
+    site_id = _site(clock)
+    site = accounts.get_site(site_id)
+    assert site is not None
+    clock.advance(3 * DAY)
+    yesterday = date.fromtimestamp(clock.now()) - timedelta(days=1)
+    moment = datetime.fromtimestamp(day_start_ms(yesterday, zone(site.timezone)) / 1000 + 3600, UTC)
+    line = {"timestamp": moment.isoformat(), "name": "pageview", "url": "https://site1.example/", "visitor_id": "v1"}
+    marks: list[dict[str, str]] = []
+    put_events = event_store.put_events
+
+    def record_marks_then_write(*args: Any, **kwargs: Any) -> int:
+        marks.append(rollups.dirty_days(site_id))
+        return put_events(*args, **kwargs)
+
+    # When an import writes a recent event
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(event_store, "put_events", record_marks_then_write)
+        importer.import_events(site_id, [json.dumps(line)], threads=1)
+
+    # Then the day was marked before the write and marked again, with a new mark, after it
+    assert list(marks[0]) == [yesterday.isoformat()]
+    assert rollups.dirty_days(site_id)[yesterday.isoformat()] != marks[0][yesterday.isoformat()]
 
 
 def test_a_crash_part_way_then_a_rerun_gives_the_same_result(

@@ -29,31 +29,33 @@ class RollupReport:
         return asdict(self)
 
 
-def days_due(site: Site, now_seconds: float) -> list[date]:
-    """Finished local days of the raw window without a rollup, and days an import changed."""
+def days_due(site: Site, now_seconds: float) -> dict[date, str | None]:
+    """Finished local days of the raw window without a rollup, and days an import changed,
+    each with the import's dirty mark as read now (None: not marked)."""
     tz = zone(site.timezone)
     yesterday = today_in(tz, now_seconds) - timedelta(days=1)
     window_first = raw_window_first_day(tz, now_seconds, get_settings().raw_retention_days)
     first = max(window_first, local_date(site.created_at * 1000, tz))
-    due: set[date] = set()
+    due: dict[date, str | None] = {}
     if first <= yesterday:
         done = rollups.rolled_up_days(site.id, first.isoformat(), yesterday.isoformat())
         day = first
         while day <= yesterday:
             if day.isoformat() not in done:
-                due.add(day)
+                due[day] = None
             day += timedelta(days=1)
-    for dirty in rollups.dirty_days(site.id):
+    for dirty, mark in rollups.dirty_days(site.id).items():
         day = date.fromisoformat(dirty)
         if window_first <= day <= yesterday:
-            due.add(day)
+            due[day] = mark
         else:
-            rollups.clear_dirty(site.id, dirty)  # outside the raw window: nothing left to recompute from
-    return sorted(due)
+            rollups.clear_dirty(site.id, dirty, mark)  # outside the raw window: nothing left to recompute from
+    return dict(sorted(due.items()))
 
 
-def roll_up_day(site: Site, day: date, generation: str) -> tuple[int, int]:
-    """Compute and write one day; returns (items written, events read)."""
+def roll_up_day(site: Site, day: date, generation: str, mark: str | None = None) -> tuple[int, int]:
+    """Compute and write one day, then clear its dirty `mark` (read before computing; a newer
+    mark stays for the next run); returns (items written, events read)."""
     rollup = compute_day(site, day)
     written = rollups.put_day(
         site.id,
@@ -62,7 +64,8 @@ def roll_up_day(site: Site, day: date, generation: str) -> tuple[int, int]:
         rollup.totals,
         {prop: rows for prop, rows in rollup.tables.items() if rows},
     )
-    rollups.clear_dirty(site.id, day.isoformat())
+    if mark is not None:
+        rollups.clear_dirty(site.id, day.isoformat(), mark)
     return written, rollup.events
 
 
@@ -76,8 +79,8 @@ def run(site_ids: list[str] | None = None) -> RollupReport:
             site = accounts.get_site(site_id)
             if site is None:
                 continue
-            for day in days_due(site, now_seconds):
-                written, events = roll_up_day(site, day, generation)
+            for day, mark in days_due(site, now_seconds).items():
+                written, events = roll_up_day(site, day, generation, mark)
                 report.days_rolled_up += 1
                 report.items_written += written
                 report.events_read += events

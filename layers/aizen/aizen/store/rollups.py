@@ -21,6 +21,7 @@ loser gets `RollupDayChanged` (its parts stay unnamed, like a crashed rewrite's)
 """
 
 import json
+import secrets
 import zlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Final
@@ -166,15 +167,38 @@ def day_tables(
 
 @dynamo_operation
 def mark_dirty(site_id: str, days: Sequence[str]) -> None:
-    puts = [{"PutRequest": {"Item": {"pk": _pk(site_id, "dirty"), "sk": day}}} for day in sorted(set(days))]
+    """Mark days for re-rollup, each with a new mark: a job that read an older mark leaves it."""
+    puts = [
+        {"PutRequest": {"Item": {"pk": _pk(site_id, "dirty"), "sk": day, "mark": secrets.token_hex(8)}}}
+        for day in sorted(set(days))
+    ]
     write_all(main_table().name, puts)
 
 
 @dynamo_operation
-def dirty_days(site_id: str) -> list[str]:
-    return [str(item["sk"]) for item in _query(_pk(site_id, "dirty"), "0000-00-00", "9999-99-99")]
+def dirty_days(site_id: str) -> dict[str, str]:
+    """Day -> its current mark ("" for a mark written before marks had values)."""
+    return {
+        str(item["sk"]): str(item.get("mark", "")) for item in _query(_pk(site_id, "dirty"), "0000-00-00", "9999-99-99")
+    }
 
 
 @dynamo_operation
-def clear_dirty(site_id: str, day: str) -> None:
-    main_table().delete_item(Key={"pk": _pk(site_id, "dirty"), "sk": day})
+def clear_dirty(site_id: str, day: str, mark: str) -> bool:
+    """Clear the day's mark if it is still `mark`, the one read before the day was recomputed.
+
+    An import that marked the day again meanwhile (its events may have come after the
+    recomputation read the day) left a new mark: that one stays, and the next run
+    recomputes the day. Returns whether the mark was cleared."""
+    condition = (
+        {"ConditionExpression": "mark = :mark", "ExpressionAttributeValues": {":mark": mark}}
+        if mark
+        else {"ConditionExpression": "attribute_not_exists(mark)"}
+    )
+    try:
+        main_table().delete_item(Key={"pk": _pk(site_id, "dirty"), "sk": day}, **condition)
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
