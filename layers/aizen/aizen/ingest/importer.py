@@ -344,19 +344,18 @@ def import_events(
         if on_written is not None:
             on_written(count)
 
+    recent_events = [event for event, _ in recent]
     stage = "marking the imported days for the rollup job"
     try:
         if not fresh_site:
-            history.mark_changed_days(site, [event for event, _ in recent])
+            history.mark_changed_days(site, recent_events)
         stage = "writing raw events"
-        events.put_events(
-            [event for event, _ in recent], nonces=[key.nonce for _, key in recent], threads=threads, on_written=stored
-        )
+        events.put_events(recent_events, nonces=[key.nonce for _, key in recent], threads=threads, on_written=stored)
         if not fresh_site:
             # Again, with new marks: a rollup run that read the first marks before these events
             # were in leaves the new ones, and the next run recomputes the days with them.
             stage = "marking the imported days for the rollup job"
-            history.mark_changed_days(site, [event for event, _ in recent])
+            history.mark_changed_days(site, recent_events)
         stage = "adding history to rollups"
         rolled = (
             history.add_history(

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 
@@ -82,18 +82,28 @@ def _transact(items: list[dict[str, Any]]) -> None:
             return
 
 
+def _condition_failures(error: ClientError) -> list[bool]:
+    """Per item of a transaction cancelled by conditions: whether its condition failed; else re-raise."""
+    if error_code(error) != "TransactionCanceledException":
+        raise error
+    return [code == "ConditionalCheckFailed" for code in cancellation_codes(error)]
+
+
+def _raise_existing(error: ClientError, what: list[str]) -> NoReturn:
+    """Conflict naming the first of `what` (the transaction's leading items) that already existed;
+    the error itself when none did."""
+    taken = [name for name, failed in zip(what, _condition_failures(error), strict=False) if failed]
+    if not taken:
+        raise error
+    raise Conflict(f"{taken[0]} already exists") from error
+
+
 def _transact_new(items: list[dict[str, Any]], what: list[str]) -> None:
     """Write items that must not exist yet, all or none; name the one that existed."""
     try:
         _transact(items)
     except ClientError as error:
-        if error_code(error) != "TransactionCanceledException":
-            raise
-        codes = cancellation_codes(error)
-        taken = [name for name, code in zip(what, codes, strict=False) if code == "ConditionalCheckFailed"]
-        if not taken:
-            raise
-        raise Conflict(f"{taken[0]} already exists") from error
+        _raise_existing(error, what)
 
 
 # Users -------------------------------------------------------------------------------
@@ -181,13 +191,6 @@ def get_session(token_hash: str) -> DashboardSession | None:
 # API keys ------------------------------------------------------------------------------
 
 
-def _condition_failures(error: ClientError) -> list[bool]:
-    """Per item of a transaction cancelled by conditions: whether its condition failed; else re-raise."""
-    if error_code(error) != "TransactionCanceledException":
-        raise error
-    return [code == "ConditionalCheckFailed" for code in cancellation_codes(error)]
-
-
 # On a key record: the key holds one of its site's `active_keys` until it is revoked. Keys created
 # before the counter existed lack it, so revoking them leaves the counter alone.
 _COUNTED = "counted"
@@ -237,17 +240,12 @@ def put_api_key(key: ApiKey, token_hash: str, max_active_keys: int) -> None:
             ]
         )
     except ClientError as error:
-        failed = _condition_failures(error)
-        if failed[2:] == [True]:
+        if _condition_failures(error)[2:] == [True]:
             raise KeyLimitReached(
                 f"Site {key.site_id} already has {max_active_keys} active API keys, the most a site may have;"
                 " revoke one to create another"
             ) from error
-        names = [f"key {key.id}", f"key prefix {key.key_prefix}"]
-        taken = [name for name, hit in zip(names, failed, strict=False) if hit]
-        if not taken:
-            raise
-        raise Conflict(f"{taken[0]} already exists") from error
+        _raise_existing(error, [f"key {key.id}", f"key prefix {key.key_prefix}"])
 
 
 def _api_key(item: Mapping[str, Any]) -> ApiKey:
