@@ -68,8 +68,8 @@ build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
 pytest: $(VENV)/.installed
 	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest
 
-bench: $(VENV)/.installed ## run every benchmark in bench/ and print its figures
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+bench: $(VENV)/.installed ## run every benchmark (bench/bench_*.py) and print its figures
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean: ## remove environments and build output
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .aizen

@@ -43,7 +43,7 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
-import boto3  # noqa: E402
+from dynamo_meter import Meter  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from aizen import clock  # noqa: E402
@@ -52,8 +52,9 @@ from aizen.periods import today_in, zone  # noqa: E402
 from aizen.query import service  # noqa: E402
 from aizen.query.params import ROLLUP_PROPERTIES, AggregateParams, BreakdownParams, TimeseriesParams  # noqa: E402
 from aizen.settings import get_settings  # noqa: E402
-from aizen.store import dynamo, rollups  # noqa: E402
-from aizen_local.template import create_table_request, load_template  # noqa: E402
+from aizen.store import rollups  # noqa: E402
+from aizen_local.store import ensure_tables  # noqa: E402
+from aizen_local.template import load_template  # noqa: E402
 
 NOW = 1_775_159_000  # 2026-04-02T19:43:20Z
 SITE = Site(id="site_bench", domain="bench.example", timezone="America/Los_Angeles", owner_user_id="u", created_at=1)
@@ -110,31 +111,6 @@ def load(events_total: int) -> int:
     return written
 
 
-class Meter:
-    """DynamoDB requests, items, response bytes and CPU time spent inside the calls."""
-
-    def __init__(self) -> None:
-        self.requests = self.items = self.bytes = 0
-        self.store_cpu = 0.0
-        self._started = 0.0
-        events = dynamo.client().meta.events
-        events.register("before-call.dynamodb", self._before)
-        events.register("after-call.dynamodb", self._after)
-
-    def _before(self, **_: Any) -> None:
-        self.requests += 1
-        self._started = time.process_time()
-
-    def _after(self, http_response: Any, parsed: Any, **_: Any) -> None:
-        self.store_cpu += time.process_time() - self._started
-        self.bytes += len(http_response.content or b"")
-        self.items += len(parsed.get("Items", [])) + len(parsed.get("Responses", {}).get(get_settings().main_table, []))
-
-    def reset(self) -> None:
-        self.requests = self.items = self.bytes = 0
-        self.store_cpu = 0.0
-
-
 def measure(name: str, meter: Meter, call: Any) -> None:
     meter.reset()
     cpu = time.process_time()
@@ -156,10 +132,7 @@ def main() -> None:
     clock.now = lambda: float(NOW)  # type: ignore[assignment]
     with mock_aws():
         settings = get_settings()
-        names = {"MainTable": settings.main_table, "EventsTable": settings.events_table}
-        client = boto3.client("dynamodb")
-        for logical_id, properties in load_template().tables().items():
-            client.create_table(**create_table_request(names[logical_id], properties))
+        ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
         started = time.perf_counter()
         items = load(args.events)
         print(

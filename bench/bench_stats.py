@@ -37,7 +37,7 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
-import boto3  # noqa: E402
+from dynamo_meter import Meter  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from aizen import clock  # noqa: E402
@@ -46,9 +46,9 @@ from aizen.periods import day_starts_ms, raw_window_first_day, resolve_period, z
 from aizen.query.engine import CountingScope, Filters, Totals, ValueTable  # noqa: E402
 from aizen.query.sources import count_chunks  # noqa: E402
 from aizen.settings import get_settings  # noqa: E402
-from aizen.store import dynamo  # noqa: E402
 from aizen.store import events as event_store  # noqa: E402
-from aizen_local.template import create_table_request, load_template  # noqa: E402
+from aizen_local.store import ensure_tables  # noqa: E402
+from aizen_local.template import load_template  # noqa: E402
 
 SITE = "site_bench"
 TIMEZONE = "America/Los_Angeles"
@@ -100,26 +100,6 @@ def generate(total: int, seed: int = 7) -> list[RawEvent]:
             )
             ts += rng.choice([5_000, 40_000, 120_000, 600_000, 2_400_000])
     return events[:total]
-
-
-class Meter:
-    """DynamoDB requests and response bytes, counted on the store's own client."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.bytes = 0
-        events = dynamo.client().meta.events
-        events.register("before-call.dynamodb", self._request)
-        events.register("after-call.dynamodb", self._response)
-
-    def _request(self, **_: Any) -> None:
-        self.requests += 1
-
-    def _response(self, http_response: Any, **_: Any) -> None:
-        self.bytes += len(http_response.content or b"")
-
-    def reset(self) -> None:
-        self.requests = self.bytes = 0
 
 
 def scope_of(filters: Filters) -> CountingScope:
@@ -175,10 +155,7 @@ def main() -> None:
     clock.now = lambda: float(NOW)  # type: ignore[assignment]
     with mock_aws():
         settings = get_settings()
-        names = {"MainTable": settings.main_table, "EventsTable": settings.events_table}
-        client = boto3.client("dynamodb")
-        for logical_id, properties in load_template().tables().items():
-            client.create_table(**create_table_request(names[logical_id], properties))
+        ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
         events = generate(total)
         started = time.perf_counter()
         event_store.put_events(events, threads=1)

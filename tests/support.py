@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from moto import mock_aws
@@ -24,7 +23,8 @@ from aizen.store import accounts, dynamo
 from aizen.store.dynamo import reset_connections
 from aizen_local.apigw import LocalLambdaContext, http_event
 from aizen_local.functions import function_spec, load_handler
-from aizen_local.template import create_table_request, load_template
+from aizen_local.store import ensure_tables
+from aizen_local.template import load_template
 
 DASHBOARD_ORIGIN = "https://dashboard.test"
 
@@ -32,10 +32,7 @@ DASHBOARD_ORIGIN = "https://dashboard.test"
 def create_tables_from_template() -> None:
     """The template's tables under the names the settings point at (moto must be active)."""
     settings = get_settings()
-    names = {"MainTable": settings.main_table, "EventsTable": settings.events_table}
-    client = boto3.client("dynamodb")
-    for logical_id, properties in load_template().tables().items():
-        client.create_table(**create_table_request(names[logical_id], properties))
+    ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
 
 
 @contextmanager
