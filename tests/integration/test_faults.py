@@ -541,8 +541,11 @@ def test_the_cli_says_what_an_interrupted_import_wrote_without_a_stack_trace(
     error = json.loads(captured.err)["error"]
     assert error["code"] == "service_unavailable"
     assert error["safe_to_rerun"] is True
+    # (which of the writer threads' batches got in before the stuck one gave up depends on their
+    # scheduling: whole batches, fewer than all, and exactly the number the error reports)
     stored = stored_event_count()
-    assert 50 <= stored < RAW_LINES
+    assert stored < RAW_LINES
+    assert stored % 25 == 0
     assert error["written"]["raw_events_stored"] == stored
     assert error["written"]["history_days_not_added"] == HISTORY_DAYS
     assert f"{stored} of {RAW_LINES} raw events confirmed stored" in error["message"]
