@@ -68,3 +68,24 @@ def test_a_sampled_invocation_runs_inside_the_tracer(monkeypatch: pytest.MonkeyP
     # Then both ran through the Tracer's handler capture, which never records responses (tokens)
     assert (first, second) == ({"echo": {"n": 1}}, {"echo": {"n": 2}})
     assert calls == ["captured, response recorded: False"] * 2
+
+
+def test_the_tracer_patches_botocore_only(monkeypatch: pytest.MonkeyPatch, fresh_tracer: Any) -> None:
+    import aws_xray_sdk.core
+    from aws_lambda_powertools import Tracer
+
+    # Given tracing on in Lambda, with the X-Ray SDK's patch functions recording what they are asked to patch
+    patched: list[Any] = []
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    monkeypatch.setattr(Tracer, "_config", dict(Tracer._default_config))
+    monkeypatch.setattr(aws_xray_sdk.core, "patch", patched.append)
+    monkeypatch.setattr(aws_xray_sdk.core, "patch_all", lambda: patched.append("everything"))
+    for name in ("patch", "patch_all"):  # the Tracer sets them on the shared recorder
+        monkeypatch.setattr(aws_xray_sdk.core.xray_recorder, name, None, raising=False)
+
+    # When the first sampled invocation creates the Tracer
+    fresh_tracer()
+
+    # Then botocore alone is patched (DynamoDB subsegments), not every library the SDK knows
+    assert patched == [("botocore",)]
