@@ -233,7 +233,7 @@ _PREFETCH_DAYS = 2  # UTC days queried ahead of the one being counted: bounds me
 
 
 def _day_end_ms(utc_day: str) -> int:
-    day = datetime.strptime(utc_day, "%Y%m%d").replace(tzinfo=UTC)
+    day = datetime.fromisoformat(utc_day).replace(tzinfo=UTC)  # YYYYMMDD; strptime imports _strptime (~4 ms)
     return int((day + timedelta(days=1)).timestamp() * 1000)
 
 
