@@ -7,6 +7,8 @@ layer without .pyc files cold-starts several times slower).
 
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,29 @@ def test_layer_holds_the_aizen_package_and_pinned_requirements() -> None:
 def test_every_function_is_built_with_its_handler() -> None:
     for spec in load_template().functions():
         assert (BUILD / spec.logical_id / spec.module_path.name).exists(), spec.logical_id
+
+
+def test_layer_ships_only_the_models_of_the_aws_services_the_functions_call() -> None:
+    for data in (LAYER / "botocore" / "data", LAYER / "boto3" / "data"):
+        assert sorted(path.name for path in data.iterdir() if path.is_dir()) == ["dynamodb"], data
+    # botocore's own configuration stays: endpoints, partitions, retries, defaults
+    kept = {path.name for path in (LAYER / "botocore" / "data").iterdir() if path.is_file()}
+    assert {"endpoints.json", "partitions.json", "_retry.json", "sdk-default-configuration.json"} <= kept
+
+
+def test_the_layers_sdk_builds_the_store_connection() -> None:
+    # The layer's boto3 and botocore are pure Python; its compiled modules are arm64, so
+    # this imports only the SDK from it, in an interpreter that sees nothing else.
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import boto3; "
+        "assert boto3.__file__.startswith(sys.argv[1]), boto3.__file__; "
+        "table = boto3.resource('dynamodb', region_name='us-east-1').Table('t'); "
+        "print(table.meta.client.meta.service_model.service_name)"
+    )
+
+    answer = subprocess.run(
+        [sys.executable, "-I", "-c", script, str(LAYER)], capture_output=True, text=True, check=False
+    )
+
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == "dynamodb"
