@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from aizen_local.template import PROJECT_ROOT, load_template
+from aizen_local.template import PROJECT_ROOT, FunctionSpec, Template, load_template
 
 BOTO3 = "import boto3 (floor)"
 # What every HTTP function needs before any Aizen code, by the brief's standards, one
@@ -87,6 +87,41 @@ def build_layout(root: Path) -> Path:
     return root / "python"
 
 
+def build_function(spec: FunctionSpec, tasks: Path) -> Path:
+    """The function's code as Lambda's /var/task, with bytecode like `sam build`."""
+    task = tasks / spec.logical_id
+    shutil.copytree(spec.code_uri, task)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(task)],
+        check=True,
+    )
+    return task
+
+
+def lambda_environment(template: Template, task: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the function in `task`: the template's variables and Lambda's own."""
+    return {
+        "PATH": os.environ["PATH"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        **template.function_environment({"MainTable": "bench-main", "EventsTable": "bench-events"}),
+        # What Lambda's runtime sets in every execution environment (active tracing on).
+        "AWS_REGION": "us-east-1",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_NAME": task.name,
+        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "LAMBDA_TASK_ROOT": str(task),
+        "TZ": ":UTC",
+        "_HANDLER": "app.lambda_handler",
+        "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Sampled=1",
+        **(extra or {}),
+    }
+
+
 def time_import(statement: str, paths: list[Path], environment: dict[str, str]) -> float:
     result = subprocess.run(
         [sys.executable, "-I", "-c", _PROBE.format(statement=statement)],
@@ -106,22 +141,6 @@ def main() -> None:
     args = parser.parse_args()
 
     template = load_template()
-    environment = {
-        "PATH": os.environ["PATH"],
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        **template.function_environment({"MainTable": "bench-main", "EventsTable": "bench-events"}),
-        # What Lambda's runtime sets in every execution environment (active tracing on).
-        "AWS_REGION": "us-east-1",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-        "TZ": ":UTC",
-        "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Sampled=1",
-    }
     with tempfile.TemporaryDirectory() as scratch:
         layer = build_layout(Path(scratch) / "layer")
         tasks = Path(scratch) / "task"
@@ -129,13 +148,7 @@ def main() -> None:
         # -I ignores PYTHONPATH, so the probe puts the paths on sys.path itself.
         def probe(statement: str, task: Path) -> float:
             setup = f"sys.path[:0] = [{str(task)!r}, {str(layer)!r}]\n"
-            lambda_environment = {
-                **environment,
-                "LAMBDA_TASK_ROOT": str(task),
-                "AWS_LAMBDA_FUNCTION_NAME": task.name,
-                "_HANDLER": "app.lambda_handler",
-            }
-            return time_import(setup + statement, [task, layer], lambda_environment)
+            return time_import(setup + statement, [task, layer], lambda_environment(template, task))
 
         probes: dict[str, tuple[str, Path]] = {}
         for number, (name, statement) in enumerate(floors(args.steps).items()):
@@ -143,13 +156,7 @@ def main() -> None:
             task.mkdir(parents=True)
             probes[name] = (statement, task)
         for spec in template.functions():
-            task = tasks / spec.logical_id
-            shutil.copytree(spec.code_uri, task)
-            subprocess.run(
-                [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(task)],
-                check=True,
-            )
-            probes[spec.logical_id] = ("import app", task)
+            probes[spec.logical_id] = ("import app", build_function(spec, tasks))
 
         # Round-robin, so a change in the machine's load touches every probe alike.
         samples: dict[str, list[float]] = {name: [] for name in probes}
