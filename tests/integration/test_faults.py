@@ -148,8 +148,8 @@ def test_ingestion_accepts_an_event_only_once_it_is_written(owner: Owner, clock:
     assert len(list(event_store.query_events(owner.site.id, now_ms - 60_000, now_ms + 60_000))) == 1
 
 
-def test_the_rollup_resumes_where_throttling_stopped_it(owner: Owner, clock: FrozenClock) -> None:
-    # Given: three finished days with an event each, and DynamoDB throttling the first day's reads
+def _three_days_of_events(owner: Owner, clock: FrozenClock) -> date:
+    """One event on each of the three finished days before today; returns today."""
     tz = zone(owner.site.timezone)
     today = date.fromtimestamp(clock.now())
     for offset in (1, 2, 3):
@@ -157,6 +157,12 @@ def test_the_rollup_resumes_where_throttling_stopped_it(owner: Owner, clock: Fro
         event_store.put_event(
             RawEvent(owner.site.id, day_start_ms(day, tz) + 3_600_000, "pageview", f"{offset:016x}", "/")
         )
+    return today
+
+
+def test_the_rollup_resumes_where_throttling_stopped_it(owner: Owner, clock: FrozenClock) -> None:
+    # Given: three finished days with an event each, and DynamoDB throttling the first day's reads
+    today = _three_days_of_events(owner, clock)
     refused = fail_dynamodb(operation="Query", times=1)
 
     # When: the job runs twice
@@ -298,18 +304,6 @@ def test_a_stats_request_answers_503_when_the_rate_counter_times_out(
 
 
 # Writes time out or stay throttled: the rollup job ------------------------------------------------
-
-
-def _three_days_of_events(owner: Owner, clock: FrozenClock) -> date:
-    """One event on each of the three finished days before today; returns today."""
-    tz = zone(owner.site.timezone)
-    today = date.fromtimestamp(clock.now())
-    for offset in (1, 2, 3):
-        day = today - timedelta(days=offset)
-        event_store.put_event(
-            RawEvent(owner.site.id, day_start_ms(day, tz) + 3_600_000, "pageview", f"{offset:016x}", "/")
-        )
-    return today
 
 
 def _assert_rolled_up_once(owner: Owner, today: date) -> None:

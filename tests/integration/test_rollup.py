@@ -11,6 +11,7 @@ from aizen import admin
 from aizen.errors import RollupDayChanged
 from aizen.events import RawEvent
 from aizen.ingest import importer
+from aizen.models import Site
 from aizen.periods import day_start_ms, zone
 from aizen.rollup import history, job
 from aizen.rollup.compute import compute_day
@@ -28,6 +29,20 @@ DAY = 86_400
 def _site(clock: FrozenClock, number: int = 1, timezone: str = "Europe/Berlin") -> str:
     user = admin.create_user(f"owner{number}@example.com", user_id=f"user_{number}")
     return admin.create_site(f"site{number}.example", timezone, user.id, site_id=f"site_{number}").id
+
+
+def _rolled_up_site(clock: FrozenClock) -> tuple[Site, date]:
+    """Site 1 three days on, its finished days rolled up by the job; and yesterday's date."""
+    site = accounts.get_site(_site(clock))
+    assert site is not None
+    clock.advance(3 * DAY)
+    job.run()
+    return site, date.fromtimestamp(clock.now()) - timedelta(days=1)
+
+
+def _pageview_an_hour_into(site: Site, day: date, visitor: str, page: str) -> RawEvent:
+    """A pageview an hour into the site's local `day`."""
+    return RawEvent(site.id, day_start_ms(day, zone(site.timezone)) + 3_600_000, "pageview", visitor, page)
 
 
 def _traffic(site_id: str, timezone: str, first_day: date, days: int, seed: int = 7) -> None:
@@ -144,13 +159,9 @@ def test_a_day_marked_again_while_it_is_rolled_up_stays_due(
 ) -> None:
     # Given: a rolled-up day an import marks, and an import that writes another event and marks
     # the day again after the job has read that day's raw events (and its first mark)
-    site_id = _site(clock)
-    site = accounts.get_site(site_id)
-    assert site is not None
-    clock.advance(3 * DAY)
-    job.run()
-    yesterday = date.fromtimestamp(clock.now()) - timedelta(days=1)
-    late = RawEvent(site_id, day_start_ms(yesterday, zone(site.timezone)) + 3_600_000, "pageview", "d" * 16, "/late")
+    site, yesterday = _rolled_up_site(clock)
+    site_id = site.id
+    late = _pageview_an_hour_into(site, yesterday, "d" * 16, "/late")
     rollups.mark_dirty(site_id, [yesterday.isoformat()])
     compute = compute_day
 
@@ -351,13 +362,9 @@ def test_a_day_rewritten_from_a_stale_version_is_refused(clock: FrozenClock) -> 
 
 
 def test_recent_imported_days_are_rolled_up_again(clock: FrozenClock) -> None:
-    site_id = _site(clock)
-    site = accounts.get_site(site_id)
-    assert site is not None
-    clock.advance(3 * DAY)
-    job.run()
-    yesterday = date.fromtimestamp(clock.now()) - timedelta(days=1)
-    event = RawEvent(site_id, day_start_ms(yesterday, zone(site.timezone)) + 3_600_000, "pageview", "c" * 16, "/")
+    site, yesterday = _rolled_up_site(clock)
+    site_id = site.id
+    event = _pageview_an_hour_into(site, yesterday, "c" * 16, "/")
     event_store.put_event(event)
 
     marked = history.mark_changed_days(site, [event])
