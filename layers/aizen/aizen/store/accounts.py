@@ -11,7 +11,6 @@ Item layout (see docs/data-model.md):
   TOKEN#<prefix>   / TOKEN      what bearer auth needs, found by the token prefix
 """
 
-import random
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -23,6 +22,7 @@ from aizen.errors import Conflict, KeyLimitReached, ServiceUnavailable
 from aizen.models import ApiKey, DashboardSession, Site, TokenRecord, User
 from aizen.settings import get_settings
 from aizen.store.dynamo import (
+    backoff,
     cancellation_codes,
     client,
     dynamo_operation,
@@ -77,7 +77,7 @@ def _transact(items: list[dict[str, Any]]) -> None:
                 raise ServiceUnavailable(
                     "Another request is changing the same records; retry after the Retry-After delay"
                 ) from error
-            _sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+            _sleep(backoff(attempt))
         else:
             return
 

@@ -131,8 +131,8 @@ MAX_IDLE_ROUNDS = 12  # answers in a row that left every request unprocessed, be
 _sleep: Callable[[float], None] = time.sleep  # tests replace it
 
 
-def _backoff(attempt: int) -> float:
-    """Full-jitter exponential backoff: 50 ms doubling, capped at 5 s."""
+def backoff(attempt: int) -> float:
+    """The pause before retry `attempt` (from 1): full-jitter exponential, 50 ms doubling, capped at 5 s."""
     return random.uniform(0, min(5.0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
 
 
@@ -166,7 +166,7 @@ def write_batch(
                 f"DynamoDB left {len(left)} write(s) unprocessed {idle_rounds} times in a row; retry later"
             )
         if left:
-            _sleep(_backoff(idle_rounds))
+            _sleep(backoff(idle_rounds))
         pending = left
 
 
