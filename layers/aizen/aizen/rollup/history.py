@@ -104,7 +104,7 @@ def add_history(
             digests_by_day[day].append(line_digests[index])
     progress = progress if progress is not None else HistoryProgress()
     generation = f"{int(clock.now() * 1000):x}"
-    written = skipped_events = 0
+    written = 0
     for day in sorted(by_day):
         mark = lines_digest(digests_by_day[day]) if line_digests is not None else None
         addition = rollup_of_events(site, day, by_day[day])
@@ -112,7 +112,6 @@ def add_history(
             stored = _stored(site, day)
             if mark is not None and mark in stored.marks:
                 progress.already_in.append(day.isoformat())
-                skipped_events += len(by_day[day])
                 break
             combined = addition if stored.rollup is None else merged(stored.rollup, addition)
             tables = {prop: rows for prop, rows in combined.tables.items() if rows}
@@ -133,12 +132,16 @@ def add_history(
                 continue  # another writer got there first: add to what it wrote
             progress.added.append(day.isoformat())
             break
+
+    def events_on(days: list[str]) -> int:
+        return sum(len(by_day[date.fromisoformat(day)]) for day in days)
+
     return HistoryReport(
         days=len(progress.added),
-        events=sum(len(by_day[date.fromisoformat(day)]) for day in progress.added),
+        events=events_on(progress.added),
         items_written=written,
         days_already_in=len(progress.already_in),
-        events_already_in=skipped_events,
+        events_already_in=events_on(progress.already_in),
     )
 
 
