@@ -12,9 +12,11 @@ architecture, and times in fresh interpreters:
 - `import app` for each function, with the environment template.yaml gives it
   and the variables Lambda itself sets (`LAMBDA_TASK_ROOT`, `AWS_EXECUTION_ENV`…):
   libraries behave differently outside Lambda (the X-Ray SDK, for one, creates an
-  X-Ray client for centralised sampling, ~100 ms, unless `LAMBDA_TASK_ROOT` is set).
+  X-Ray client for centralised sampling, ~100 ms, unless `LAMBDA_TASK_ROOT` is set),
+- and, after a stats function's init, the store's DynamoDB connection that its first
+  request creates (not init, but the largest piece of a cold request's own start-up).
 
-It prints the median of several runs of each, and the ratio to boto3.
+It prints the median of several runs of each, and the init's ratio to boto3.
 
     .venv/bin/python bench/bench_coldstart.py [--runs 7]
 """
@@ -59,12 +61,18 @@ def floors(steps: bool) -> dict[str, str]:
     return {BOTO3: statements[BOTO3], LIBRARIES: statements[LIBRARIES]}
 
 
+# -I ignores PYTHONPATH, so the probe puts the paths on sys.path itself; only `statement` is timed.
 _PROBE = """
 import sys, time
+sys.path[:0] = {paths!r}
+{untimed}
 started = time.perf_counter()
 {statement}
 print(time.perf_counter() - started)
 """
+# What a cold request does after init, before its first DynamoDB call: create the store's connection.
+FIRST_CONNECTION = "first request's DynamoDB connection"
+_CONNECTION_PROBE = ("import app", "from aizen.store import dynamo\ndynamo.main_table()")
 
 
 def build_layout(root: Path) -> Path:
@@ -122,13 +130,15 @@ def lambda_environment(template: Template, task: Path, extra: dict[str, str] | N
     }
 
 
-def time_import(statement: str, paths: list[Path], environment: dict[str, str]) -> float:
+def time_statement(statement: str, paths: list[Path], environment: dict[str, str], untimed: str = "") -> float:
+    """Seconds `statement` takes in a fresh interpreter, after `untimed`."""
+    probe = _PROBE.format(paths=[str(path) for path in paths], untimed=untimed, statement=statement)
     result = subprocess.run(
-        [sys.executable, "-I", "-c", _PROBE.format(statement=statement)],
+        [sys.executable, "-I", "-c", probe],
         capture_output=True,
         text=True,
         check=True,
-        env={**environment, "PYTHONPATH": os.pathsep.join(str(path) for path in paths)},
+        env=environment,
         cwd=paths[0],
     )
     return float(result.stdout.strip().splitlines()[-1])
@@ -145,28 +155,26 @@ def main() -> None:
         layer = build_layout(Path(scratch) / "layer")
         tasks = Path(scratch) / "task"
 
-        # -I ignores PYTHONPATH, so the probe puts the paths on sys.path itself.
-        def probe(statement: str, task: Path) -> float:
-            setup = f"sys.path[:0] = [{str(task)!r}, {str(layer)!r}]\n"
-            return time_import(setup + statement, [task, layer], lambda_environment(template, task))
-
-        probes: dict[str, tuple[str, Path]] = {}
+        probes: dict[str, tuple[str, str, Path]] = {}
         for number, (name, statement) in enumerate(floors(args.steps).items()):
             task = tasks / f"floor-{number}"
             task.mkdir(parents=True)
-            probes[name] = (statement, task)
+            probes[name] = ("", statement, task)
         for spec in template.functions():
-            probes[spec.logical_id] = ("import app", build_function(spec, tasks))
+            probes[spec.logical_id] = ("", "import app", build_function(spec, tasks))
+        probes[FIRST_CONNECTION] = (*_CONNECTION_PROBE, tasks / "StatsAggregateFunction")
 
         # Round-robin, so a change in the machine's load touches every probe alike.
         samples: dict[str, list[float]] = {name: [] for name in probes}
         for _ in range(args.runs):
-            for name, (statement, task) in probes.items():
-                samples[name].append(probe(statement, task))
+            for name, (untimed, statement, task) in probes.items():
+                environment = lambda_environment(template, task)
+                samples[name].append(time_statement(statement, [task, layer], environment, untimed))
         floor = statistics.median(samples[BOTO3])
         for name, times in samples.items():
-            init = statistics.median(times)
-            print(f"{name:40} {init * 1000:7.1f} ms   {init / floor:.2f}x")
+            median = statistics.median(times)
+            ratio = "" if name == FIRST_CONNECTION else f"   {median / floor:.2f}x"
+            print(f"{name:40} {median * 1000:7.1f} ms{ratio}")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,14 @@ BuildArchitecture) and must ship bytecode (Lambda's /opt is read-only, and a
 layer without .pyc files cold-starts several times slower).
 """
 
+import json
 import os
 import struct
 import subprocess
 import sys
 from pathlib import Path
 
+import botocore
 import pytest
 
 from aizen_local.template import PROJECT_ROOT, load_template
@@ -102,3 +104,37 @@ def test_the_layers_sdk_builds_the_store_connection() -> None:
 
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.strip() == "dynamodb"
+
+
+def _dynamodb_requests(sdk_paths: list[Path], regions: list[str]) -> dict[str, list[str]]:
+    """`tests.sdk_requests` in a clean interpreter that imports boto3 from `sdk_paths` first."""
+    paths = [*map(str, sdk_paths), str(PROJECT_ROOT)]
+    script = f"import sys; sys.path[:0] = {paths!r}; from tests.sdk_requests import main; main(sys.argv[1:])"
+    answer = subprocess.run(
+        [sys.executable, "-I", "-c", script, *regions],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ["PATH"]},
+    )
+    assert answer.returncode == 0, answer.stderr
+    requests: dict[str, list[str]] = json.loads(answer.stdout)
+    return requests
+
+
+def test_the_layers_pruned_sdk_addresses_and_signs_requests_like_the_full_sdk() -> None:
+    # Given every region of every partition, and DynamoDB's own endpoint names ("local", "*-fips")
+    partitions = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())["partitions"]
+    regions = sorted(
+        {region for partition in partitions for region in partition["regions"]}
+        | {name for partition in partitions for name in partition["services"]["dynamodb"].get("endpoints", {})}
+    )
+
+    # When the layer's SDK (endpoint data pruned to DynamoDB) and the full SDK of the same pins sign a request
+    pruned = _dynamodb_requests([LAYER], regions)
+    full = _dynamodb_requests([], regions)
+
+    # Then both send it to the same URL with the same credential scope, everywhere
+    assert len(regions) > 50
+    assert "local" in regions
+    assert pruned == full

@@ -1,0 +1,44 @@
+"""Where the boto3 on `sys.path` sends a DynamoDB request, and how it signs it, region by region.
+
+`tests/integration/test_sam_build.py` runs this with the built layer's SDK (endpoint data
+pruned) and compares with the development environment's (full): nothing leaves the machine,
+the request is caught after signing.
+
+`main(regions)` prints `{"region": [url, scope], ...}`.
+"""
+
+import json
+
+import boto3
+from botocore.awsrequest import AWSPreparedRequest
+
+
+class _Signed(Exception):
+    """Carries a signed request out of botocore instead of sending it."""
+
+    def __init__(self, request: AWSPreparedRequest) -> None:
+        super().__init__(request.url)
+        self.request = request
+
+
+def _stop_before_sending(request: AWSPreparedRequest, **_: object) -> None:
+    raise _Signed(request)
+
+
+def signed_dynamodb_request(region: str) -> tuple[str, str]:
+    """The URL of a ListTables request in `region`, and its credential scope (region/service)."""
+    session = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name=region)
+    client = session.client("dynamodb")
+    client.meta.events.register("before-send", _stop_before_sending)
+    try:
+        client.list_tables()
+    except _Signed as signed:
+        authorization = signed.request.headers["Authorization"]
+        text = authorization.decode() if isinstance(authorization, bytes) else authorization
+        credential = text.split("Credential=", 1)[1].split(",", 1)[0]
+        return str(signed.request.url), credential.split("/", 2)[2]
+    raise AssertionError("the request was sent")
+
+
+def main(regions: list[str]) -> None:
+    print(json.dumps({region: signed_dynamodb_request(region) for region in regions}))
