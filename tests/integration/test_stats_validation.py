@@ -63,6 +63,9 @@ REALTIME = ("StatsRealtimeFunction", "/api/v1/stats/realtime")
         (BREAKDOWN, "property=page&page_number=0", "page_number must be 1 or more"),
         (BREAKDOWN, "property=page&page_number=1.5", "page_number: must be an integer"),
         (REALTIME, "minutes=ten", "minutes: must be an integer"),
+        (REALTIME, "minutes=9223372036854775808", "minutes: must be an integer from -9223372036854775808 to "),
+        (REALTIME, "minutes=-9223372036854775809", "minutes: must be an integer from -9223372036854775808 to "),
+        (BREAKDOWN, "property=page&page_number=1" + "0" * 5000, "page_number: must be an integer from "),
         (REALTIME, "minutes=", "minutes: must be an integer"),
         (REALTIME, "period=today", "Unknown parameter period; allowed parameters: minutes"),
     ],
@@ -76,6 +79,16 @@ def test_bad_parameters_are_400_naming_them(
     assert message in response.body["error"]["message"]
     # Errors still carry the key's rate-limit headers
     assert "x-ratelimit-remaining" in response.headers
+
+
+def test_a_page_number_past_the_last_page_is_an_empty_page(api_key: tuple[ApiKey, str]) -> None:
+    last_int64 = 2**63 - 1
+
+    response = invoke(*BREAKDOWN, query=f"property=page&page_number={last_int64}", headers=bearer(api_key[1]))
+
+    assert response.status == 200, response.body
+    assert response.body["results"] == []
+    assert response.body["pagination"]["page_number"] == last_int64
 
 
 def test_realtime_errors_are_not_cached(api_key: tuple[ApiKey, str]) -> None:

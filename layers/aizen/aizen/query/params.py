@@ -43,7 +43,10 @@ DEFAULT_MINUTES = 10
 MIN_MINUTES, MAX_MINUTES = 1, 60
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_INTEGER = re.compile(r"[+-]?\d{1,9}")
+_INTEGER = re.compile(r"[+-]?\d+")
+# Integer parameters take any 64-bit integer (docs/openapi.json says `format: int64`); each
+# parameter then checks or clamps its own range.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _one_of(allowed: tuple[str, ...]) -> Any:
@@ -77,10 +80,16 @@ def _local_date(value: Any) -> date:
 
 def _integer(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        return int(value)
-    raise ValueError("must be an integer")
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value):
+        # int() refuses strings of over 4,300 digits; no 64-bit integer has over 19 significant ones.
+        significant = value.lstrip("+-").lstrip("0")
+        number = int(value) if len(significant) <= 19 else INT64_MAX + 1
+    else:
+        raise ValueError("must be an integer")
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ValueError(f"must be an integer from {INT64_MIN} to {INT64_MAX}")
+    return number
 
 
 def _metric_list(value: Any) -> tuple[str, ...]:
@@ -111,7 +120,7 @@ LocalDate = Annotated[
         {"type": "string", "format": "date", "description": f"YYYY-MM-DD, {EARLIEST_DATE} to {LATEST_DATE}"}
     ),
 ]
-Integer = Annotated[int, BeforeValidator(_integer), WithJsonSchema({"type": "integer"})]
+Integer = Annotated[int, BeforeValidator(_integer), WithJsonSchema({"type": "integer", "format": "int64"})]
 MetricList = Annotated[
     tuple[str, ...],
     BeforeValidator(_metric_list),
