@@ -67,6 +67,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
     def _dispatch(self) -> None:
+        # The body is read before anything answers: on a kept-alive connection, a body left
+        # unread (by a 404 or 405) would be parsed as the next request (found by schemathesis).
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._send(413, {"Content-Type": "application/json"}, _error("payload_too_large", "Request body too large"))
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else None
         url = urlsplit(self.path)
         if self.command in ("GET", "HEAD") and url.path in _DOCUMENTS:
             content_type, render = _DOCUMENTS[url.path]
@@ -87,12 +95,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
             return
         route, match = chosen
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            self._send(413, {"Content-Type": "application/json"}, _error("payload_too_large", "Request body too large"))
-            self.close_connection = True
-            return
-        body = self.rfile.read(length) if length else None
         event = http_event(
             route,
             url.path,

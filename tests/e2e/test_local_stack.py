@@ -41,6 +41,23 @@ def test_wrong_method_is_405_with_allow(http: httpx.Client) -> None:
     assert response.headers["allow"] == "GET"
 
 
+@pytest.mark.parametrize(
+    ("method", "path"), [("QUERY", "/api/event"), ("PUT", "/api/v1/stats/aggregate"), ("POST", "/x")]
+)
+def test_a_refused_request_with_a_body_leaves_the_connection_usable(method: str, path: str, http: httpx.Client) -> None:
+    # Given a request the router refuses (405 or 404) that carries a body, on a kept-alive connection
+    refused = http.request(method, path, content=b'{"name": "pageview"}', headers={"Content-Type": "application/json"})
+
+    # When the next request goes over the same connection
+    following = http.get("/api/v2/nothing")
+
+    # Then both got the router's JSON answer: the first body was not read as the second request
+    assert refused.status_code in (404, 405)
+    assert refused.json()["error"]["code"] in ("not_found", "method_not_allowed")
+    assert following.status_code == 404
+    assert following.json()["error"]["code"] == "not_found"
+
+
 def test_ingestion_preflight_is_open_to_any_origin(http: httpx.Client) -> None:
     response = http.options(
         "/api/event",
