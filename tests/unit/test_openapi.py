@@ -47,7 +47,13 @@ def test_stats_headers_are_documented() -> None:
     assert set(realtime["200"]["headers"]) >= {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
     breakdown = {parameter["name"]: parameter for parameter in paths["/api/v1/stats/breakdown"]["get"]["parameters"]}
     assert breakdown["property"]["required"]
-    assert breakdown["limit"]["schema"] == {"default": 100, "maximum": 1000, "minimum": 1, "type": "integer"}
+    assert breakdown["limit"]["schema"] == {
+        "default": 100,
+        "maximum": 1000,
+        "minimum": 1,
+        "type": "integer",
+        "format": "int64",
+    }
 
 
 # Every 429 of ours carries these (docs/api.md, Rate limits)
