@@ -20,7 +20,11 @@ class EventRequest(BaseModel):
     )
 
     name: str = Field(min_length=1, description="Event name (n); pageview or 'Outbound Link: Click' are counted")
-    url: str = Field(min_length=1, description="Page URL (u)")
+    url: str = Field(
+        min_length=1,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]",  # what aizen.ingest.enrich.valid_url requires
+        description="Page URL (u): an absolute http(s) URL with a host",
+    )
     domain: str = Field(min_length=1, description="Site domain (d); comma-separated for several sites")
     referrer: str | None = Field(default=None, description="Referrer URL (r)")
     props: dict[str, Any] | str | None = Field(default=None, description="Custom properties (p): object or JSON")
