@@ -5,7 +5,8 @@ The layer's Makefile runs this after pip. botocore ships every service's model
 the endpoint data of ~300 services in every partition) for its legacy endpoint
 resolver. Only the services the functions call are kept: the zipped layer
 shrinks from 27 MB to 10 MB, and creating the DynamoDB connection in a cold
-request takes ~20 ms instead of ~60 ms.
+request takes ~21 ms instead of ~59 ms (~39 ms with the models alone pruned;
+`bench/bench_coldstart.py`, docs/performance.md).
 
     python3.13 prune_sdk.py <layer>/python dynamodb [service ...]
 """

@@ -47,6 +47,7 @@ _INTEGER = re.compile(r"[+-]?\d+")
 # Integer parameters take any 64-bit integer (docs/openapi.json says `format: int64`); each
 # parameter then checks or clamps its own range.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_OUT_OF_INT64 = f"must be an integer from {INT64_MIN} to {INT64_MAX}"
 
 
 def _one_of(allowed: tuple[str, ...]) -> Any:
@@ -79,16 +80,17 @@ def _local_date(value: Any) -> date:
 
 
 def _integer(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        # No 64-bit integer has over 19 significant digits (and int() refuses over 4,300).
+        if len(value.lstrip("+-").lstrip("0")) > 19:
+            raise ValueError(_OUT_OF_INT64)
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and _INTEGER.fullmatch(value):
-        # int() refuses strings of over 4,300 digits; no 64-bit integer has over 19 significant ones.
-        significant = value.lstrip("+-").lstrip("0")
-        number = int(value) if len(significant) <= 19 else INT64_MAX + 1
     else:
         raise ValueError("must be an integer")
     if not INT64_MIN <= number <= INT64_MAX:
-        raise ValueError(f"must be an integer from {INT64_MIN} to {INT64_MAX}")
+        raise ValueError(_OUT_OF_INT64)
     return number
 
 
