@@ -54,7 +54,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/aizen/aizen layers/aizen/prune_sdk.py local/aizen_local tests
+	$(VENV)/bin/mypy layers/aizen/aizen layers/aizen/prune_sdk.py local/aizen_local tests bench
 	@# every function has an app.py: check them one at a time so module names do not clash
 	@for fn in functions/*/app.py; do $(VENV)/bin/mypy --no-error-summary --no-warn-unused-configs $$fn || exit 1; done
 

@@ -129,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000_000)
     args = parser.parse_args()
-    clock.now = lambda: float(NOW)  # type: ignore[assignment]
+    clock.now = lambda: float(NOW)
     with mock_aws():
         settings = get_settings()
         ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)

@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, help="any other number of events")
     args = parser.parse_args()
     total = args.events or (1_000_000 if args.million else 200_000)
-    clock.now = lambda: float(NOW)  # type: ignore[assignment]
+    clock.now = lambda: float(NOW)
     with mock_aws():
         settings = get_settings()
         ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
