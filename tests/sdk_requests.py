@@ -4,12 +4,13 @@
 pruned) and compares with the development environment's (full): nothing leaves the machine,
 the request is caught after signing.
 
-`main(regions)` prints `{"region": [url, scope], ...}`.
+`main(regions)` prints `{"botocore": <its file>, "requests": {"region": [url, scope], ...}}`.
 """
 
 import json
 
 import boto3
+import botocore
 from botocore.awsrequest import AWSPreparedRequest
 
 
@@ -41,4 +42,5 @@ def signed_dynamodb_request(region: str) -> tuple[str, str]:
 
 
 def main(regions: list[str]) -> None:
-    print(json.dumps({region: signed_dynamodb_request(region) for region in regions}))
+    requests = {region: signed_dynamodb_request(region) for region in regions}
+    print(json.dumps({"botocore": botocore.__file__, "requests": requests}))

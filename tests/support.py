@@ -5,8 +5,10 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import botocore
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from moto import mock_aws
@@ -27,6 +29,8 @@ from aizen_local.store import ensure_tables
 from aizen_local.template import load_template
 
 DASHBOARD_ORIGIN = "https://dashboard.test"
+# The development environment's botocore endpoint data, whole (the layer's build prunes its copy).
+BOTOCORE_ENDPOINTS = Path(botocore.__file__).parent / "data" / "endpoints.json"
 
 
 def create_tables_from_template() -> None:

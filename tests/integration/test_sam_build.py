@@ -12,10 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import botocore
 import pytest
 
 from aizen_local.template import PROJECT_ROOT, load_template
+from tests.support import BOTOCORE_ENDPOINTS
 
 BUILD = PROJECT_ROOT / ".aws-sam" / "build"
 LAYER = BUILD / "AizenLayer" / "python"
@@ -106,8 +106,9 @@ def test_the_layers_sdk_builds_the_store_connection() -> None:
     assert answer.stdout.strip() == "dynamodb"
 
 
-def _dynamodb_requests(sdk_paths: list[Path], regions: list[str]) -> dict[str, list[str]]:
-    """`tests.sdk_requests` in a clean interpreter that imports boto3 from `sdk_paths` first."""
+def _dynamodb_requests(sdk_paths: list[Path], regions: list[str]) -> tuple[Path, dict[str, list[str]]]:
+    """`tests.sdk_requests` in a clean interpreter that imports boto3 from `sdk_paths` first:
+    the botocore it used, and its requests."""
     paths = [*map(str, sdk_paths), str(PROJECT_ROOT)]
     script = f"import sys; sys.path[:0] = {paths!r}; from tests.sdk_requests import main; main(sys.argv[1:])"
     answer = subprocess.run(
@@ -118,23 +119,25 @@ def _dynamodb_requests(sdk_paths: list[Path], regions: list[str]) -> dict[str, l
         env={"PATH": os.environ["PATH"]},
     )
     assert answer.returncode == 0, answer.stderr
-    requests: dict[str, list[str]] = json.loads(answer.stdout)
-    return requests
+    answered = json.loads(answer.stdout)
+    return Path(answered["botocore"]), answered["requests"]
 
 
 def test_the_layers_pruned_sdk_addresses_and_signs_requests_like_the_full_sdk() -> None:
     # Given every region of every partition, and DynamoDB's own endpoint names ("local", "*-fips")
-    partitions = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())["partitions"]
+    partitions = json.loads(BOTOCORE_ENDPOINTS.read_text())["partitions"]
     regions = sorted(
         {region for partition in partitions for region in partition["regions"]}
         | {name for partition in partitions for name in partition["services"]["dynamodb"].get("endpoints", {})}
     )
 
     # When the layer's SDK (endpoint data pruned to DynamoDB) and the full SDK of the same pins sign a request
-    pruned = _dynamodb_requests([LAYER], regions)
-    full = _dynamodb_requests([], regions)
+    layer_botocore, pruned = _dynamodb_requests([LAYER], regions)
+    venv_botocore, full = _dynamodb_requests([], regions)
 
     # Then both send it to the same URL with the same credential scope, everywhere
+    assert layer_botocore.is_relative_to(LAYER)
+    assert not venv_botocore.is_relative_to(LAYER)
     assert len(regions) > 50
     assert "local" in regions
     assert pruned == full

@@ -9,11 +9,11 @@ import re
 import shutil
 from pathlib import Path
 
-import botocore
 import pytest
 from prune_sdk import prune, prune_endpoints
 
 from aizen_local.template import PROJECT_ROOT
+from tests.support import BOTOCORE_ENDPOINTS
 
 LAYER = PROJECT_ROOT / "layers" / "aizen"
 
@@ -50,9 +50,8 @@ def test_every_service_the_code_calls_keeps_its_model_in_the_layer() -> None:
 
 def test_pruned_endpoint_data_keeps_every_partition_and_the_named_services_only(tmp_path: Path) -> None:
     # Given botocore's endpoints.json
-    full = Path(botocore.__file__).parent / "data" / "endpoints.json"
-    shutil.copy(full, tmp_path / "endpoints.json")
-    partitions = json.loads(full.read_text())["partitions"]
+    shutil.copy(BOTOCORE_ENDPOINTS, tmp_path / "endpoints.json")
+    partitions = json.loads(BOTOCORE_ENDPOINTS.read_text())["partitions"]
 
     # When it is pruned the way the layer's build prunes it
     prune_endpoints(tmp_path / "endpoints.json", _kept_services())
@@ -74,7 +73,7 @@ def test_pruning_keeps_the_named_services_models_only(tmp_path: Path) -> None:
             (tmp_path / package / "data" / service).mkdir(parents=True)
             (tmp_path / package / "data" / service / "service-2.json").write_text("{}")
     (tmp_path / "botocore" / "data" / "_retry.json").write_text("{}")
-    shutil.copy(Path(botocore.__file__).parent / "data" / "endpoints.json", tmp_path / "botocore" / "data")
+    shutil.copy(BOTOCORE_ENDPOINTS, tmp_path / "botocore" / "data")
 
     # When it is pruned to DynamoDB
     prune(tmp_path, {"dynamodb"})
@@ -89,7 +88,7 @@ def test_pruning_keeps_the_named_services_models_only(tmp_path: Path) -> None:
 
 
 def test_pruning_refuses_a_service_without_endpoint_data(tmp_path: Path) -> None:
-    shutil.copy(Path(botocore.__file__).parent / "data" / "endpoints.json", tmp_path / "endpoints.json")
+    shutil.copy(BOTOCORE_ENDPOINTS, tmp_path / "endpoints.json")
     before = (tmp_path / "endpoints.json").read_bytes()
 
     with pytest.raises(SystemExit, match="no endpoint data for \\['dynamodbb'\\]"):
