@@ -2,6 +2,7 @@
 
 import functools
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -64,15 +65,25 @@ def client() -> "DynamoDBClient":
 
 
 @functools.lru_cache(maxsize=2)
+def _new_table(name: str) -> "Table":
+    return resource().Table(name)
+
+
+_table_lock = threading.Lock()
+
+
 def _table(name: str) -> "Table":
     """One Table object per table and process.
 
     boto3 builds a new class for every `Table(...)` (~0.3 ms: `python -m timeit -s
     "import boto3; r = boto3.resource('dynamodb', region_name='us-east-1')" "r.Table('x')"`),
     and a 30-day query reads 124 partitions. The store's threads share the object: its
-    actions only read the table's name and call the (thread-safe) client.
+    actions only read the table's name and call the (thread-safe) client. The lock makes
+    the query threads that ask first wait for one Table rather than each build one
+    (`lru_cache` does not hold callers of a missing key back).
     """
-    return resource().Table(name)
+    with _table_lock:
+        return _new_table(name)
 
 
 def main_table() -> "Table":
@@ -86,7 +97,7 @@ def events_table() -> "Table":
 def reset_connections() -> None:
     """Forget cached connections (tests that switch environments call this)."""
     resource.cache_clear()
-    _table.cache_clear()
+    _new_table.cache_clear()
 
 
 def error_code(error: ClientError) -> str:
