@@ -144,7 +144,7 @@ def main() -> None:
             meter,
             lambda: service.aggregate(
                 SITE,
-                AggregateParams.model_validate(
+                AggregateParams.from_query(
                     {"period": "12m", "metrics": "visitors,pageviews,bounce_rate,visit_duration"}
                 ),
             ),
@@ -154,9 +154,7 @@ def main() -> None:
             meter,
             lambda: service.timeseries(
                 SITE,
-                TimeseriesParams.model_validate(
-                    {"period": "12m", "interval": "month", "metrics": "visitors,pageviews"}
-                ),
+                TimeseriesParams.from_query({"period": "12m", "interval": "month", "metrics": "visitors,pageviews"}),
             ),
         )
         measure(
@@ -164,7 +162,7 @@ def main() -> None:
             meter,
             lambda: service.breakdown(
                 SITE,
-                BreakdownParams.model_validate({"period": "12m", "property": "page", "metrics": "visitors,pageviews"}),
+                BreakdownParams.from_query({"period": "12m", "property": "page", "metrics": "visitors,pageviews"}),
             ),
         )
 

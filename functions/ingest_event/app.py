@@ -1,25 +1,15 @@
 """POST /api/event: event ingestion in Plausible's wire format (CORS open for trackers)."""
 
-from aws_lambda_powertools.event_handler import Response
-
-from aizen.http import JSON, build_resolver, client_ip, lambda_entry, raw_body
+from aizen.http import JSON, CorsPolicy, Request, Response, lambda_entry
 from aizen.ingest.service import IngestRequest, ingest
 
-app = build_resolver(cors=True)
 
-
-@app.post("/api/event")
-def ingest_event() -> Response[str]:
-    event = app.current_event
-    outcome = ingest(
-        IngestRequest(
-            body=raw_body(app),
-            source_ip=client_ip(app),
-            headers={name.lower(): value for name, value in (event.headers or {}).items()},
-        )
+def ingest_event(request: Request) -> Response:
+    outcome = ingest(IngestRequest(body=request.body, source_ip=request.source_ip, headers=request.headers))
+    dropped = {"X-Aizen-Dropped": outcome.dropped} if outcome.dropped else {}
+    return Response(
+        status=202, body='{"ok":true}', headers={**request.response_headers, **dropped, "Content-Type": JSON}
     )
-    headers = {"X-Aizen-Dropped": outcome.dropped} if outcome.dropped else {}
-    return Response(status_code=202, content_type=JSON, body='{"ok":true}', headers=headers)
 
 
-lambda_handler = lambda_entry(app)
+lambda_handler = lambda_entry(ingest_event, route="POST /api/event", cors=CorsPolicy())

@@ -1,20 +1,14 @@
 """GET /api/v1/stats/breakdown: paginated breakdown rows for the key's site."""
 
-from aws_lambda_powertools.event_handler import Response
-
-from aizen.http import authorize_stats, build_resolver, json_response, lambda_entry
+from aizen.http import Request, Response, authorize_stats, json_response, lambda_entry
 from aizen.query import service
 from aizen.query.params import BreakdownParams
-from aizen.validation import parse_query
-
-app = build_resolver()
 
 
-@app.get("/api/v1/stats/breakdown")
-def breakdown() -> Response[str]:
-    access = authorize_stats(app)
-    params = parse_query(BreakdownParams, app.current_event.query_string_parameters)
-    return json_response(app, 200, service.breakdown(access.site, params))
+def breakdown(request: Request) -> Response:
+    access = authorize_stats(request)
+    params = BreakdownParams.from_query(request.query)
+    return json_response(request, 200, service.breakdown(access.site, params))
 
 
-lambda_handler = lambda_entry(app)
+lambda_handler = lambda_entry(breakdown, route="GET /api/v1/stats/breakdown")

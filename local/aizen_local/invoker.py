@@ -1,8 +1,8 @@
 """Run handlers the way Lambda does: each execution environment serves one request at a time.
 
-A pool of worker processes plays the execution environments. Powertools' resolvers
-keep the current event in class attributes, so two requests must never share a
-process at the same time, exactly as on Lambda; concurrency comes from processes.
+A pool of worker processes plays the execution environments: module-level state
+(settings, connections, caches) belongs to one process, which serves one request at
+a time, exactly as on Lambda; concurrency comes from processes.
 """
 
 import multiprocessing

@@ -34,6 +34,7 @@ from aizen.query.params import (
     TIMESERIES_METRICS,
     AggregateParams,
     BreakdownParams,
+    Parameter,
     RealtimeParams,
     TimeseriesParams,
 )
@@ -125,27 +126,11 @@ class _Operation:
     summary: str
     tag: str
     answers: list[_Answer]
-    params: type[BaseModel] | None = None
+    params: tuple[Parameter, ...] = ()
     metrics: tuple[str, ...] = ()
     path_parameters: tuple[str, ...] = ()
     body: str | None = None
     security: list[dict[str, list[str]]] = field(default_factory=list)
-
-
-def _clean(schema: dict[str, Any]) -> dict[str, Any]:
-    """A query parameter's schema: no null branch (a parameter is absent or a string), no title."""
-    schema = dict(schema)
-    schema.pop("title", None)
-    variants = schema.pop("anyOf", None)
-    if variants is not None:
-        concrete = [variant for variant in variants if variant.get("type") != "null"]
-        (inner,) = concrete
-        if "description" in inner and "description" in schema:
-            schema["description"] = f"{schema['description']}; {inner['description']}"
-        schema = {**inner, **schema}
-    if schema.get("default", 0) is None:
-        del schema["default"]
-    return schema
 
 
 def _metrics_pattern(allowed: tuple[str, ...]) -> str:
@@ -153,21 +138,22 @@ def _metrics_pattern(allowed: tuple[str, ...]) -> str:
     return f"^({choice})(,({choice}))*$"
 
 
-def _query_parameters(model: type[BaseModel], metrics: tuple[str, ...]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(by_alias=True)
-    required = set(schema.get("required", []))
-    parameters = []
-    for name, property_schema in schema["properties"].items():
-        cleaned = _clean(property_schema)
-        if name == "metrics":
-            cleaned["pattern"] = _metrics_pattern(metrics)
-            cleaned["description"] = f"Comma-separated, each at most once; allowed: {', '.join(metrics)}"
-        description = cleaned.pop("description", None)
-        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": cleaned}
+def _query_parameters(parameters: tuple[Parameter, ...], metrics: tuple[str, ...]) -> list[dict[str, Any]]:
+    described = []
+    for parameter in parameters:
+        schema = dict(parameter.schema)
+        description = parameter.description
+        if parameter.default is not None:
+            schema["default"] = parameter.default
+        if parameter.name == "metrics":
+            schema["pattern"] = _metrics_pattern(metrics)
+            description = f"Comma-separated, each at most once; allowed: {', '.join(metrics)}"
+        document: dict[str, Any] = {"name": parameter.name, "in": "query", "required": parameter.required}
+        document["schema"] = schema
         if description:
-            parameter["description"] = description
-        parameters.append(parameter)
-    return parameters
+            document["description"] = description
+        described.append(document)
+    return described
 
 
 def _response(answer: _Answer) -> dict[str, Any]:
@@ -230,7 +216,7 @@ def _operations() -> list[_Operation]:
             "Top-line metrics",
             "stats",
             _stats_answers("AggregateResponse", realtime=False),
-            AggregateParams,
+            AggregateParams.PARAMETERS,
             AGGREGATE_METRICS,
             security=_BEARER,
         ),
@@ -241,7 +227,7 @@ def _operations() -> list[_Operation]:
             "Chart points (UTC bucket starts)",
             "stats",
             _stats_answers("TimeseriesResponse", realtime=False),
-            TimeseriesParams,
+            TimeseriesParams.PARAMETERS,
             TIMESERIES_METRICS,
             security=_BEARER,
         ),
@@ -252,7 +238,7 @@ def _operations() -> list[_Operation]:
             "Paginated breakdown by a property",
             "stats",
             _stats_answers("BreakdownResponse", realtime=False),
-            BreakdownParams,
+            BreakdownParams.PARAMETERS,
             breakdown_metrics,
             security=_BEARER,
         ),
@@ -263,7 +249,7 @@ def _operations() -> list[_Operation]:
             "Current visitors (never cached)",
             "stats",
             _stats_answers("RealtimeResponse", realtime=True),
-            RealtimeParams,
+            RealtimeParams.PARAMETERS,
             security=_BEARER,
         ),
         _Operation(
@@ -359,7 +345,7 @@ def _operation(operation: _Operation) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in operation.path_parameters
     ]
-    if operation.params is not None:
+    if operation.params:
         parameters += _query_parameters(operation.params, operation.metrics)
     document: dict[str, Any] = {
         "operationId": operation.operation_id,

@@ -1,18 +1,24 @@
-"""The one place where domain errors become HTTP responses, and handler plumbing.
+"""The HTTP side of every API function: the request, the response, and the one place where
+domain errors become HTTP responses.
 
-Every function builds its resolver with `build_resolver()` and exports
-`lambda_handler = lambda_entry(app)`, so error shapes, logging, tracing and
-metrics are identical across endpoints.
+Every function exports `lambda_handler = lambda_entry(handler, route=...)`, so error shapes,
+logging, tracing and metrics are identical across endpoints.
+
+Why not Powertools' `APIGatewayHttpResolver`: each function serves exactly one route, which
+API Gateway has already matched, so a router has nothing to route. Importing the resolver
+costs ~25 ms of every cold start (its package imports every resolver, AppSync's with
+`asyncio`), which alone breaks the stats functions' cold-start target (docs/performance.md).
+What the resolver did for us is here: reading the payload-2.0 event, the response shape,
+error mapping, and ingestion's CORS.
 """
 
 import base64
-import functools
 import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,27 +30,87 @@ from aizen.observability import logger, metrics, traced_when_sampled
 from aizen.settings import get_settings
 
 JSON = "application/json"
-_EXTRA_HEADERS = "response_headers"
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def _context_headers(app: APIGatewayHttpResolver) -> dict[str, str]:
-    headers: dict[str, str] = app.context.get(_EXTRA_HEADERS, {})
-    return headers
+@dataclass(slots=True)
+class Request:
+    """One API Gateway (HTTP API, payload 2.0) request, and the headers every response to it
+    carries, success or error (rate limits, no-store)."""
+
+    route_key: str
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    path_parameters: Mapping[str, str]
+    cookies: tuple[str, ...]
+    body: bytes
+    source_ip: str
+    request_id: str
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any], context: LambdaContext) -> "Request":
+        context_block: Mapping[str, Any] = event.get("requestContext") or {}
+        body = event.get("body") or ""
+        return cls(
+            route_key=str(event.get("routeKey") or ""),
+            # API Gateway lower-cases header names in payload 2.0; this makes it so for any caller.
+            headers={str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()},
+            query=dict(event.get("queryStringParameters") or {}),
+            path_parameters=dict(event.get("pathParameters") or {}),
+            cookies=tuple(event.get("cookies") or ()),
+            # A body that is not UTF-8 arrives base64-encoded; decoding it is the parser's 400 to give.
+            body=base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode(),
+            source_ip=str((context_block.get("http") or {}).get("sourceIp", "")),
+            request_id=str(getattr(context, "aws_request_id", "") or context_block.get("requestId", "")),
+        )
+
+    def add_response_headers(self, headers: Mapping[str, str]) -> None:
+        self.response_headers.update(headers)
 
 
-def add_response_headers(app: APIGatewayHttpResolver, headers: Mapping[str, str]) -> None:
-    """Headers every response of this request carries, success or error (rate limits, no-store)."""
-    app.context[_EXTRA_HEADERS] = {**_context_headers(app), **headers}
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def to_event(self) -> dict[str, Any]:
+        """The payload-2.0 response API Gateway expects."""
+        return {"statusCode": self.status, "body": self.body, "isBase64Encoded": False, "headers": dict(self.headers)}
 
 
-def json_response(app: APIGatewayHttpResolver, status: int, body: Mapping[str, Any]) -> Response[str]:
+@dataclass(frozen=True, slots=True)
+class CorsPolicy:
+    """Ingestion's CORS: any origin, no credentials; preflights answered without running the handler."""
+
+    methods: str = "OPTIONS,POST"
+    allow_headers: str = "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key"
+    max_age_seconds: int = 86400
+
+    def headers(self, request: Request) -> dict[str, str]:
+        """What a response to a cross-origin request (one with an `Origin`) carries."""
+        if "origin" not in request.headers:
+            return {}
+        return {
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Headers": self.allow_headers,
+            "Access-Control-Max-Age": str(self.max_age_seconds),
+        }
+
+    def preflight(self, request: Request) -> Response:
+        return Response(status=204, headers={"Access-Control-Allow-Methods": self.methods, **self.headers(request)})
+
+
+Handler = Callable[[Request], Response]
+
+
+def json_response(request: Request, status: int, body: Mapping[str, Any]) -> Response:
     return Response(
-        status_code=status,
-        content_type=JSON,
+        status=status,
         body=json.dumps(body, separators=(",", ":")),
-        headers=_context_headers(app),
+        headers={**request.response_headers, "Content-Type": JSON},
     )
 
 
@@ -52,51 +118,48 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def _request_id(app: APIGatewayHttpResolver) -> str:
-    context = app.lambda_context
-    request_id = getattr(context, "aws_request_id", None)
-    if request_id:
-        return str(request_id)
-    return str(app.current_event.request_context.request_id)
-
-
-def _error_response(app: APIGatewayHttpResolver, error: AizenError) -> Response[str]:
+def _error_response(request: Request, error: AizenError) -> Response:
     metrics.add_metric(name="ClientErrors" if error.status < 500 else "ServerErrors", unit=MetricUnit.Count, value=1)
     if error.status == 429:
         metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
     logger.info("request refused", extra={"status": error.status, "code": error.code})
     return Response(
-        status_code=error.status,
-        content_type=JSON,
+        status=error.status,
         body=json.dumps(error_body(error.code, error.message)),
-        headers={**_context_headers(app), **error.headers},
+        headers={**request.response_headers, **error.headers, "Content-Type": JSON},
     )
 
 
-def _unexpected_response(app: APIGatewayHttpResolver, error: Exception) -> Response[str]:
+def _unexpected_response(request: Request) -> Response:
     """500 with a request id to quote; the details go to the log, never to the client."""
-    request_id = _request_id(app)
-    logger.exception("unhandled error", extra={"request_id": request_id})
+    logger.exception("unhandled error", extra={"request_id": request.request_id})
     metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
     return Response(
-        status_code=500,
-        content_type=JSON,
-        body=json.dumps(error_body("internal_error", f"Internal error; request id {request_id}")),
-        headers={**_context_headers(app), "X-Request-Id": request_id},
+        status=500,
+        body=json.dumps(error_body("internal_error", f"Internal error; request id {request.request_id}")),
+        headers={**request.response_headers, "X-Request-Id": request.request_id, "Content-Type": JSON},
     )
 
 
-def build_resolver(*, cors: bool = False) -> APIGatewayHttpResolver:
-    """A resolver whose errors all take DESIGN.md §5's shape."""
-    app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", max_age=86400) if cors else None)
-    app.exception_handler(AizenError)(functools.partial(_error_response, app))
-    app.not_found(lambda _: _error_response(app, NotFound("No such route")))
-    app.exception_handler(Exception)(functools.partial(_unexpected_response, app))
-    return app
+def _respond(handler: Handler, route_key: str, cors: CorsPolicy | None, request: Request) -> Response:
+    """`handler`'s answer, or the error shape of DESIGN.md §5 for whatever it raised."""
+    if cors is not None:
+        if request.route_key == f"OPTIONS {route_key.split(' ', 1)[1]}":
+            return cors.preflight(request)
+        request.add_response_headers(cors.headers(request))
+    if request.route_key != route_key:  # API Gateway routed a request here that this function does not serve
+        return _error_response(request, NotFound("No such route"))
+    try:
+        return handler(request)
+    except AizenError as error:
+        return _error_response(request, error)
+    except Exception:
+        return _unexpected_response(request)
 
 
-def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
-    """The Lambda entry point for a resolver: correlation id, tracing, metrics."""
+def lambda_entry(handler: Handler, *, route: str, cors: CorsPolicy | None = None) -> LambdaHandler:
+    """The Lambda entry point of the function serving `route` ("GET /api/v1/stats/aggregate"):
+    correlation id, tracing, metrics, error mapping."""
 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Per endpoint: every metric of this request carries its route ("GET /api/v1/stats/aggregate").
@@ -104,7 +167,7 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         started = time.perf_counter()
         try:
-            return app.resolve(event, context)
+            return _respond(handler, route, cors, Request.from_event(event, context)).to_event()
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=round(elapsed_ms, 3))
@@ -117,29 +180,16 @@ def lambda_entry(app: APIGatewayHttpResolver) -> LambdaHandler:
     return cast(LambdaHandler, logged)
 
 
-def raw_body(app: APIGatewayHttpResolver) -> bytes:
-    """The request body as bytes. Powertools' `decoded_body` decodes base64 bodies as UTF-8 and
-    raised (a 500) on any other bytes; a body that is not UTF-8 is the parser's 400 to give."""
-    event = app.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
-
-
-def client_ip(app: APIGatewayHttpResolver) -> str:
-    """API Gateway's source IP: the TCP peer, never a client-supplied X-Forwarded-For."""
-    return str(app.current_event.request_context.http.source_ip)
-
-
-def authorize_stats(app: APIGatewayHttpResolver) -> StatsAccess:
+def authorize_stats(request: Request) -> StatsAccess:
     """Rate limits and bearer auth for a stats request; its responses carry the key's limit headers."""
-    access = authorize_stats_request(app.current_event.headers.get("authorization"), client_ip(app))
-    add_response_headers(app, access.rate_limit.headers())
+    access = authorize_stats_request(request.headers.get("authorization"), request.source_ip)
+    request.add_response_headers(access.rate_limit.headers())
     return access
 
 
-def dashboard_user(app: APIGatewayHttpResolver, *, write: bool) -> str:
+def dashboard_user(request: Request, *, write: bool) -> str:
     """The signed-in dashboard user; writes also need the dashboard's Origin (CSRF)."""
-    user_id = signed_in_user(list(app.current_event.cookies or []))
+    user_id = signed_in_user(list(request.cookies))
     if write:
-        require_trusted_origin(app.current_event.headers.get("origin"), get_settings().dashboard_origins)
+        require_trusted_origin(request.headers.get("origin"), get_settings().dashboard_origins)
     return user_id

@@ -1,29 +1,27 @@
 """Domain records shared by auth, key management and the store.
 
-Every function imports these models, and each uses only some of them (a stats
-function never a User or an ApiKey), so a model builds its validator on first use
-(`defer_build`) rather than at import: no function's init builds what it never uses.
+Frozen dataclasses rather than pydantic models: the store builds them only from items
+it wrote itself, so there is nothing to validate, and a stats function that imported
+pydantic for its key and site records would pay ~45 ms of cold start for it
+(docs/performance.md). Fields that may be null are optional (the store does not keep
+nulls).
 """
 
-from pydantic import BaseModel, ConfigDict
-
-_RECORD = ConfigDict(frozen=True, defer_build=True)
+from dataclasses import dataclass
 
 API_KEY_SCOPE = "stats:read"
 
 
-class User(BaseModel):
-    model_config = _RECORD
-
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
     id: str
     email: str
     billing_active: bool
     created_at: int
 
 
-class Site(BaseModel):
-    model_config = _RECORD
-
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
     id: str
     domain: str
     timezone: str
@@ -31,17 +29,15 @@ class Site(BaseModel):
     created_at: int
 
 
-class DashboardSession(BaseModel):
-    model_config = _RECORD
-
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DashboardSession:
     user_id: str
     expires_at: int
 
 
-class ApiKey(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKey:
     """The public record of a key, as the key-management endpoints show it."""
-
-    model_config = _RECORD
 
     id: str
     site_id: str
@@ -49,22 +45,21 @@ class ApiKey(BaseModel):
     name: str
     scope: str
     key_prefix: str
-    expires_at: int | None
-    last_used_at: int | None
-    revoked_at: int | None
+    expires_at: int | None = None
+    last_used_at: int | None = None
+    revoked_at: int | None = None
     created_at: int
     updated_at: int
 
 
-class TokenRecord(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenRecord:
     """What bearer auth needs, found by the token's prefix in one consistent read."""
-
-    model_config = _RECORD
 
     key_prefix: str
     token_hash: str
     key_id: str
     site_id: str
     scope: str
-    expires_at: int | None
-    revoked_at: int | None
+    expires_at: int | None = None
+    revoked_at: int | None = None

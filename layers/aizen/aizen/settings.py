@@ -1,68 +1,117 @@
-"""One settings model, read from the environment that template.yaml sets.
+"""One settings object, read once from the environment that template.yaml sets.
 
-A plain pydantic model over `os.environ` rather than pydantic-settings: every
-function imports this module at init, and pydantic-settings (with python-dotenv
-and its source providers) added ~12 ms to each cold start for features we do not
-use (dotenv files, secrets directories, nested JSON decoding).
+A frozen dataclass with its own readers rather than a pydantic model: every function
+reads its settings at the first request, and importing pydantic and building a model
+costs ~45 ms of each cold start, which alone breaks the stats functions' cold-start
+target (docs/performance.md). A reader per kind of value (integer with bounds, positive
+number, text, flag, origin list) is all these settings need, and a bad value fails with
+a message naming its variable.
 """
 
 import os
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Any
 
 ENV_PREFIX = "AIZEN_"
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
-class Settings(BaseModel):
+class SettingsError(ValueError):
+    """An AIZEN_* variable is missing or invalid; the message names it."""
+
+
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    def read(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError("must be an integer") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+            raise ValueError(f"must be an integer {bounds}")
+        return value
+
+    return read
+
+
+def _positive_number(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not value > 0:
+        raise ValueError("must be a number above 0")
+    return value
+
+
+def _name(raw: str) -> str:
+    if len(raw) < 3:
+        raise ValueError("must be at least 3 characters")
+    return raw
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ValueError("must be true or false")
+    return value in _TRUE
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Comma-separated origins, without a trailing slash."""
+    return tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+
+
+def _optional_path(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _setting(read: Callable[[str], Any], default: Any = MISSING) -> Any:
+    """A dataclass field read from `AIZEN_<FIELD>` by `read` (a ValueError names what is wrong)."""
+    return field(default=default, metadata={"read": read})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
     """Everything the layer reads from the environment, validated once."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    main_table: str = Field(min_length=3, description="Sites, users, sessions, keys, rollups, salts, counters")
-    events_table: str = Field(min_length=3, description="Raw events, TTL'd")
-    dashboard_origins: tuple[str, ...] = Field(
-        default=(), description="Origins allowed to call cookie-authenticated POST/DELETE (comma-separated)"
-    )
-    ip_limit_per_minute: int = Field(default=60, ge=1)
-    key_limit_per_hour: int = Field(default=600, ge=1)
-    raw_retention_days: int = Field(default=90, ge=1)
-    dynamodb_max_attempts: int = Field(default=4, ge=1, le=10)
-    dynamodb_connect_timeout: float = Field(default=2.0, gt=0)
-    dynamodb_read_timeout: float = Field(default=5.0, gt=0)
-    last_used_resolution_seconds: int = Field(default=60, ge=1)
-    geoip_database: str | None = Field(
-        default=None, description="Path of a MaxMind-format (.mmdb) City database; empty = no IP geolocation"
-    )
-    trust_cloudfront_viewer_headers: bool = Field(
-        default=False,
-        description="Take the client address and geography from CloudFront-Viewer-* headers (only behind CloudFront)",
-    )
-    salt_ttl_days: int = Field(default=2, ge=1, description="Days a visitor-id salt outlives its local date")
-
-    @field_validator("geoip_database", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
-
-    @field_validator("dashboard_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
-        return value
+    main_table: str = _setting(_name)  # sites, users, sessions, keys, rollups, salts, counters
+    events_table: str = _setting(_name)  # raw events, TTL'd
+    # Origins allowed to call cookie-authenticated POST/DELETE (comma-separated).
+    dashboard_origins: tuple[str, ...] = _setting(_origins, ())
+    ip_limit_per_minute: int = _setting(_integer(1), 60)
+    key_limit_per_hour: int = _setting(_integer(1), 600)
+    raw_retention_days: int = _setting(_integer(1), 90)
+    dynamodb_max_attempts: int = _setting(_integer(1, 10), 4)
+    dynamodb_connect_timeout: float = _setting(_positive_number, 2.0)
+    dynamodb_read_timeout: float = _setting(_positive_number, 5.0)
+    last_used_resolution_seconds: int = _setting(_integer(1), 60)
+    # Path of a MaxMind-format (.mmdb) City database; empty = no IP geolocation.
+    geoip_database: str | None = _setting(_optional_path, None)
+    # Take the client address and geography from CloudFront-Viewer-* headers (only behind CloudFront).
+    trust_cloudfront_viewer_headers: bool = _setting(_flag, False)
+    salt_ttl_days: int = _setting(_integer(1), 2)  # days a visitor-id salt outlives its local date
 
     @classmethod
     def from_environ(cls) -> "Settings":
         """The settings named `AIZEN_<FIELD>` in the environment (case-insensitive)."""
-        values = {
-            name[len(ENV_PREFIX) :].lower(): value
-            for name, value in os.environ.items()
-            if name.upper().startswith(ENV_PREFIX)
-        }
-        return cls.model_validate({field: values[field] for field in cls.model_fields if field in values})
+        environ = {name.upper(): value for name, value in os.environ.items()}
+        values: dict[str, Any] = {}
+        for setting in fields(cls):
+            variable = f"{ENV_PREFIX}{setting.name.upper()}"
+            raw = environ.get(variable)
+            if raw is None:
+                if setting.default is MISSING:
+                    raise SettingsError(f"{variable} is required")
+                continue
+            try:
+                values[setting.name] = setting.metadata["read"](raw)
+            except ValueError as error:
+                raise SettingsError(f"{variable}: {error}") from None
+        return cls(**values)
 
 
 @lru_cache(maxsize=1)

@@ -1,13 +1,13 @@
-"""Turn pydantic validation failures into `400 invalid_request` naming the field."""
+"""Turn pydantic validation failures of JSON bodies into `400 invalid_request` naming the field.
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+(Query strings are read by `aizen.query.params`.)
+"""
+
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from aizen.errors import InvalidRequest, PayloadTooLarge
-
-M = TypeVar("M", bound=BaseModel)
 
 
 def describe(error: ValidationError, model: type[BaseModel]) -> str:
@@ -51,25 +51,3 @@ def parse_mapping[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(data)
     except ValidationError as error:
         raise InvalidRequest(describe(error, model)) from error
-
-
-def describe_parameter(error: ValidationError, model: type[BaseModel]) -> str:
-    """Like `describe`, for query-string parameters (checks across parameters name theirs)."""
-    problems = error.errors()
-    first = next((problem for problem in problems if problem["type"] == "extra_forbidden"), problems[0])
-    name = ".".join(str(part) for part in first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        allowed = ", ".join(info.alias or field for field, info in model.model_fields.items())
-        return f"Unknown parameter {name}; allowed parameters: {allowed}"
-    if first["type"] == "missing":
-        return f"{name} is required"
-    return f"{name}: {message}" if name else message
-
-
-def parse_query[M: BaseModel](model: type[M], parameters: Mapping[str, str] | None) -> M:
-    """Validate a request's query-string parameters; failures are `400 invalid_request`."""
-    try:
-        return model.model_validate(dict(parameters or {}))
-    except ValidationError as error:
-        raise InvalidRequest(describe_parameter(error, model)) from error

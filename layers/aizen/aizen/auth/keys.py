@@ -1,6 +1,7 @@
 """API key management for site owners (list, create, revoke)."""
 
 import secrets
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
@@ -43,11 +44,24 @@ class CreateKeyRequest(BaseModel):
         return name
 
 
-class ApiKeyView(ApiKey):
+class ApiKeyView(BaseModel):
     """A key as the key-management endpoints show it: the record plus its masked preview."""
+
+    # The record is aizen.models.ApiKey, field for field (nulls included); tests/unit/test_openapi.py checks it.
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    id: str
+    site_id: str
+    created_by_user_id: str
+    name: str
+    scope: str
+    key_prefix: str
+    expires_at: int | None
+    last_used_at: int | None
+    revoked_at: int | None
+    created_at: int
+    updated_at: int
     preview: str = Field(description="key_prefix, an underscore and 32 asterisks")
 
 
@@ -148,4 +162,4 @@ def revoke_api_key(site_id: str, key_id: str) -> None:
 
 def key_view(key: ApiKey) -> dict[str, Any]:
     """The JSON shape of a key in the seed document, with its masked preview."""
-    return ApiKeyView(**key.model_dump(), preview=preview(key.key_prefix)).model_dump()
+    return ApiKeyView(**asdict(key), preview=preview(key.key_prefix)).model_dump()

@@ -1,16 +1,24 @@
-"""Query parameters of the four stats endpoints, validated with pydantic.
+"""Query parameters of the four stats endpoints: one declarative table per endpoint.
 
-Every failure becomes `400 invalid_request` whose message names the parameter and
-lists the allowed values (`aizen.validation.parse_query`). Unknown parameters are
-refused (`extra="forbid"`).
+Each endpoint's parameters are a tuple of `Parameter`s (public name, parser, default,
+OpenAPI schema); `read_parameters` applies one to a query string and the parameter
+classes add the checks across parameters. Every failure becomes `400 invalid_request`
+whose message names the parameter and lists the allowed values. Unknown parameters are
+refused. `docs/openapi.json` describes the parameters from these same tables.
+
+Why not pydantic models, as for JSON bodies: importing pydantic and building a model's
+validator costs ~45 ms of each stats function's cold start, which alone breaks their
+cold-start target (docs/performance.md), while every parser here was already our own
+(a query string is all strings; pydantic only carried them).
 """
 
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Self
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
-
+from aizen.errors import InvalidRequest
 from aizen.periods import EARLIEST_DATE, INTERVALS, LATEST_DATE, PRESETS
 from aizen.query.engine import Filters
 
@@ -50,24 +58,17 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _OUT_OF_INT64 = f"must be an integer from {INT64_MIN} to {INT64_MAX}"
 
 
-def _one_of(allowed: tuple[str, ...]) -> Any:
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or value not in allowed:
+def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
         return value
 
-    return BeforeValidator(check)
+    return check
 
 
-def _enum(allowed: tuple[str, ...]) -> WithJsonSchema:
-    """The public schema of a `_one_of` parameter (docs/openapi.json)."""
-    return WithJsonSchema({"type": "string", "enum": list(allowed)})
-
-
-def _local_date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _DATE.fullmatch(value):
+def _local_date(value: str) -> date:
+    if _DATE.fullmatch(value):
         try:
             parsed = date.fromisoformat(value)
         except ValueError:
@@ -79,26 +80,19 @@ def _local_date(value: Any) -> date:
     raise ValueError("must be a date in the form YYYY-MM-DD")
 
 
-def _integer(value: Any) -> int:
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        # No 64-bit integer has over 19 significant digits (and int() refuses over 4,300).
-        if len(value.lstrip("+-").lstrip("0")) > 19:
-            raise ValueError(_OUT_OF_INT64)
-        number = int(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
+def _integer(value: str) -> int:
+    if not _INTEGER.fullmatch(value):
         raise ValueError("must be an integer")
+    # No 64-bit integer has over 19 significant digits (and int() refuses over 4,300).
+    if len(value.lstrip("+-").lstrip("0")) > 19:
+        raise ValueError(_OUT_OF_INT64)
+    number = int(value)
     if not INT64_MIN <= number <= INT64_MAX:
         raise ValueError(_OUT_OF_INT64)
     return number
 
 
-def _metric_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, (tuple, list)):
-        value = ",".join(str(item) for item in value)
-    if not isinstance(value, str):
-        raise ValueError("must be a comma-separated list of metrics")
+def _metric_list(value: str) -> tuple[str, ...]:
     metrics = tuple(part.strip() for part in value.split(","))
     if not all(metrics):
         raise ValueError("must be a comma-separated list of metrics, without empty entries")
@@ -108,71 +102,133 @@ def _metric_list(value: Any) -> tuple[str, ...]:
     return metrics
 
 
-def _filter_value(value: Any) -> str:
-    if not isinstance(value, str) or not value:
+def _filter_value(value: str) -> str:
+    if not value:
         raise ValueError("must not be empty")
     return value
 
 
-# WithJsonSchema: how each type looks in a query string, for docs/openapi.json.
-LocalDate = Annotated[
-    date,
-    BeforeValidator(_local_date),
-    WithJsonSchema(
-        {"type": "string", "format": "date", "description": f"YYYY-MM-DD, {EARLIEST_DATE} to {LATEST_DATE}"}
+def _any_string(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One query parameter: its public name, how its string becomes a value, and its public schema."""
+
+    name: str
+    parse: Callable[[str], Any]
+    schema: Mapping[str, Any]
+    description: str | None = None
+    default: Any = None
+    required: bool = False
+    attribute: str | None = None  # the field it fills, when the name is not one ("from", "property")
+
+    @property
+    def field_name(self) -> str:
+        return self.attribute or self.name
+
+
+def read_parameters(parameters: tuple[Parameter, ...], query: Mapping[str, str]) -> dict[str, Any]:
+    """Field values from a query string: unknown names first (a typo explains a missing
+    parameter), then each parameter in order; the first problem is the 400."""
+    known = {parameter.name for parameter in parameters}
+    unknown = next((name for name in query if name not in known), None)
+    if unknown is not None:
+        allowed = ", ".join(parameter.name for parameter in parameters)
+        raise InvalidRequest(f"Unknown parameter {unknown}; allowed parameters: {allowed}")
+    values: dict[str, Any] = {}
+    for parameter in parameters:
+        raw = query.get(parameter.name)
+        if raw is None:
+            if parameter.required:
+                raise InvalidRequest(f"{parameter.name} is required")
+            values[parameter.field_name] = parameter.default
+            continue
+        try:
+            values[parameter.field_name] = parameter.parse(raw)
+        except ValueError as error:
+            raise InvalidRequest(f"{parameter.name}: {error}") from None
+    return values
+
+
+_DATE_SCHEMA = {"type": "string", "format": "date"}
+_DATE_RANGE = f"YYYY-MM-DD, {EARLIEST_DATE} to {LATEST_DATE}"
+_FILTER_SCHEMA = {"type": "string", "minLength": 1}
+_INT64_SCHEMA = {"type": "integer", "format": "int64"}
+
+
+def _filter(name: str, description: str) -> Parameter:
+    return Parameter(name, _filter_value, _FILTER_SCHEMA, description)
+
+
+RANGE_PARAMETERS = (
+    Parameter(
+        "period",
+        _one_of(PRESETS),
+        {"type": "string", "enum": list(PRESETS)},
+        "Period in the site's time zone; custom needs from and to",
+        default="30d",
     ),
-]
-Integer = Annotated[int, BeforeValidator(_integer), WithJsonSchema({"type": "integer", "format": "int64"})]
-MetricList = Annotated[
-    tuple[str, ...],
-    BeforeValidator(_metric_list),
-    WithJsonSchema({"type": "string", "description": "Comma-separated metric names, each at most once"}),
-]
-FilterValue = Annotated[str, BeforeValidator(_filter_value), WithJsonSchema({"type": "string", "minLength": 1})]
+    Parameter(
+        "from", _local_date, _DATE_SCHEMA, f"First day (period=custom only); {_DATE_RANGE}", attribute="date_from"
+    ),
+    Parameter(
+        "to", _local_date, _DATE_SCHEMA, f"Last day, inclusive (period=custom only); {_DATE_RANGE}", attribute="date_to"
+    ),
+    # Its schema and description list each endpoint's metrics (docs/openapi.json).
+    Parameter("metrics", _metric_list, {"type": "string"}),
+    _filter("page", "Exact page path, e.g. /pricing"),
+    _filter("referrer", "Exact referrer domain, e.g. google.com"),
+    _filter("country", "Exact country code or stored country value"),
+    _filter("device", "Exact device type, e.g. desktop or mobile"),
+    _filter("browser", "Exact browser name"),
+    _filter("os", "Exact operating system name"),
+)
 
 
 def _check_metrics(metrics: tuple[str, ...], allowed: tuple[str, ...], context: str = "") -> None:
     for metric in metrics:
         if metric not in allowed:
             reason = f"{metric} is not allowed{context}" if context else f"unknown metric {metric}"
-            raise ValueError(f"metrics: {reason}; allowed metrics: {', '.join(allowed)}")
+            raise InvalidRequest(f"metrics: {reason}; allowed metrics: {', '.join(allowed)}")
 
 
-# Each stats function validates with one of these models: built on first use (`defer_build`),
-# so a function's init does not build the other endpoints' validators.
-_PARAMS = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class _RangeParams(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _RangeParams:
     """period, from/to, metrics and the common filters: shared by aggregate, timeseries and breakdown."""
 
-    model_config = _PARAMS
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = RANGE_PARAMETERS
 
-    period: Annotated[str, _one_of(PRESETS), _enum(PRESETS)] = Field(
-        default="30d", description="Period in the site's time zone; custom needs from and to"
-    )
-    date_from: LocalDate | None = Field(default=None, alias="from", description="First day (period=custom only)")
-    date_to: LocalDate | None = Field(default=None, alias="to", description="Last day, inclusive (period=custom only)")
-    metrics: MetricList | None = None
-    page: FilterValue | None = Field(default=None, description="Exact page path, e.g. /pricing")
-    referrer: FilterValue | None = Field(default=None, description="Exact referrer domain, e.g. google.com")
-    country: FilterValue | None = Field(default=None, description="Exact country code or stored country value")
-    device: FilterValue | None = Field(default=None, description="Exact device type, e.g. desktop or mobile")
-    browser: FilterValue | None = Field(default=None, description="Exact browser name")
-    os: FilterValue | None = Field(default=None, description="Exact operating system name")
+    period: str = "30d"
+    date_from: date | None = None
+    date_to: date | None = None
+    metrics: tuple[str, ...] | None = None
+    page: str | None = None
+    referrer: str | None = None
+    country: str | None = None
+    device: str | None = None
+    browser: str | None = None
+    os: str | None = None
 
-    @model_validator(mode="after")
-    def _check_range(self) -> Self:
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Self:
+        """A request's parameters, checked; any problem is `400 invalid_request` naming the parameter."""
+        params = cls(**read_parameters(cls.PARAMETERS, query))
+        params.check()
+        return params
+
+    def check(self) -> None:
+        """The rules across parameters."""
         if self.period != "custom":
             if self.date_from is not None or self.date_to is not None:
-                raise ValueError("from and to are only valid with period=custom")
+                raise InvalidRequest("from and to are only valid with period=custom")
         else:
             if self.date_from is None or self.date_to is None:
                 missing = "from" if self.date_from is None else "to"
-                raise ValueError(f"{missing} is required with period=custom (both from and to, YYYY-MM-DD)")
+                raise InvalidRequest(f"{missing} is required with period=custom (both from and to, YYYY-MM-DD)")
             if self.date_from > self.date_to:
-                raise ValueError("from must not be after to")
-        return self
+                raise InvalidRequest("from must not be after to")
 
     @property
     def filters(self) -> Filters:
@@ -186,65 +242,87 @@ class _RangeParams(BaseModel):
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AggregateParams(_RangeParams):
-    @model_validator(mode="after")
-    def _check_metrics(self) -> Self:
+    def check(self) -> None:
+        super(AggregateParams, self).check()
         _check_metrics(self.metrics or (), AGGREGATE_METRICS)
-        return self
 
     @property
     def metric_names(self) -> tuple[str, ...]:
         return self.metrics or ("visitors",)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TimeseriesParams(_RangeParams):
-    interval: Annotated[str, _one_of(INTERVALS), _enum(INTERVALS)] | None = Field(
-        default=None, description="Bucket size; default hour for 24h and single-day ranges, otherwise day"
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        *RANGE_PARAMETERS,
+        Parameter(
+            "interval",
+            _one_of(INTERVALS),
+            {"type": "string", "enum": list(INTERVALS)},
+            "Bucket size; default hour for 24h and single-day ranges, otherwise day",
+        ),
     )
 
-    @model_validator(mode="after")
-    def _check_interval_and_metrics(self) -> Self:
+    interval: str | None = None
+
+    def check(self) -> None:
+        super(TimeseriesParams, self).check()
         _check_metrics(self.metrics or (), TIMESERIES_METRICS)
         if self.period == "24h" and self.interval not in (None, "hour"):
-            raise ValueError("interval: period=24h only supports interval=hour")
-        return self
+            raise InvalidRequest("interval: period=24h only supports interval=hour")
 
     @property
     def metric_names(self) -> tuple[str, ...]:
         return self.metrics or ("visitors",)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BreakdownParams(_RangeParams):
-    breakdown_property: Annotated[str, _one_of(PROPERTIES), _enum(PROPERTIES)] = Field(
-        alias="property", description="The dimension; region and city need country"
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        *RANGE_PARAMETERS,
+        Parameter(
+            "property",
+            _one_of(PROPERTIES),
+            {"type": "string", "enum": list(PROPERTIES)},
+            "The dimension; region and city need country",
+            required=True,
+            attribute="breakdown_property",
+        ),
+        _filter("region", "Scopes property=city (with country)"),
+        Parameter(
+            "sort",
+            _any_string,
+            {"type": "string", "pattern": r"^[a-z_]+\.(asc|desc)$"},
+            "metric.asc or metric.desc, over the requested metrics; default: first metric, descending",
+        ),
+        Parameter("limit", _integer, {**_INT64_SCHEMA, "minimum": 1, "maximum": MAX_LIMIT}, default=DEFAULT_LIMIT),
+        Parameter("page_number", _integer, {**_INT64_SCHEMA, "minimum": 1}, default=1),
     )
-    region: FilterValue | None = Field(default=None, description="Scopes property=city (with country)")
-    sort: str | None = Field(
-        default=None,
-        description="metric.asc or metric.desc, over the requested metrics; default: first metric, descending",
-        json_schema_extra={"pattern": r"^[a-z_]+\.(asc|desc)$"},
-    )
-    limit: Integer = Field(default=DEFAULT_LIMIT, json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})
-    page_number: Integer = Field(default=1, json_schema_extra={"minimum": 1})
 
-    @model_validator(mode="after")
-    def _check_breakdown(self) -> Self:
+    breakdown_property: str
+    region: str | None = None
+    sort: str | None = None
+    limit: int = DEFAULT_LIMIT
+    page_number: int = 1
+
+    def check(self) -> None:
+        super(BreakdownParams, self).check()
         allowed = PROPERTY_METRICS[self.breakdown_property]
         _check_metrics(self.metrics or (), allowed, f" with property={self.breakdown_property}")
         if self.breakdown_property in ("region", "city") and self.country is None:
-            raise ValueError(f"country is required with property={self.breakdown_property}")
+            raise InvalidRequest(f"country is required with property={self.breakdown_property}")
         if self.region is not None and self.breakdown_property != "city":
-            raise ValueError("region is only valid with property=city (with country)")
+            raise InvalidRequest("region is only valid with property=city (with country)")
         if not 1 <= self.limit <= MAX_LIMIT:
-            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+            raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}")
         if self.page_number < 1:
-            raise ValueError("page_number must be 1 or more")
+            raise InvalidRequest("page_number must be 1 or more")
         if self.sort is not None:
-            metrics = self.metric_names
-            options = [f"{metric}.{direction}" for metric in metrics for direction in ("asc", "desc")]
+            options = [f"{metric}.{direction}" for metric in self.metric_names for direction in ("asc", "desc")]
             if self.sort not in options:
-                raise ValueError(f"sort must be one of {', '.join(options)} (metric.asc or metric.desc)")
-        return self
+                raise InvalidRequest(f"sort must be one of {', '.join(options)} (metric.asc or metric.desc)")
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -260,24 +338,34 @@ class BreakdownParams(_RangeParams):
 
     @property
     def filters(self) -> Filters:
-        base = super().filters
         return Filters(
-            page=base.page,
-            referrer=base.referrer,
-            country=base.country,
+            page=self.page,
+            referrer=self.referrer,
+            country=self.country,
             region=self.region,
-            device=base.device,
-            browser=base.browser,
-            os=base.os,
+            device=self.device,
+            browser=self.browser,
+            os=self.os,
         )
 
 
-class RealtimeParams(BaseModel):
-    model_config = _PARAMS
-
-    minutes: Integer = Field(
-        default=DEFAULT_MINUTES, description=f"Window in minutes; clamped to {MIN_MINUTES}..{MAX_MINUTES}"
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RealtimeParams:
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        Parameter(
+            "minutes",
+            _integer,
+            _INT64_SCHEMA,
+            f"Window in minutes; clamped to {MIN_MINUTES}..{MAX_MINUTES}",
+            default=DEFAULT_MINUTES,
+        ),
     )
+
+    minutes: int = DEFAULT_MINUTES
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Self:
+        return cls(**read_parameters(cls.PARAMETERS, query))
 
     @property
     def window_minutes(self) -> int:

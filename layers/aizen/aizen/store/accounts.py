@@ -13,6 +13,7 @@ Item layout (see docs/data-model.md):
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -43,6 +44,13 @@ def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
         for name, value in item.items()
         if name not in ("pk", "sk", "ttl")
     }
+
+
+def _record[R: (User, Site, DashboardSession, ApiKey, TokenRecord)](record_type: type[R], item: Mapping[str, Any]) -> R:
+    """A record from its stored item: its own fields only (keys, ttl and markers are the store's);
+    a field the item lacks was null."""
+    plain = _plain(item)
+    return record_type(**{field.name: plain[field.name] for field in fields(record_type) if field.name in plain})
 
 
 def _without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,7 +121,7 @@ def _transact_new(items: list[dict[str, Any]], what: list[str]) -> None:
 def put_user(user: User) -> None:
     _transact_new(
         [
-            _put_new(f"USER#{user.id}", "USER", user.model_dump()),
+            _put_new(f"USER#{user.id}", "USER", asdict(user)),
             _put_new(f"EMAIL#{user.email.lower()}", "EMAIL", {"user_id": user.id}),
         ],
         [f"user {user.id}", f"a user with email {user.email}"],
@@ -123,7 +131,7 @@ def put_user(user: User) -> None:
 @dynamo_operation
 def get_user(user_id: str) -> User | None:
     item = main_table().get_item(Key={"pk": f"USER#{user_id}", "sk": "USER"}, ConsistentRead=True).get("Item")
-    return User.model_validate(_plain(item)) if item else None
+    return _record(User, item) if item else None
 
 
 # Sites -------------------------------------------------------------------------------
@@ -133,7 +141,7 @@ def get_user(user_id: str) -> User | None:
 def put_site(site: Site) -> None:
     _transact_new(
         [
-            _put_new(f"SITE#{site.id}", "SITE", site.model_dump()),
+            _put_new(f"SITE#{site.id}", "SITE", asdict(site)),
             _put_new(f"DOMAIN#{site.domain}", "DOMAIN", {"site_id": site.id}),
             _put_new("SITES", site.id, {"domain": site.domain}),
         ],
@@ -144,7 +152,7 @@ def put_site(site: Site) -> None:
 @dynamo_operation
 def get_site(site_id: str) -> Site | None:
     item = main_table().get_item(Key={"pk": f"SITE#{site_id}", "sk": "SITE"}, ConsistentRead=True).get("Item")
-    return Site.model_validate(_plain(item)) if item else None
+    return _record(Site, item) if item else None
 
 
 @dynamo_operation
@@ -177,7 +185,7 @@ def list_site_ids() -> list[str]:
 @dynamo_operation
 def put_session(token_hash: str, session: DashboardSession) -> None:
     main_table().put_item(
-        Item={"pk": f"SESSION#{token_hash}", "sk": "SESSION", "ttl": session.expires_at, **session.model_dump()},
+        Item={"pk": f"SESSION#{token_hash}", "sk": "SESSION", "ttl": session.expires_at, **asdict(session)},
         ConditionExpression=_NEW_ITEM,
     )
 
@@ -185,7 +193,7 @@ def put_session(token_hash: str, session: DashboardSession) -> None:
 @dynamo_operation
 def get_session(token_hash: str) -> DashboardSession | None:
     item = main_table().get_item(Key={"pk": f"SESSION#{token_hash}", "sk": "SESSION"}, ConsistentRead=True).get("Item")
-    return DashboardSession.model_validate(_plain(item)) if item else None
+    return _record(DashboardSession, item) if item else None
 
 
 # API keys ------------------------------------------------------------------------------
@@ -234,8 +242,8 @@ def put_api_key(key: ApiKey, token_hash: str, max_active_keys: int) -> None:
     try:
         _transact(
             [
-                _put_new(f"SITE#{key.site_id}", f"KEY#{key.id}", {**key.model_dump(), _COUNTED: True}),
-                _put_new(f"TOKEN#{key.key_prefix}", "TOKEN", token.model_dump()),
+                _put_new(f"SITE#{key.site_id}", f"KEY#{key.id}", {**asdict(key), _COUNTED: True}),
+                _put_new(f"TOKEN#{key.key_prefix}", "TOKEN", asdict(token)),
                 _take_key_slot(key.site_id, max_active_keys),
             ]
         )
@@ -248,11 +256,6 @@ def put_api_key(key: ApiKey, token_hash: str, max_active_keys: int) -> None:
         _raise_existing(error, [f"key {key.id}", f"key prefix {key.key_prefix}"])
 
 
-def _api_key(item: Mapping[str, Any]) -> ApiKey:
-    record = {"expires_at": None, "last_used_at": None, "revoked_at": None, **_plain(item)}
-    return ApiKey.model_validate(record)
-
-
 @dynamo_operation
 def list_api_keys(site_id: str) -> list[ApiKey]:
     keys: list[ApiKey] = []
@@ -263,7 +266,7 @@ def list_api_keys(site_id: str) -> list[ApiKey]:
     }
     while True:
         page = main_table().query(**query)
-        keys.extend(_api_key(item) for item in page.get("Items", []))
+        keys.extend(_record(ApiKey, item) for item in page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return keys
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -272,7 +275,7 @@ def list_api_keys(site_id: str) -> list[ApiKey]:
 @dynamo_operation
 def get_api_key(site_id: str, key_id: str) -> ApiKey | None:
     item = main_table().get_item(Key={"pk": f"SITE#{site_id}", "sk": f"KEY#{key_id}"}, ConsistentRead=True).get("Item")
-    return _api_key(item) if item else None
+    return _record(ApiKey, item) if item else None
 
 
 def _revocation(key: ApiKey, now: int, *, free_slot: bool) -> list[dict[str, Any]]:
@@ -352,7 +355,7 @@ def get_token_record(key_prefix: str) -> TokenRecord | None:
     item = main_table().get_item(Key={"pk": f"TOKEN#{key_prefix}", "sk": "TOKEN"}, ConsistentRead=True).get("Item")
     if not item:
         return None
-    return TokenRecord.model_validate({"expires_at": None, "revoked_at": None, **_plain(item)})
+    return _record(TokenRecord, item)
 
 
 @dynamo_operation
