@@ -8,6 +8,7 @@ import pytest
 from aizen.errors import InvalidRequest
 from aizen.http import CorsPolicy, Request, Response, json_response, lambda_entry
 from aizen_local.apigw import LocalLambdaContext, http_event
+from aizen_local.functions import Handler
 from aizen_local.template import HttpRoute
 
 ROUTE = HttpRoute("POST", "/things/{thingId}", "ThingFunction")
@@ -41,7 +42,7 @@ def _crash(request: Request) -> Response:
 
 
 def _call(handler: Any, route: HttpRoute, *, cors: CorsPolicy | None = None, **event: Any) -> dict[str, Any]:
-    entry = lambda_entry(handler, route=ROUTE.route_key, cors=cors)
+    entry: Handler = lambda_entry(handler, route=ROUTE.route_key, cors=cors)
     answer: dict[str, Any] = entry(
         http_event(route, "/things/t1", path_parameters={"thingId": "t1"}, **event),
         LocalLambdaContext(function_name="ThingFunction", aws_request_id="req-1"),

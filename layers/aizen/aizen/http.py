@@ -50,7 +50,7 @@ class Request:
     response_headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any], context: LambdaContext) -> "Request":
+    def from_event(cls, event: Mapping[str, Any], context: object) -> "Request":
         context_block: Mapping[str, Any] = event.get("requestContext") or {}
         body = event.get("body") or ""
         return cls(
