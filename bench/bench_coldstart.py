@@ -7,8 +7,8 @@ compiled with unchecked hashes like `sam build`), but for this machine's
 architecture, and times in fresh interpreters:
 
 - `import boto3` alone (the floor every Python Lambda with the SDK pays),
-- the libraries every HTTP function uses before any Aizen code (boto3, Powertools'
-  Logger, Metrics and resolver, pydantic with one model), and
+- the libraries a stats function imports before any Aizen code (boto3, Powertools'
+  Logger and Metrics), and with `--steps` what each other library would add, and
 - `import app` for each function, with the environment template.yaml gives it
   and the variables Lambda itself sets (`LAMBDA_TASK_ROOT`, `AWS_EXECUTION_ENV`…):
   libraries behave differently outside Lambda (the X-Ray SDK, for one, creates an
@@ -34,25 +34,25 @@ from pathlib import Path
 from aizen_local.template import PROJECT_ROOT, FunctionSpec, Template, load_template
 
 BOTO3 = "import boto3 (floor)"
-# What every HTTP function needs before any Aizen code, by the brief's standards, one
-# library at a time (each step includes the ones above it); the last step is the
-# "libraries" line: boto3, Powertools' Logger, Metrics and API Gateway resolver, and
-# pydantic with one model defined (pydantic imports its schema machinery on the first model).
-LIBRARIES = "libraries (boto3+Powertools+pydantic)"
+# The libraries one at a time (each step includes the ones above it). The first step is the
+# "libraries" line: what a stats function imports before any Aizen code. The others are what
+# the stats functions no longer import (docs/performance.md): pydantic (the key-management and
+# ingestion functions still use it for JSON bodies), Powertools' resolver, and the Tracer.
+LIBRARIES = "libraries (boto3+Logger+Metrics)"
 _STEPS = [
-    ("+ Powertools Logger, Metrics", "from aws_lambda_powertools import Logger, Metrics\nLogger(); Metrics()\n"),
+    (LIBRARIES, "from aws_lambda_powertools import Logger, Metrics\nLogger(); Metrics()\n"),
+    ("+ import pydantic", "import pydantic\n"),
+    ("+ the first pydantic model", "class Probe(pydantic.BaseModel):\n    value: int\n"),
     (
         "+ Powertools resolver",
         "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\nAPIGatewayHttpResolver()\n",
     ),
-    ("+ import pydantic", "import pydantic\n"),
-    (LIBRARIES, "class Probe(pydantic.BaseModel):\n    value: int\n"),
     ("+ Powertools Tracer (not at init)", "from aws_lambda_powertools import Tracer\nTracer()\n"),
 ]
 
 
 def floors(steps: bool) -> dict[str, str]:
-    """`import boto3`, the libraries line, and with `steps` every step of it and the Tracer."""
+    """`import boto3` and the libraries line; with `steps`, what each further library adds."""
     statements = {BOTO3: "import boto3\n"}
     for name, statement in _STEPS:
         statements[name] = statements[next(reversed(statements))] + statement

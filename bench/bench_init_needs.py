@@ -11,8 +11,8 @@ had a function run. For the modules `app` imported it prints:
 - modules none of whose functions ever ran, at init or in the request: work nobody used,
   which perfect lazy imports would remove (a lower bound of what laziness could save);
 - modules none of whose functions ran *in the request*: an upper bound. It counts modules
-  whose classes, constants or init-time calls the request does rely on (pydantic's field
-  types, Aizen's error classes), so the real saving is less;
+  whose classes, constants or init-time calls the request does rely on (Aizen's error
+  classes and records, Powertools' constants), so the real saving is less;
 - the best init ratio to `import boto3` even if the upper bound were removed.
 
     .venv/bin/python bench/bench_init_needs.py [--runs 5]

@@ -2,7 +2,7 @@
 
 from aizen.http import Request, Response, authorize_stats, json_response, lambda_entry
 from aizen.query import service
-from aizen.query.params import AggregateParams
+from aizen.query.params.aggregate import AggregateParams
 
 
 def aggregate(request: Request) -> Response:

@@ -2,7 +2,7 @@
 
 from aizen.http import Request, Response, authorize_stats, json_response, lambda_entry
 from aizen.query import service
-from aizen.query.params import RealtimeParams
+from aizen.query.params.realtime import RealtimeParams
 
 
 def realtime(request: Request) -> Response:

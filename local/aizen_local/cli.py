@@ -8,7 +8,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -39,13 +38,13 @@ def _iso_datetime(value: str) -> datetime:
 def _users_create(args: argparse.Namespace) -> int:
     from aizen import admin
 
-    return _print(asdict(admin.create_user(args.email, billing_active=args.billing)))
+    return _print(admin.create_user(args.email, billing_active=args.billing)._asdict())
 
 
 def _sites_create(args: argparse.Namespace) -> int:
     from aizen import admin
 
-    return _print(asdict(admin.create_site(args.domain, args.timezone, args.owner)))
+    return _print(admin.create_site(args.domain, args.timezone, args.owner)._asdict())
 
 
 def _sessions_create(args: argparse.Namespace) -> int:

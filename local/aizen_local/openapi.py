@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the public API, generated from the layer's own models.
 
-Query parameters come from the pydantic parameter models (`aizen.query.params`),
+Query parameters come from the parameter tables (`aizen.query.params`),
 the key-creation body from `aizen.auth.keys.CreateKeyRequest`, response bodies
 from the response models next to the code that builds them, and limits from the
 layer's constants. `aizen openapi` prints it; `docs/openapi.json` is that output
@@ -28,16 +28,11 @@ from aizen.auth.keys import (
 from aizen.auth.sessions import SESSION_COOKIE
 from aizen.ingest.schema import Accepted, EventRequest
 from aizen.ingest.wire import MAX_BODY_BYTES
-from aizen.query.params import (
-    AGGREGATE_METRICS,
-    PROPERTY_METRICS,
-    TIMESERIES_METRICS,
-    AggregateParams,
-    BreakdownParams,
-    Parameter,
-    RealtimeParams,
-    TimeseriesParams,
-)
+from aizen.query.params import AGGREGATE_METRICS, PROPERTY_METRICS, TIMESERIES_METRICS, Parameter
+from aizen.query.params.aggregate import AggregateParams
+from aizen.query.params.breakdown import BreakdownParams
+from aizen.query.params.realtime import RealtimeParams
+from aizen.query.params.timeseries import TimeseriesParams
 from aizen.query.responses import AggregateResponse, BreakdownResponse, RealtimeResponse, TimeseriesResponse
 from aizen.responses import ErrorResponse
 

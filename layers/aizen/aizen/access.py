@@ -1,7 +1,7 @@
 """The gates in front of the API: the stats endpoints (IP limit, bearer auth, key limit) and key
 management (the same IP window, before the session cookie is read)."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aizen import clock
 from aizen.auth import bearer
@@ -11,8 +11,7 @@ from aizen.settings import get_settings
 from aizen.store import accounts
 
 
-@dataclass(frozen=True)
-class StatsAccess:
+class StatsAccess(NamedTuple):
     site: Site
     key_id: str
     rate_limit: RateLimitState

@@ -16,8 +16,7 @@ import base64
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,10 +33,9 @@ JSON = "application/json"
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-@dataclass(slots=True)
-class Request:
+class Request(NamedTuple):
     """One API Gateway (HTTP API, payload 2.0) request, and the headers every response to it
-    carries, success or error (rate limits, no-store)."""
+    carries, success or error (rate limits, no-store), which the handler may add to."""
 
     route_key: str
     headers: Mapping[str, str]
@@ -47,7 +45,7 @@ class Request:
     body: bytes
     source_ip: str
     request_id: str
-    response_headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str]
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any], context: object) -> "Request":
@@ -64,25 +62,24 @@ class Request:
             body=base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode(),
             source_ip=str((context_block.get("http") or {}).get("sourceIp", "")),
             request_id=str(getattr(context, "aws_request_id", "") or context_block.get("requestId", "")),
+            response_headers={},
         )
 
     def add_response_headers(self, headers: Mapping[str, str]) -> None:
         self.response_headers.update(headers)
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     status: int
+    headers: Mapping[str, str]
     body: str = ""
-    headers: Mapping[str, str] = field(default_factory=dict)
 
     def to_event(self) -> dict[str, Any]:
         """The payload-2.0 response API Gateway expects."""
         return {"statusCode": self.status, "body": self.body, "isBase64Encoded": False, "headers": dict(self.headers)}
 
 
-@dataclass(frozen=True, slots=True)
-class CorsPolicy:
+class CorsPolicy(NamedTuple):
     """Ingestion's CORS: any origin, no credentials; preflights answered without running the handler."""
 
     methods: str = "OPTIONS,POST"

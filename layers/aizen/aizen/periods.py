@@ -9,9 +9,8 @@ has none, and 30/45-minute offsets (Asia/Kathmandu, Australia/Lord_Howe's 30-min
 DST shift) start their buckets at :15, :30 or :45 past the UTC hour.
 """
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo
 
 Preset = Literal["today", "yesterday", "24h", "7d", "30d", "12m", "wtd", "mtd", "ytd", "month", "custom", "all"]
@@ -26,8 +25,7 @@ LATEST_DATE = date(2099, 12, 31)
 _STEP_MS = 15 * 60 * 1000  # every UTC offset in use since 1980 is a multiple of 15 minutes
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
+class Period(NamedTuple):
     """A resolved period: local dates (inclusive) and the UTC instants they cover."""
 
     preset: str

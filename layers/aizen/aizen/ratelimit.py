@@ -7,15 +7,14 @@ address never spend a developer's API budget, nor the other way round.
 """
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aizen import clock
 from aizen.errors import RateLimited
 from aizen.store import counters
 
 
-@dataclass(frozen=True)
-class RateLimitState:
+class RateLimitState(NamedTuple):
     limit: int
     remaining: int
     reset: int  # Unix seconds when the window resets

@@ -1,8 +1,8 @@
 """One settings object, read once from the environment that template.yaml sets.
 
-A frozen dataclass with its own readers rather than a pydantic model: every function
-reads its settings at the first request, and importing pydantic and building a model
-costs ~45 ms of each cold start, which alone breaks the stats functions' cold-start
+A typed named tuple whose fields name their readers, rather than a pydantic model: every
+function reads its settings at its first request, and importing pydantic and building a
+model costs ~45 ms of each cold start, which alone breaks the stats functions' cold-start
 target (docs/performance.md). A reader per kind of value (integer with bounds, positive
 number, text, flag, origin list) is all these settings need, and a bad value fails with
 a message naming its variable.
@@ -10,9 +10,8 @@ a message naming its variable.
 
 import os
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any, NamedTuple
 
 ENV_PREFIX = "AIZEN_"
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
@@ -69,46 +68,42 @@ def _optional_path(raw: str) -> str | None:
     return raw.strip() or None
 
 
-def _setting(read: Callable[[str], Any], default: Any = MISSING) -> Any:
-    """A dataclass field read from `AIZEN_<FIELD>` by `read` (a ValueError names what is wrong)."""
-    return field(default=default, metadata={"read": read})
+class Settings(NamedTuple):
+    """Everything the layer reads from the environment, validated once. Each field is
+    `AIZEN_<FIELD>`, read by the function its annotation carries."""
 
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything the layer reads from the environment, validated once."""
-
-    main_table: str = _setting(_name)  # sites, users, sessions, keys, rollups, salts, counters
-    events_table: str = _setting(_name)  # raw events, TTL'd
+    main_table: Annotated[str, _name]  # sites, users, sessions, keys, rollups, salts, counters
+    events_table: Annotated[str, _name]  # raw events, TTL'd
     # Origins allowed to call cookie-authenticated POST/DELETE (comma-separated).
-    dashboard_origins: tuple[str, ...] = _setting(_origins, ())
-    ip_limit_per_minute: int = _setting(_integer(1), 60)
-    key_limit_per_hour: int = _setting(_integer(1), 600)
-    raw_retention_days: int = _setting(_integer(1), 90)
-    dynamodb_max_attempts: int = _setting(_integer(1, 10), 4)
-    dynamodb_connect_timeout: float = _setting(_positive_number, 2.0)
-    dynamodb_read_timeout: float = _setting(_positive_number, 5.0)
-    last_used_resolution_seconds: int = _setting(_integer(1), 60)
+    dashboard_origins: Annotated[tuple[str, ...], _origins] = ()
+    ip_limit_per_minute: Annotated[int, _integer(1)] = 60
+    key_limit_per_hour: Annotated[int, _integer(1)] = 600
+    raw_retention_days: Annotated[int, _integer(1)] = 90
+    dynamodb_max_attempts: Annotated[int, _integer(1, 10)] = 4
+    dynamodb_connect_timeout: Annotated[float, _positive_number] = 2.0
+    dynamodb_read_timeout: Annotated[float, _positive_number] = 5.0
+    last_used_resolution_seconds: Annotated[int, _integer(1)] = 60
     # Path of a MaxMind-format (.mmdb) City database; empty = no IP geolocation.
-    geoip_database: str | None = _setting(_optional_path, None)
+    geoip_database: Annotated[str | None, _optional_path] = None
     # Take the client address and geography from CloudFront-Viewer-* headers (only behind CloudFront).
-    trust_cloudfront_viewer_headers: bool = _setting(_flag, False)
-    salt_ttl_days: int = _setting(_integer(1), 2)  # days a visitor-id salt outlives its local date
+    trust_cloudfront_viewer_headers: Annotated[bool, _flag] = False
+    salt_ttl_days: Annotated[int, _integer(1)] = 2  # days a visitor-id salt outlives its local date
 
     @classmethod
     def from_environ(cls) -> "Settings":
         """The settings named `AIZEN_<FIELD>` in the environment (case-insensitive)."""
         environ = {name.upper(): value for name, value in os.environ.items()}
         values: dict[str, Any] = {}
-        for setting in fields(cls):
-            variable = f"{ENV_PREFIX}{setting.name.upper()}"
+        for name, annotation in cls.__annotations__.items():
+            variable = f"{ENV_PREFIX}{name.upper()}"
             raw = environ.get(variable)
             if raw is None:
-                if setting.default is MISSING:
+                if name not in cls._field_defaults:
                     raise SettingsError(f"{variable} is required")
                 continue
+            read: Callable[[str], Any] = annotation.__metadata__[0]
             try:
-                values[setting.name] = setting.metadata["read"](raw)
+                values[name] = read(raw)
             except ValueError as error:
                 raise SettingsError(f"{variable}: {error}") from None
         return cls(**values)

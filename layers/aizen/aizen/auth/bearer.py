@@ -1,6 +1,6 @@
 """Bearer-token authentication for the public stats API (DESIGN.md §5)."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aizen import clock
 from aizen.auth.tokens import api_token_prefix, hash_matches
@@ -9,8 +9,7 @@ from aizen.models import API_KEY_SCOPE, Site
 from aizen.store import accounts
 
 
-@dataclass(frozen=True)
-class ApiPrincipal:
+class ApiPrincipal(NamedTuple):
     """Who is calling: the key and the one site it may read."""
 
     key_id: str

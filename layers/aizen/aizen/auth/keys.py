@@ -1,7 +1,6 @@
 """API key management for site owners (list, create, revoke)."""
 
 import secrets
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
@@ -162,4 +161,4 @@ def revoke_api_key(site_id: str, key_id: str) -> None:
 
 def key_view(key: ApiKey) -> dict[str, Any]:
     """The JSON shape of a key in the seed document, with its masked preview."""
-    return ApiKeyView(**asdict(key), preview=preview(key.key_prefix)).model_dump()
+    return ApiKeyView(**key._asdict(), preview=preview(key.key_prefix)).model_dump()

@@ -1,6 +1,6 @@
 """Dashboard sessions: the `aizen_session` cookie, stored only as a hash."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aizen import clock
 from aizen.auth.tokens import is_session_token, new_session_token, secret_hash
@@ -12,8 +12,7 @@ SESSION_COOKIE = "aizen_session"
 DEFAULT_SESSION_SECONDS = 30 * 24 * 3600
 
 
-@dataclass(frozen=True)
-class NewSession:
+class NewSession(NamedTuple):
     token: str
     user_id: str
     expires_at: int

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from typing import NamedTuple
 
 API_TOKEN_PREFIX = "aiz_live_"  # noqa: S105 - a public prefix, not a secret
 _PREFIX_HEX = 12
@@ -20,8 +20,7 @@ _SESSION_BYTES = 32  # 256 bits
 _SESSION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
-@dataclass(frozen=True)
-class NewApiToken:
+class NewApiToken(NamedTuple):
     key_prefix: str
     token: str
 

@@ -21,9 +21,9 @@ lies inside the range (a session belongs to the time of its first event).
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from aizen.events import NONE_VALUE, RawEvent
 
@@ -35,8 +35,7 @@ SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "devic
 _timestamp = attrgetter("timestamp_ms")
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(NamedTuple):
     """Exact, case-sensitive, AND-ed. `(none)` matches a missing value."""
 
     page: str | None = None
@@ -116,14 +115,13 @@ class RollupAccumulator(Accumulator, Protocol):
         """A day's totals, and its rows for `rollup_property` (metrics in `metrics` order)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CountingScope:
+class CountingScope(NamedTuple):
     """What one counting pass needs to know about the range."""
 
     day_starts: list[int]  # UTC ms of each local day start of the fetched days, plus the end of the last
     start_ms: int  # the queried range (inclusive) ...
     end_ms: int  # ... (exclusive); may cut local days (24h)
-    filters: Filters = field(default_factory=Filters)
+    filters: Filters = Filters()
 
 
 def _attribute_test(filters: Filters) -> Callable[[RawEvent], bool] | None:

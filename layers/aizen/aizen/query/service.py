@@ -1,13 +1,17 @@
 """The four stats queries: resolve the period, check the raw window, count, shape the JSON.
 
-One call per endpoint; the handlers only parse parameters and send the answer.
+One call per endpoint; the handlers only parse parameters and send the answer. The parameter
+classes are imported for type checking only: each stats function imports its own
+(`aizen.query.params`), and none builds the other endpoints' at init.
 """
+
+from __future__ import annotations
 
 import math
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aizen import clock
 from aizen.errors import UnsupportedQuery
@@ -37,17 +41,17 @@ from aizen.query.engine import (
     Totals,
     ValueTable,
 )
-from aizen.query.params import (
-    ROLLUP_PROPERTIES,
-    AggregateParams,
-    BreakdownParams,
-    RealtimeParams,
-    TimeseriesParams,
-    _RangeParams,
-)
+from aizen.query.params import ROLLUP_PROPERTIES
 from aizen.query.sources import RawEventSource
 from aizen.settings import get_settings
 from aizen.store import events as event_store
+
+if TYPE_CHECKING:
+    from aizen.query.params.aggregate import AggregateParams
+    from aizen.query.params.breakdown import BreakdownParams
+    from aizen.query.params.ranges import RangeParams
+    from aizen.query.params.realtime import RealtimeParams
+    from aizen.query.params.timeseries import TimeseriesParams
 from aizen.store import rollups
 
 _RAW = RawEventSource()
@@ -70,7 +74,7 @@ def _first_retained_day(site: Site, now_seconds: float, retention_days: int) -> 
     return min((day for day in (first_raw, first_rolled) if day is not None), default=None)
 
 
-def _period(site: Site, params: _RangeParams, now_seconds: float) -> Period:
+def _period(site: Site, params: RangeParams, now_seconds: float) -> Period:
     retention = get_settings().raw_retention_days
     return resolve_period(
         params.period,

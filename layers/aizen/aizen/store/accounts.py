@@ -13,7 +13,6 @@ Item layout (see docs/data-model.md):
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -50,7 +49,7 @@ def _record[R: (User, Site, DashboardSession, ApiKey, TokenRecord)](record_type:
     """A record from its stored item: its own fields only (keys, ttl and markers are the store's);
     a field the item lacks was null."""
     plain = _plain(item)
-    return record_type(**{field.name: plain[field.name] for field in fields(record_type) if field.name in plain})
+    return record_type(**{name: plain[name] for name in record_type._fields if name in plain})
 
 
 def _without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -121,7 +120,7 @@ def _transact_new(items: list[dict[str, Any]], what: list[str]) -> None:
 def put_user(user: User) -> None:
     _transact_new(
         [
-            _put_new(f"USER#{user.id}", "USER", asdict(user)),
+            _put_new(f"USER#{user.id}", "USER", user._asdict()),
             _put_new(f"EMAIL#{user.email.lower()}", "EMAIL", {"user_id": user.id}),
         ],
         [f"user {user.id}", f"a user with email {user.email}"],
@@ -141,7 +140,7 @@ def get_user(user_id: str) -> User | None:
 def put_site(site: Site) -> None:
     _transact_new(
         [
-            _put_new(f"SITE#{site.id}", "SITE", asdict(site)),
+            _put_new(f"SITE#{site.id}", "SITE", site._asdict()),
             _put_new(f"DOMAIN#{site.domain}", "DOMAIN", {"site_id": site.id}),
             _put_new("SITES", site.id, {"domain": site.domain}),
         ],
@@ -185,7 +184,7 @@ def list_site_ids() -> list[str]:
 @dynamo_operation
 def put_session(token_hash: str, session: DashboardSession) -> None:
     main_table().put_item(
-        Item={"pk": f"SESSION#{token_hash}", "sk": "SESSION", "ttl": session.expires_at, **asdict(session)},
+        Item={"pk": f"SESSION#{token_hash}", "sk": "SESSION", "ttl": session.expires_at, **session._asdict()},
         ConditionExpression=_NEW_ITEM,
     )
 
@@ -242,8 +241,8 @@ def put_api_key(key: ApiKey, token_hash: str, max_active_keys: int) -> None:
     try:
         _transact(
             [
-                _put_new(f"SITE#{key.site_id}", f"KEY#{key.id}", {**asdict(key), _COUNTED: True}),
-                _put_new(f"TOKEN#{key.key_prefix}", "TOKEN", asdict(token)),
+                _put_new(f"SITE#{key.site_id}", f"KEY#{key.id}", {**key._asdict(), _COUNTED: True}),
+                _put_new(f"TOKEN#{key.key_prefix}", "TOKEN", token._asdict()),
                 _take_key_slot(key.site_id, max_active_keys),
             ]
         )

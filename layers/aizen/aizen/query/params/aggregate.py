@@ -1,0 +1,18 @@
+"""GET /api/v1/stats/aggregate's parameters."""
+
+from aizen.query.params import AGGREGATE_METRICS, check_metrics
+from aizen.query.params.ranges import RangeParams
+
+
+class AggregateParams(RangeParams):
+    """The shared parameters only, with aggregate's metrics (no fields of its own: not a dataclass)."""
+
+    __slots__ = ()
+
+    def check(self) -> None:
+        super().check()
+        check_metrics(self.metrics or (), AGGREGATE_METRICS)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return self.metrics or ("visitors",)

@@ -1,0 +1,92 @@
+"""GET /api/v1/stats/breakdown's parameters."""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from aizen.errors import InvalidRequest
+from aizen.query.engine import Filters
+from aizen.query.params import (
+    DEFAULT_LIMIT,
+    INT64_SCHEMA,
+    MAX_LIMIT,
+    PROPERTIES,
+    PROPERTY_METRICS,
+    Parameter,
+    any_string,
+    check_metrics,
+    filter_parameter,
+    integer,
+    one_of,
+)
+from aizen.query.params.ranges import RANGE_PARAMETERS, RangeParams
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BreakdownParams(RangeParams):
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        *RANGE_PARAMETERS,
+        Parameter(
+            "property",
+            one_of(PROPERTIES),
+            {"type": "string", "enum": list(PROPERTIES)},
+            "The dimension; region and city need country",
+            required=True,
+            attribute="breakdown_property",
+        ),
+        filter_parameter("region", "Scopes property=city (with country)"),
+        Parameter(
+            "sort",
+            any_string,
+            {"type": "string", "pattern": r"^[a-z_]+\.(asc|desc)$"},
+            "metric.asc or metric.desc, over the requested metrics; default: first metric, descending",
+        ),
+        Parameter("limit", integer, {**INT64_SCHEMA, "minimum": 1, "maximum": MAX_LIMIT}, default=DEFAULT_LIMIT),
+        Parameter("page_number", integer, {**INT64_SCHEMA, "minimum": 1}, default=1),
+    )
+
+    breakdown_property: str
+    region: str | None = None
+    sort: str | None = None
+    limit: int = DEFAULT_LIMIT
+    page_number: int = 1
+
+    def check(self) -> None:
+        super(BreakdownParams, self).check()  # slots=True recreates the class: no zero-argument super()
+        allowed = PROPERTY_METRICS[self.breakdown_property]
+        check_metrics(self.metrics or (), allowed, f" with property={self.breakdown_property}")
+        if self.breakdown_property in ("region", "city") and self.country is None:
+            raise InvalidRequest(f"country is required with property={self.breakdown_property}")
+        if self.region is not None and self.breakdown_property != "city":
+            raise InvalidRequest("region is only valid with property=city (with country)")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidRequest(f"limit must be between 1 and {MAX_LIMIT}")
+        if self.page_number < 1:
+            raise InvalidRequest("page_number must be 1 or more")
+        if self.sort is not None:
+            options = [f"{metric}.{direction}" for metric in self.metric_names for direction in ("asc", "desc")]
+            if self.sort not in options:
+                raise InvalidRequest(f"sort must be one of {', '.join(options)} (metric.asc or metric.desc)")
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return self.metrics or PROPERTY_METRICS[self.breakdown_property][:1]
+
+    @property
+    def sort_key(self) -> tuple[str, bool]:
+        """(metric, descending); the default is the first metric, descending."""
+        if self.sort is None:
+            return self.metric_names[0], True
+        metric, direction = self.sort.rsplit(".", 1)
+        return metric, direction == "desc"
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(
+            page=self.page,
+            referrer=self.referrer,
+            country=self.country,
+            region=self.region,
+            device=self.device,
+            browser=self.browser,
+            os=self.os,
+        )

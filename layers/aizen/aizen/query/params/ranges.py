@@ -1,0 +1,91 @@
+"""period, from/to, metrics and the common filters: the parameters aggregate, timeseries and
+breakdown share."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar, Self
+
+from aizen.errors import InvalidRequest
+from aizen.periods import PRESETS
+from aizen.query.engine import Filters
+from aizen.query.params import (
+    DATE_RANGE,
+    DATE_SCHEMA,
+    Parameter,
+    filter_parameter,
+    local_date,
+    metric_list,
+    one_of,
+    read_parameters,
+)
+
+RANGE_PARAMETERS = (
+    Parameter(
+        "period",
+        one_of(PRESETS),
+        {"type": "string", "enum": list(PRESETS)},
+        "Period in the site's time zone; custom needs from and to",
+        default="30d",
+    ),
+    Parameter("from", local_date, DATE_SCHEMA, f"First day (period=custom only); {DATE_RANGE}", attribute="date_from"),
+    Parameter(
+        "to", local_date, DATE_SCHEMA, f"Last day, inclusive (period=custom only); {DATE_RANGE}", attribute="date_to"
+    ),
+    # Its schema and description list each endpoint's metrics (docs/openapi.json).
+    Parameter("metrics", metric_list, {"type": "string"}),
+    filter_parameter("page", "Exact page path, e.g. /pricing"),
+    filter_parameter("referrer", "Exact referrer domain, e.g. google.com"),
+    filter_parameter("country", "Exact country code or stored country value"),
+    filter_parameter("device", "Exact device type, e.g. desktop or mobile"),
+    filter_parameter("browser", "Exact browser name"),
+    filter_parameter("os", "Exact operating system name"),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RangeParams:
+    """period, from/to, metrics and the common filters: shared by aggregate, timeseries and breakdown."""
+
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = RANGE_PARAMETERS
+
+    period: str = "30d"
+    date_from: date | None = None
+    date_to: date | None = None
+    metrics: tuple[str, ...] | None = None
+    page: str | None = None
+    referrer: str | None = None
+    country: str | None = None
+    device: str | None = None
+    browser: str | None = None
+    os: str | None = None
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Self:
+        """A request's parameters, checked; any problem is `400 invalid_request` naming the parameter."""
+        params = cls(**read_parameters(cls.PARAMETERS, query))
+        params.check()
+        return params
+
+    def check(self) -> None:
+        """The rules across parameters."""
+        if self.period != "custom":
+            if self.date_from is not None or self.date_to is not None:
+                raise InvalidRequest("from and to are only valid with period=custom")
+        else:
+            if self.date_from is None or self.date_to is None:
+                missing = "from" if self.date_from is None else "to"
+                raise InvalidRequest(f"{missing} is required with period=custom (both from and to, YYYY-MM-DD)")
+            if self.date_from > self.date_to:
+                raise InvalidRequest("from must not be after to")
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(
+            page=self.page,
+            referrer=self.referrer,
+            country=self.country,
+            device=self.device,
+            browser=self.browser,
+            os=self.os,
+        )

@@ -1,0 +1,34 @@
+"""GET /api/v1/stats/timeseries' parameters."""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from aizen.errors import InvalidRequest
+from aizen.periods import INTERVALS
+from aizen.query.params import TIMESERIES_METRICS, Parameter, check_metrics, one_of
+from aizen.query.params.ranges import RANGE_PARAMETERS, RangeParams
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeseriesParams(RangeParams):
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        *RANGE_PARAMETERS,
+        Parameter(
+            "interval",
+            one_of(INTERVALS),
+            {"type": "string", "enum": list(INTERVALS)},
+            "Bucket size; default hour for 24h and single-day ranges, otherwise day",
+        ),
+    )
+
+    interval: str | None = None
+
+    def check(self) -> None:
+        super(TimeseriesParams, self).check()  # slots=True recreates the class: no zero-argument super()
+        check_metrics(self.metrics or (), TIMESERIES_METRICS)
+        if self.period == "24h" and self.interval not in (None, "hour"):
+            raise InvalidRequest("interval: period=24h only supports interval=hour")
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return self.metrics or ("visitors",)
