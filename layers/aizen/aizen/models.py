@@ -2,7 +2,7 @@
 
 Typed named tuples rather than pydantic models or dataclasses: the store builds them only
 from items it wrote itself, so there is nothing to validate; every function imports them
-at init, where a pydantic model costs ~45 ms and a dataclass ~0.5 ms (it compiles its
+at init, where a pydantic model costs ~50 ms and a dataclass ~0.5 ms (it compiles its
 generated methods on import), while a named tuple's class is cheap to create
 (docs/performance.md, Cold start). Fields that may be null default to None (the store
 does not keep nulls).

@@ -2,7 +2,7 @@
 
 A typed named tuple whose fields name their readers, rather than a pydantic model: every
 function reads its settings at its first request, and importing pydantic and building a
-model costs ~45 ms of each cold start, which alone breaks the stats functions' cold-start
+model costs ~50 ms of each cold start, which alone breaks the stats functions' cold-start
 target (docs/performance.md). A reader per kind of value (integer with bounds, positive
 number, text, flag, origin list) is all these settings need, and a bad value fails with
 a message naming its variable.

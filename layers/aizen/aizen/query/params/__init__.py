@@ -12,7 +12,7 @@ whose message names the parameter and lists the allowed values. Unknown paramete
 refused. `docs/openapi.json` describes the parameters from these same tables.
 
 Why not pydantic models, as for JSON bodies: importing pydantic and building a model's
-validator costs ~45 ms of each stats function's cold start, which alone breaks their
+validator costs ~50 ms of each stats function's cold start, which alone breaks their
 cold-start target (docs/performance.md), while every parser here was already our own
 (a query string is all strings; pydantic only carried them).
 """
