@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aizen.auth.keys import CreateKeyRequest
 from aizen.errors import InvalidRequest, PayloadTooLarge
-from aizen.validation import describe, parse_json_body, parse_mapping
+from aizen.validation import describe, parse_json_body
 
 
 class Window(BaseModel):
@@ -110,15 +110,3 @@ def test_the_limit_counts_bytes_not_characters() -> None:
 
     with pytest.raises(PayloadTooLarge, match="72 bytes"):
         parse_json_body(CreateKeyRequest, body, max_bytes=64)
-
-
-def test_mapping_errors_are_invalid_requests() -> None:
-    with pytest.raises(InvalidRequest) as raised:
-        parse_mapping(Query, {"limit": "many"})
-
-    assert raised.value.status == 400
-    assert str(raised.value).startswith("limit: ")
-
-
-def test_mapping_is_parsed() -> None:
-    assert parse_mapping(Query, {"limit": "10"}).limit == 10

@@ -3,8 +3,6 @@
 (Query strings are read by `aizen.query.params`.)
 """
 
-from typing import Any
-
 from pydantic import BaseModel, ValidationError
 
 from aizen.errors import InvalidRequest, PayloadTooLarge
@@ -43,11 +41,4 @@ def parse_json_body[M: BaseModel](model: type[M], body: str | bytes | None, *, m
     except ValidationError as error:
         if error.errors()[0]["type"] in ("json_invalid", "model_type"):
             raise InvalidRequest("The request body must be a JSON object") from error
-        raise InvalidRequest(describe(error, model)) from error
-
-
-def parse_mapping[M: BaseModel](model: type[M], data: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
         raise InvalidRequest(describe(error, model)) from error
