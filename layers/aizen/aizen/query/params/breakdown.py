@@ -81,12 +81,5 @@ class BreakdownParams(RangeParams):
 
     @property
     def filters(self) -> Filters:
-        return Filters(
-            page=self.page,
-            referrer=self.referrer,
-            country=self.country,
-            region=self.region,
-            device=self.device,
-            browser=self.browser,
-            os=self.os,
-        )
+        """The shared filters, and region (which only breakdown takes)."""
+        return super(BreakdownParams, self).filters._replace(region=self.region)
