@@ -45,10 +45,10 @@ class BreakdownParams(RangeParams):
     )
 
     breakdown_property: str
-    region: str | None = None
-    sort: str | None = None
-    limit: int = DEFAULT_LIMIT
-    page_number: int = 1
+    region: str | None
+    sort: str | None
+    limit: int
+    page_number: int
 
     def check(self) -> None:
         super(BreakdownParams, self).check()  # slots=True recreates the class: no zero-argument super()

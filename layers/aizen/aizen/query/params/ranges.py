@@ -45,20 +45,22 @@ RANGE_PARAMETERS = (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RangeParams:
-    """period, from/to, metrics and the common filters: shared by aggregate, timeseries and breakdown."""
+    """period, from/to, metrics and the common filters: shared by aggregate, timeseries and breakdown.
+
+    Built by `from_query`: the fields have no defaults of their own, the table's are the only ones."""
 
     PARAMETERS: ClassVar[tuple[Parameter, ...]] = RANGE_PARAMETERS
 
-    period: str = "30d"
-    date_from: date | None = None
-    date_to: date | None = None
-    metrics: tuple[str, ...] | None = None
-    page: str | None = None
-    referrer: str | None = None
-    country: str | None = None
-    device: str | None = None
-    browser: str | None = None
-    os: str | None = None
+    period: str
+    date_from: date | None
+    date_to: date | None
+    metrics: tuple[str, ...] | None
+    page: str | None
+    referrer: str | None
+    country: str | None
+    device: str | None
+    browser: str | None
+    os: str | None
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> Self:

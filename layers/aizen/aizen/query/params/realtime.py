@@ -27,7 +27,7 @@ class RealtimeParams:
         ),
     )
 
-    minutes: int = DEFAULT_MINUTES
+    minutes: int
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> Self:

@@ -21,7 +21,7 @@ class TimeseriesParams(RangeParams):
         ),
     )
 
-    interval: str | None = None
+    interval: str | None
 
     def check(self) -> None:
         super(TimeseriesParams, self).check()  # slots=True recreates the class: no zero-argument super()
