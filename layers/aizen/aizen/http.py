@@ -103,12 +103,15 @@ class CorsPolicy(NamedTuple):
 Handler = Callable[[Request], Response]
 
 
-def json_response(request: Request, status: int, body: Mapping[str, Any]) -> Response:
-    return Response(
-        status=status,
-        body=json.dumps(body, separators=(",", ":")),
-        headers={**request.response_headers, "Content-Type": JSON},
-    )
+def _json_answer(request: Request, status: int, text: str, headers: Mapping[str, str]) -> Response:
+    """A JSON response carrying the request's own response headers, then `headers`."""
+    return Response(status=status, body=text, headers={**request.response_headers, **headers, "Content-Type": JSON})
+
+
+def json_response(
+    request: Request, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
+    return _json_answer(request, status, json.dumps(body, separators=(",", ":")), headers or {})
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -120,22 +123,15 @@ def _error_response(request: Request, error: AizenError) -> Response:
     if error.status == 429:
         metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
     logger.info("request refused", extra={"status": error.status, "code": error.code})
-    return Response(
-        status=error.status,
-        body=json.dumps(error_body(error.code, error.message)),
-        headers={**request.response_headers, **error.headers, "Content-Type": JSON},
-    )
+    return _json_answer(request, error.status, json.dumps(error_body(error.code, error.message)), error.headers)
 
 
 def _unexpected_response(request: Request) -> Response:
     """500 with a request id to quote; the details go to the log, never to the client."""
     logger.exception("unhandled error", extra={"request_id": request.request_id})
     metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-    return Response(
-        status=500,
-        body=json.dumps(error_body("internal_error", f"Internal error; request id {request.request_id}")),
-        headers={**request.response_headers, "X-Request-Id": request.request_id, "Content-Type": JSON},
-    )
+    body = error_body("internal_error", f"Internal error; request id {request.request_id}")
+    return _json_answer(request, 500, json.dumps(body), {"X-Request-Id": request.request_id})
 
 
 def _respond(handler: Handler, route_key: str, cors: CorsPolicy | None, request: Request) -> Response:
