@@ -20,7 +20,7 @@ cold-start target (docs/performance.md), while every parser here was already our
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Self
 
 from aizen.errors import InvalidRequest
 from aizen.periods import EARLIEST_DATE, LATEST_DATE
@@ -111,10 +111,6 @@ def filter_value(value: str) -> str:
     return value
 
 
-def any_string(value: str) -> str:
-    return value
-
-
 class Parameter(NamedTuple):
     """One query parameter: its public name, how its string becomes a value, and its public schema."""
 
@@ -152,6 +148,23 @@ def read_parameters(parameters: tuple[Parameter, ...], query: Mapping[str, str])
         except ValueError as error:
             raise InvalidRequest(f"{parameter.name}: {error}") from None
     return values
+
+
+class QueryParams:
+    """What every endpoint's parameter class shares: built from its table, then checked."""
+
+    __slots__ = ()
+    PARAMETERS: ClassVar[tuple[Parameter, ...]]
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Self:
+        """A request's parameters, checked; any problem is `400 invalid_request` naming the parameter."""
+        params = cls(**read_parameters(cls.PARAMETERS, query))
+        params.check()
+        return params
+
+    def check(self) -> None:
+        """The rules across parameters; none unless the endpoint has some."""
 
 
 DATE_SCHEMA = {"type": "string", "format": "date"}

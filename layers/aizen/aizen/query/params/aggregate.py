@@ -12,7 +12,3 @@ class AggregateParams(RangeParams):
     def check(self) -> None:
         super().check()
         check_metrics(self.metrics or (), AGGREGATE_METRICS)
-
-    @property
-    def metric_names(self) -> tuple[str, ...]:
-        return self.metrics or ("visitors",)

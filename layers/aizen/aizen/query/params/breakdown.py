@@ -12,7 +12,6 @@ from aizen.query.params import (
     PROPERTIES,
     PROPERTY_METRICS,
     Parameter,
-    any_string,
     check_metrics,
     filter_parameter,
     integer,
@@ -36,7 +35,7 @@ class BreakdownParams(RangeParams):
         filter_parameter("region", "Scopes property=city (with country)"),
         Parameter(
             "sort",
-            any_string,
+            str,
             {"type": "string", "pattern": r"^[a-z_]+\.(asc|desc)$"},
             "metric.asc or metric.desc, over the requested metrics; default: first metric, descending",
         ),

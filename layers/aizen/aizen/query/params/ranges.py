@@ -1,10 +1,9 @@
 """period, from/to, metrics and the common filters: the parameters aggregate, timeseries and
 breakdown share."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar, Self
+from typing import ClassVar
 
 from aizen.errors import InvalidRequest
 from aizen.periods import PRESETS
@@ -13,11 +12,11 @@ from aizen.query.params import (
     DATE_RANGE,
     DATE_SCHEMA,
     Parameter,
+    QueryParams,
     filter_parameter,
     local_date,
     metric_list,
     one_of,
-    read_parameters,
 )
 
 RANGE_PARAMETERS = (
@@ -44,7 +43,7 @@ RANGE_PARAMETERS = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RangeParams:
+class RangeParams(QueryParams):
     """period, from/to, metrics and the common filters: shared by aggregate, timeseries and breakdown.
 
     Built by `from_query`: the fields have no defaults of their own, the table's are the only ones."""
@@ -62,13 +61,6 @@ class RangeParams:
     browser: str | None
     os: str | None
 
-    @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> Self:
-        """A request's parameters, checked; any problem is `400 invalid_request` naming the parameter."""
-        params = cls(**read_parameters(cls.PARAMETERS, query))
-        params.check()
-        return params
-
     def check(self) -> None:
         """The rules across parameters."""
         if self.period != "custom":
@@ -80,6 +72,11 @@ class RangeParams:
                 raise InvalidRequest(f"{missing} is required with period=custom (both from and to, YYYY-MM-DD)")
             if self.date_from > self.date_to:
                 raise InvalidRequest("from must not be after to")
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """The metrics asked for; visitors unless the endpoint has another default."""
+        return self.metrics or ("visitors",)
 
     @property
     def filters(self) -> Filters:

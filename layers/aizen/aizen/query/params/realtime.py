@@ -1,8 +1,7 @@
 """GET /api/v1/stats/realtime's parameters."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar
 
 from aizen.query.params import (
     DEFAULT_MINUTES,
@@ -10,13 +9,13 @@ from aizen.query.params import (
     MAX_MINUTES,
     MIN_MINUTES,
     Parameter,
+    QueryParams,
     integer,
-    read_parameters,
 )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RealtimeParams:
+class RealtimeParams(QueryParams):
     PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
         Parameter(
             "minutes",
@@ -28,10 +27,6 @@ class RealtimeParams:
     )
 
     minutes: int
-
-    @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> Self:
-        return cls(**read_parameters(cls.PARAMETERS, query))
 
     @property
     def window_minutes(self) -> int:

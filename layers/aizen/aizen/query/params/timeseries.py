@@ -28,7 +28,3 @@ class TimeseriesParams(RangeParams):
         check_metrics(self.metrics or (), TIMESERIES_METRICS)
         if self.period == "24h" and self.interval not in (None, "hour"):
             raise InvalidRequest("interval: period=24h only supports interval=hour")
-
-    @property
-    def metric_names(self) -> tuple[str, ...]:
-        return self.metrics or ("visitors",)
