@@ -45,6 +45,7 @@ from aizen.query.params import ROLLUP_PROPERTIES
 from aizen.query.sources import RawEventSource
 from aizen.settings import get_settings
 from aizen.store import events as event_store
+from aizen.store import rollups
 
 if TYPE_CHECKING:
     from aizen.query.params.aggregate import AggregateParams
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
     from aizen.query.params.ranges import RangeParams
     from aizen.query.params.realtime import RealtimeParams
     from aizen.query.params.timeseries import TimeseriesParams
-from aizen.store import rollups
 
 _RAW = RawEventSource()
 
