@@ -36,20 +36,16 @@ _CONFLICT_ATTEMPTS = 4
 _sleep: Callable[[float], None] = time.sleep  # tests replace it
 
 
-def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
-    """DynamoDB numbers come back as Decimal; every number we store is an integer."""
-    return {
-        name: int(value) if isinstance(value, Decimal) else value
-        for name, value in item.items()
-        if name not in ("pk", "sk", "ttl")
-    }
-
-
 def _record[R: (User, Site, DashboardSession, ApiKey, TokenRecord)](record_type: type[R], item: Mapping[str, Any]) -> R:
     """A record from its stored item: its own fields only (keys, ttl and markers are the store's);
-    a field the item lacks was null."""
-    plain = _plain(item)
-    return record_type(**{name: plain[name] for name in record_type._fields if name in plain})
+    a field the item lacks was null. DynamoDB numbers come back as Decimal; every number we
+    store is an integer."""
+    values: dict[str, Any] = {
+        name: int(value) if isinstance(value := item[name], Decimal) else value
+        for name in record_type._fields
+        if name in item
+    }
+    return record_type(**values)
 
 
 def _without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
