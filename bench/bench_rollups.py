@@ -50,12 +50,12 @@ from aizen import clock  # noqa: E402
 from aizen.models import Site  # noqa: E402
 from aizen.periods import today_in, zone  # noqa: E402
 from aizen.query import service  # noqa: E402
-from aizen.query.params import ROLLUP_PROPERTIES  # noqa: E402
 from aizen.query.params.aggregate import AggregateParams  # noqa: E402
 from aizen.query.params.breakdown import BreakdownParams  # noqa: E402
 from aizen.query.params.timeseries import TimeseriesParams  # noqa: E402
 from aizen.settings import get_settings  # noqa: E402
 from aizen.store import rollups  # noqa: E402
+from aizen.vocabulary import ROLLUP_PROPERTIES  # noqa: E402
 from aizen_local.store import ensure_tables  # noqa: E402
 from aizen_local.template import load_template  # noqa: E402
 

@@ -88,6 +88,14 @@ def _rollup(args: argparse.Namespace) -> int:
     return _print(job.run([args.site] if args.site else None).as_dict())
 
 
+def _compact(args: argparse.Namespace) -> int:
+    from aizen import compaction
+
+    if args.site:
+        _site(args.site)
+    return _print(compaction.run([args.site] if args.site else None).as_dict())
+
+
 def _import(args: argparse.Namespace) -> int:
     from aizen_local import importing
 
@@ -181,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rollup = command(commands, "rollup", _rollup, "run the scheduled rollup job now")
     rollup.add_argument("--site", help="only this site")
+    compact = command(commands, "compact", _compact, "run the scheduled compaction job now (hours into blocks)")
+    compact.add_argument("--site", help="only this site")
     return parser
 
 

@@ -28,13 +28,14 @@ from aizen.auth.keys import (
 from aizen.auth.sessions import SESSION_COOKIE
 from aizen.ingest.schema import Accepted, EventRequest
 from aizen.ingest.wire import MAX_BODY_BYTES
-from aizen.query.params import AGGREGATE_METRICS, PROPERTY_METRICS, TIMESERIES_METRICS, Parameter
+from aizen.query.params import Parameter
 from aizen.query.params.aggregate import AggregateParams
 from aizen.query.params.breakdown import BreakdownParams
 from aizen.query.params.realtime import RealtimeParams
 from aizen.query.params.timeseries import TimeseriesParams
 from aizen.query.responses import AggregateResponse, BreakdownResponse, RealtimeResponse, TimeseriesResponse
 from aizen.responses import ErrorResponse
+from aizen.vocabulary import AGGREGATE_METRICS, PROPERTY_METRICS, TIMESERIES_METRICS
 
 OPENAPI_VERSION = "3.1.0"
 REGENERATE = ".venv/bin/aizen openapi > docs/openapi.json"

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from aizen import compaction
 from aizen.events import RawEvent
-from aizen.query.params import ROLLUP_PROPERTIES
 from aizen.rollup import job
 from aizen.settings import Settings
 from aizen.store import dynamo, rollups
 from aizen.store.events import to_item
+from aizen.vocabulary import ROLLUP_PROPERTIES
 from tests import stats_reference as ref
 from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner
 
@@ -81,6 +82,10 @@ def test_raw_and_rollups_agree(timezone: str, now: int, clock: FrozenClock, aize
     questions = _questions(custom)
     from_raw = _answers(questions, token)
     assert not any(used for _, used in from_raw)
+
+    # And: the same from packed hour blocks and a single-item tail (the compaction job ran)
+    assert compaction.run().events_packed > len(events) * 0.9
+    assert _answers(questions, token) == from_raw
 
     # When: the rollup runs; then again, forced to rewrite every day
     first = job.run()

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aizen import clock
+from aizen import clock, compaction
 from aizen.errors import InvalidRequest, NotFound, ServiceUnavailable
 from aizen.events import DEVICES, EventKind, RawEvent
 from aizen.ingest import enrich, service, visitors
@@ -349,9 +349,15 @@ def import_events(
     try:
         if not fresh_site:
             history.mark_changed_days(site, recent_events)
+            stage = "marking the imported hours for compaction"
+            compaction.mark_hours(site.id, recent_events)
         stage = "writing raw events"
         events.put_events(recent_events, nonces=[key.nonce for _, key in recent], threads=threads, on_written=stored)
         if not fresh_site:
+            # Hours already packed into blocks are packed again with the new events, before
+            # the rollup job is told about the days (it reads those blocks).
+            stage = "compacting the imported hours again"
+            compaction.recompact_marked(site)
             # Again, with new marks: a rollup run that read the first marks before these events
             # were in leaves the new ones, and the next run recomputes the days with them.
             stage = "marking the imported days for the rollup job"

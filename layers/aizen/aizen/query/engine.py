@@ -1,95 +1,87 @@
-"""The counting rules of DESIGN.md §3 over raw events. Pure: no I/O.
+"""The counting rules (docs/stats.md, "Counting") over raw events as columns. Pure: no I/O.
 
-Events arrive in chunks (one UTC day of a site's partitions at a time, in day
-order, not time-ordered inside a chunk), each with a watermark: every event
-before the watermark has been delivered. The builder groups events by
-(local day, visitor id) — exactly one visitor of DESIGN.md §3 — and, once the
-watermark has passed the end of a local day, sorts each of that day's groups by
-time, splits it into sessions at gaps of more than 30 minutes, applies the
-filters and hands the group to an accumulator, then forgets it. So memory holds
-the events of at most the local days the current chunk overlaps, plus the
-accumulator's counters (one per distinct value or bucket), never the whole range.
+Events arrive in chunks (one UTC day of a site's events at a time, in day order), each a
+list of `aizen.columns.EventBlock`s in time order (a day's packed hour blocks, then its
+single-item tail) with a watermark: every event before the watermark has been
+delivered. Inside a block each visitor's events are one time-ordered *run*. The builder
+groups runs by (local day, visitor id) — exactly one visitor of the counting rules —
+and, once the watermark has passed the end of a local day, splits each visitor's runs
+into sessions at gaps of more than 30 minutes, applies the filters and hands the
+visitor's sessions to an accumulator, then forgets them. So memory holds the blocks of
+at most the local days the current chunk overlaps, plus the accumulator's counters
+(one per distinct value or bucket), never the whole range.
 
-Filters: `page` matches events; every other filter matches the session's
-attributes, which are its first event's. An event *matches* when its session
-matches the attribute filters, the page filter (if any) equals its page, and it
-lies inside the queried range. A session *counts* (sessions, bounce rate,
-duration, entries) when it has at least one matching event and its first event
-lies inside the range (a session belongs to the time of its first event).
+Sessions are lists of *segments* (block, first position, end position), not event
+objects: most questions are answered from a session's first event, its length, and
+C-level counts over a block's columns (`bytes.count` of the kinds, a slice of the page
+column), which is what makes counting cost well under a microsecond an event.
+
+Filters: `page` matches events; every other filter matches the session's attributes,
+which are its first event's. An event *matches* when its session matches the attribute
+filters, the page filter (if any) equals its page, and it lies inside the queried range.
+A session *counts* (sessions, bounce rate, duration, entries) when it has at least one
+matching event and its first event lies inside the range (a session belongs to the time
+of its first event).
 """
 
-from bisect import bisect_right
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
-from aizen.events import NONE_VALUE, RawEvent
+from aizen.columns import OUTBOUND_CLICK, PAGEVIEW, EventBlock
+from aizen.events import NONE_VALUE
+from aizen.vocabulary import Filters
 
 SESSION_GAP_MS = 30 * 60 * 1000
-PAGEVIEW = "pageview"
-OUTBOUND_CLICK = "outbound_click"
-SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")
 
-_timestamp = attrgetter("timestamp_ms")
-
-
-class Filters(NamedTuple):
-    """Exact, case-sensitive, AND-ed. `(none)` matches a missing value."""
-
-    page: str | None = None
-    referrer: str | None = None
-    country: str | None = None
-    region: str | None = None
-    device: str | None = None
-    browser: str | None = None
-    os: str | None = None
-
-    @property
-    def session_filters(self) -> tuple[tuple[str, str], ...]:
-        return tuple(
-            (name, value)
-            for name in ("referrer", "country", "region", "device", "browser", "os")
-            if (value := getattr(self, name)) is not None
-        )
-
-    @property
-    def active(self) -> bool:
-        return self.page is not None or bool(self.session_filters)
-
-
-def value_of(event: RawEvent, attribute: str) -> str:
-    """An event's value for a property, `(none)` when missing."""
-    value: str | None = getattr(event, attribute)
-    return value if value else NONE_VALUE
+Segment = tuple[EventBlock, int, int]  # a block and a range of positions of one visitor's events
 
 
 @dataclass(slots=True)
 class Session:
-    """One visit: its events in time order and the ones that match the query."""
+    """One visit: its events as time-ordered segments, and which of them match the query."""
 
-    events: list[RawEvent]
-    matching: list[RawEvent]
+    segments: list[Segment]
+    matching: list[tuple[EventBlock, int]] | None  # None: every event of the session matches
     matching_pageviews: int
     counts: bool  # first event inside the range, at least one matching event
+    events: int  # all events of the session
+    first_ms: int
+    last_ms: int
 
-    @property
-    def first(self) -> RawEvent:
-        return self.events[0]
+    def first_value(self, attribute: str) -> str:
+        """The session's value of an attribute (its first event's), `(none)` when missing."""
+        block, first, _ = self.segments[0]
+        return block.value(attribute, first) or NONE_VALUE
 
     @property
     def bounced(self) -> bool:
         """Exactly one pageview and no other event."""
-        return len(self.events) == 1 and self.events[0].kind == PAGEVIEW
+        block, first, _ = self.segments[0]
+        return self.events == 1 and block.kinds[first] == PAGEVIEW
 
     @property
     def duration_ms(self) -> int:
-        return self.events[-1].timestamp_ms - self.events[0].timestamp_ms
+        return self.last_ms - self.first_ms
 
     @property
     def entry_page(self) -> str | None:
-        return next((event.page for event in self.events if event.kind == PAGEVIEW), None)
+        """The page of the session's first pageview."""
+        for block, start, end in self.segments:
+            position = block.kinds.find(PAGEVIEW, start, end)
+            if position >= 0:
+                return block.value("page", position)
+        return None
+
+    def matching_events(self) -> Iterator[tuple[EventBlock, int]]:
+        if self.matching is not None:
+            yield from self.matching
+            return
+        for block, start, end in self.segments:
+            for position in range(start, end):
+                yield block, position
 
 
 class Accumulator(Protocol):
@@ -124,59 +116,83 @@ class CountingScope(NamedTuple):
     filters: Filters = Filters()
 
 
-def _attribute_test(filters: Filters) -> Callable[[RawEvent], bool] | None:
+def _attribute_test(filters: Filters) -> Callable[[EventBlock, int], bool] | None:
     wanted = filters.session_filters
     if not wanted:
         return None
-    getters = [(attrgetter(name), value) for name, value in wanted]
 
-    def test(event: RawEvent) -> bool:
-        for getter, value in getters:
-            actual = getter(event)
-            if (actual if actual else NONE_VALUE) != value:
-                return False
-        return True
+    def test(block: EventBlock, position: int) -> bool:
+        return all((block.value(name, position) or NONE_VALUE) == value for name, value in wanted)
 
     return test
 
 
+def _in_order(segments: list[Segment]) -> bool:
+    """True when each segment starts no earlier than the one before it ends."""
+    previous_end = -1
+    for block, start, end in segments:
+        times = block.timestamps
+        if times[start] < previous_end:
+            return False
+        previous_end = times[end - 1]
+    return True
+
+
+def _merged(segments: list[Segment]) -> list[Segment]:
+    """Segments of one visitor that overlap in time, as one time-ordered segment (rare:
+    only sources that deliver a visitor's events out of order need it)."""
+    merged = EventBlock.of_events(event for block, start, end in segments for event in block.events("", start, end))
+    return [(merged, 0, len(merged))]
+
+
 class SessionBuilder:
-    """Groups streamed events into visitors and sessions and feeds an accumulator."""
+    """Groups streamed blocks into visitors and sessions and feeds an accumulator."""
 
     def __init__(self, scope: CountingScope, accumulator: Accumulator) -> None:
         self._scope = scope
         self._accumulator = accumulator
         self._day_starts = scope.day_starts
-        self._open: dict[int, defaultdict[str, list[RawEvent]]] = {}
+        self._open: dict[int, defaultdict[str, list[Segment]]] = {}
         self._attribute_test = _attribute_test(scope.filters)
         self._page = scope.filters.page
         self._clip = scope.start_ms > scope.day_starts[0] or scope.end_ms < scope.day_starts[-1]
         self.events_seen = 0
 
-    def add(self, events: Iterable[RawEvent], watermark_ms: int | None = None) -> None:
-        """A chunk of events; with a watermark, every local day ending by it is counted and dropped."""
+    def add(self, blocks: Iterable[EventBlock], watermark_ms: int | None = None) -> None:
+        """A chunk of blocks; with a watermark, every local day ending by it is counted and dropped."""
         day_starts = self._day_starts
         last_day = len(day_starts) - 2
         open_days = self._open
-        seen = 0
         current_index = -1
-        current: defaultdict[str, list[RawEvent]] | None = None
+        current: defaultdict[str, list[Segment]] | None = None
         low = high = 0
-        for event in events:
-            seen += 1
-            timestamp = event.timestamp_ms
-            if current is None or not low <= timestamp < high:
-                index = bisect_right(day_starts, timestamp) - 1
-                if index < 0 or index > last_day:
-                    continue  # outside the fetched days
-                if index != current_index:
-                    current_index = index
-                    current = open_days.get(index)
-                    if current is None:
-                        current = open_days[index] = defaultdict(list)
-                    low, high = day_starts[index], day_starts[index + 1]
-            current[event.visitor_id].append(event)  # type: ignore[index]
-        self.events_seen += seen
+        for block in blocks:
+            times = block.timestamps
+            self.events_seen += len(times)
+            starts = block.run_starts
+            for run, visitor in enumerate(block.visitors):
+                start, end = starts[run], starts[run + 1]
+                first = times[start]
+                if current is not None and low <= first and times[end - 1] < high:
+                    current[visitor].append((block, start, end))
+                    continue
+                # The run starts in another local day than the last one, or crosses a day's end.
+                while start < end:
+                    index = bisect_right(day_starts, times[start]) - 1
+                    if index > last_day:
+                        break  # after the fetched days
+                    if index < 0:
+                        start = bisect_left(times, day_starts[0], start, end)
+                        continue  # before them
+                    if index != current_index:
+                        current_index = index
+                        current = open_days.get(index)
+                        if current is None:
+                            current = open_days[index] = defaultdict(list)
+                        low, high = day_starts[index], day_starts[index + 1]
+                    split = end if times[end - 1] < high else bisect_left(times, high, start, end)
+                    current[visitor].append((block, start, split))  # type: ignore[index]
+                    start = split
         if watermark_ms is not None:
             for index in sorted(open_days):
                 if day_starts[index + 1] <= watermark_ms:
@@ -188,44 +204,78 @@ class SessionBuilder:
 
     def _close_day(self, index: int) -> None:
         visitors = self._open.pop(index)
-        for events in visitors.values():
-            self._count_visitor(index, events)
+        for segments in visitors.values():
+            self._count_visitor(index, segments)
 
-    def _count_visitor(self, day_index: int, events: list[RawEvent]) -> None:
-        if len(events) > 1:
-            events.sort(key=_timestamp)
+    def _count_visitor(self, day_index: int, segments: list[Segment]) -> None:
+        if len(segments) > 1 and not _in_order(segments):
+            segments = _merged(segments)
         sessions: list[Session] = []
-        start = 0
-        previous = events[0].timestamp_ms
-        for position in range(1, len(events)):
-            timestamp = events[position].timestamp_ms
-            if timestamp - previous > SESSION_GAP_MS:
-                self._session(events[start:position], sessions)
-                start = position
-            previous = timestamp
-        self._session(events[start:] if start else events, sessions)
+        current: list[Segment] = []
+        previous = -SESSION_GAP_MS - 1
+        for block, start, end in segments:
+            times = block.timestamps
+            if current and times[start] - previous > SESSION_GAP_MS:
+                self._session(current, sessions)
+                current = []
+            if times[end - 1] - times[start] > SESSION_GAP_MS:  # a gap may lie inside the segment
+                split_from = start
+                for position in range(start + 1, end):
+                    if times[position] - times[position - 1] > SESSION_GAP_MS:
+                        current.append((block, split_from, position))
+                        self._session(current, sessions)
+                        current = []
+                        split_from = position
+                start = split_from
+            current.append((block, start, end))
+            previous = times[end - 1]
+        if current:
+            self._session(current, sessions)
         if sessions:
             self._accumulator.add_visitor(day_index, sessions)
 
-    def _session(self, events: list[RawEvent], sessions: list[Session]) -> None:
-        first = events[0]
-        if self._attribute_test is not None and not self._attribute_test(first):
+    def _session(self, segments: list[Segment], sessions: list[Session]) -> None:
+        block, first, _ = segments[0]
+        if self._attribute_test is not None and not self._attribute_test(block, first):
             return
-        matching = events
-        if self._page is not None:
+        last_block, _, last_end = segments[-1]
+        first_ms = block.timestamps[first]
+        last_ms = last_block.timestamps[last_end - 1]
+        events = 0
+        for _, start, end in segments:
+            events += end - start
+        matching: list[tuple[EventBlock, int]] | None = None
+        if self._page is not None or self._clip:
             page = self._page
-            matching = [event for event in events if event.page == page]
-        if self._clip:
-            start, end = self._scope.start_ms, self._scope.end_ms
-            matching = [event for event in matching if start <= event.timestamp_ms < end]
-        if not matching:
-            return
-        pageviews = 0
-        for event in matching:
-            if event.kind == PAGEVIEW:
-                pageviews += 1
-        counts = not self._clip or self._scope.start_ms <= first.timestamp_ms < self._scope.end_ms
-        sessions.append(Session(events, matching, pageviews, counts))
+            range_start, range_end = self._scope.start_ms, self._scope.end_ms
+            matching = []
+            for segment_block, start, end in segments:
+                times = segment_block.timestamps
+                pages = segment_block.values("page") if page is not None else None
+                for position in range(start, end):
+                    if pages is not None and pages[position] != page:
+                        continue
+                    if self._clip and not range_start <= times[position] < range_end:
+                        continue
+                    matching.append((segment_block, position))
+            if not matching:
+                return
+            pageviews = sum(1 for segment_block, position in matching if segment_block.kinds[position] == PAGEVIEW)
+        else:
+            pageviews = events
+            for segment_block, start, end in segments:
+                pageviews -= segment_block.kinds.count(OUTBOUND_CLICK, start, end)
+        counts = not self._clip or self._scope.start_ms <= first_ms < self._scope.end_ms
+        sessions.append(Session(segments, matching, pageviews, counts, events, first_ms, last_ms))
+
+
+def count_chunks(scope: CountingScope, chunks: Iterable[tuple[int, list[EventBlock]]], accumulator: Accumulator) -> int:
+    """The engine over (watermark, blocks) chunks; returns the number of events read."""
+    builder = SessionBuilder(scope, accumulator)
+    for watermark, blocks in chunks:
+        builder.add(blocks, watermark)
+    builder.finish()
+    return builder.events_seen
 
 
 # Accumulators ------------------------------------------------------------------------------
@@ -254,7 +304,7 @@ class Totals:
                 self.sessions += 1
                 if session.bounced:
                     self.bounces += 1
-                self.duration_ms += session.duration_ms
+                self.duration_ms += session.last_ms - session.first_ms
 
     @property
     def rollup_property(self) -> str | None:
@@ -333,10 +383,10 @@ class Buckets:
         starts = self.starts
         touched: set[int] = set()
         for session in sessions:
-            for event in session.matching:
-                bucket = bisect_right(starts, event.timestamp_ms) - 1
+            for block, position in session.matching_events():
+                bucket = bisect_right(starts, block.timestamps[position]) - 1
                 touched.add(bucket)
-                if event.kind == PAGEVIEW:
+                if block.kinds[position] == PAGEVIEW:
                     self.pageviews[bucket] += 1
         for bucket in touched:
             self.visitors[bucket] += 1
@@ -347,10 +397,10 @@ class ValueTable:
 
     def __init__(self, prop: str) -> None:
         self.property = prop
-        self.visitors: defaultdict[str, int] = defaultdict(int)
-        self.pageviews: defaultdict[str, int] = defaultdict(int)
-        self.entries: defaultdict[str, int] = defaultdict(int)
-        self.clicks: defaultdict[str, int] = defaultdict(int)
+        self.visitors: Counter[str] = Counter()
+        self.pageviews: Counter[str] = Counter()
+        self.entries: Counter[str] = Counter()
+        self.clicks: Counter[str] = Counter()
         self._add = {
             "page": self._add_page,
             "entry_page": self._add_entry_page,
@@ -367,7 +417,7 @@ class ValueTable:
     def add_rollup_day(
         self, day_index: int, totals: Mapping[str, int], rows: Iterable[RollupRow], metrics: tuple[str, ...]
     ) -> None:
-        tables: list[defaultdict[str, int]] = [getattr(self, metric) for metric in metrics]
+        tables: list[Counter[str]] = [getattr(self, metric) for metric in metrics]
         for value, *numbers in rows:
             for table, number in zip(tables, numbers, strict=True):
                 table[value] += number
@@ -376,12 +426,24 @@ class ValueTable:
         pages: set[str] = set()
         pageviews = self.pageviews
         for session in sessions:
-            for event in session.matching:
-                pages.add(event.page)
-                if event.kind == PAGEVIEW:
-                    pageviews[event.page] += 1
+            if session.matching is None:
+                for block, start, end in session.segments:
+                    values = cast(list[str], block.values("page")[start:end])  # every event has a page
+                    pages.update(values)
+                    if block.kinds.find(OUTBOUND_CLICK, start, end) < 0:
+                        pageviews.update(values)
+                    else:
+                        kinds = block.kinds[start:end]
+                        pageviews.update(value for value, kind in zip(values, kinds, strict=True) if kind == PAGEVIEW)
+                continue
+            for block, position in session.matching:
+                page = cast(str, block.value("page", position))
+                pages.add(page)
+                if block.kinds[position] == PAGEVIEW:
+                    pageviews[page] += 1
+        visitors = self.visitors
         for page in pages:
-            self.visitors[page] += 1
+            visitors[page] += 1
 
     def _add_entry_page(self, sessions: list[Session]) -> None:
         for session in sessions:
@@ -390,14 +452,14 @@ class ValueTable:
 
     def _add_exit_link(self, sessions: list[Session]) -> None:
         for session in sessions:
-            for event in session.matching:
-                if event.kind == OUTBOUND_CLICK:
-                    self.clicks[event.link if event.link else NONE_VALUE] += 1
+            for block, position in session.matching_events():
+                if block.kinds[position] == OUTBOUND_CLICK:
+                    self.clicks[block.value("link", position) or NONE_VALUE] += 1
 
     def _add_session_attribute(self, sessions: list[Session]) -> None:
         values: set[str] = set()
         for session in sessions:
-            value = value_of(session.first, self.property)
+            value = session.first_value(self.property)
             values.add(value)
             self.pageviews[value] += session.matching_pageviews
         for value in values:
@@ -407,5 +469,5 @@ class ValueTable:
         return set(self.visitors) | set(self.pageviews) | set(self.entries) | set(self.clicks)
 
     def metric(self, name: str, value: str) -> int:
-        table: defaultdict[str, int] = getattr(self, name)
+        table: Counter[str] = getattr(self, name)
         return table.get(value, 0)

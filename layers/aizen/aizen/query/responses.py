@@ -11,7 +11,7 @@ from typing import NotRequired, TypedDict
 from pydantic import BaseModel, ConfigDict, Field, with_config
 
 from aizen.periods import Interval, Preset
-from aizen.query.params import PROPERTIES
+from aizen.vocabulary import PROPERTIES
 
 _STRICT = ConfigDict(extra="forbid")
 

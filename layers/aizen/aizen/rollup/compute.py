@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from aizen.columns import EventBlock
 from aizen.events import RawEvent
 from aizen.models import Site
 from aizen.periods import day_starts_ms, zone
-from aizen.query.engine import Accumulator, CountingScope, Session, Totals, ValueTable
-from aizen.query.params import ROLLUP_PROPERTIES
-from aizen.query.sources import count_chunks
-from aizen.store import events as event_store
+from aizen.query.engine import Accumulator, CountingScope, Session, Totals, ValueTable, count_chunks
+from aizen.query.planner import raw_chunks
+from aizen.vocabulary import ROLLUP_PROPERTIES
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def table_rows(table: ValueTable, metrics: tuple[str, ...]) -> list[list[Any]]:
     return [[value, *(table.metric(metric, value) for metric in metrics)] for value in sorted(table.values())]
 
 
-def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[RawEvent]]]) -> DayRollup:
+def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBlock]]]) -> DayRollup:
     day_starts = day_starts_ms(day, day, zone(site.timezone))
     scope = CountingScope(day_starts=day_starts, start_ms=day_starts[0], end_ms=day_starts[-1])
     totals = Totals()
@@ -68,14 +68,14 @@ def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[RawEvent]
 
 
 def compute_day(site: Site, day: date) -> DayRollup:
-    """The day's rollup from the raw events in the store."""
+    """The day's rollup from the raw events in the store (blocks and single items)."""
     day_starts = day_starts_ms(day, day, zone(site.timezone))
-    return _count_day(site, day, event_store.query_event_days(site.id, day_starts[0], day_starts[-1]))
+    return _count_day(site, day, raw_chunks(site.id, day_starts[0], day_starts[-1]))
 
 
 def rollup_of_events(site: Site, day: date, events: list[RawEvent]) -> DayRollup:
     """The day's rollup from events in memory (history imported past the raw window)."""
-    return _count_day(site, day, [(day_starts_ms(day, day, zone(site.timezone))[-1], events)])
+    return _count_day(site, day, [(day_starts_ms(day, day, zone(site.timezone))[-1], [EventBlock.of_events(events)])])
 
 
 def merged(first: DayRollup, second: DayRollup) -> DayRollup:

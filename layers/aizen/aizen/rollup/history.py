@@ -25,9 +25,9 @@ from aizen.errors import RollupDayChanged
 from aizen.events import RawEvent
 from aizen.models import Site
 from aizen.periods import local_date, zone
-from aizen.query.params import ROLLUP_PROPERTIES
 from aizen.rollup.compute import DayRollup, merged, rollup_of_events
 from aizen.store import rollups
+from aizen.vocabulary import ROLLUP_PROPERTIES
 
 MAX_DAY_ATTEMPTS = 5  # reads and conditional writes of one day, while other writers keep changing it
 

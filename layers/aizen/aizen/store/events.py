@@ -15,6 +15,7 @@ aizen.events.CHANNELS (a decimal string); from_item turns them back into names, 
 value without a code is stored as itself.
 """
 
+import binascii
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +28,7 @@ from boto3.dynamodb.types import Binary
 from aizen import clock
 from aizen.events import CHANNELS, DEVICES, RawEvent
 from aizen.settings import get_settings
-from aizen.store.dynamo import BATCH_SIZE, dynamo_operation, events_table, write_batch
+from aizen.store.dynamo import BATCH_SIZE, dynamo_operation, events_table, raw_key, raw_query_page, write_batch
 
 EVENT_SHARDS = 4  # part of the key format: changing it needs a data migration
 _QUERY_THREADS = 8
@@ -194,22 +195,44 @@ def _partition_range(partition: str, start_ms: int, end_ms: int) -> dict[str, An
     }
 
 
+def _from_json(item: dict[str, dict[str, str]], site_id: str) -> RawEvent:
+    """`from_item` for an item in DynamoDB's JSON (the raw reads: no SDK parsing per attribute)."""
+    kind = item.get("k")
+    return RawEvent(
+        site_id,
+        int.from_bytes(binascii.a2b_base64(item["s"]["B"])[:6], "big"),
+        "outbound_click" if kind is not None and kind["S"] == "c" else "pageview",
+        item["v"]["S"],
+        item["u"]["S"],
+        **{field: _decode(attribute, item[attribute]["S"]) for attribute, field in _OPTIONAL if attribute in item},
+    )
+
+
 @dynamo_operation
-def _query_partition(partition: str, start_ms: int, end_ms: int, now_seconds: int) -> list[RawEvent]:
-    table = events_table()
+def _query_partition(site_id: str, partition: str, start_ms: int, end_ms: int, now_seconds: int) -> list[RawEvent]:
+    """One partition's unexpired events in [start_ms, end_ms), read as DynamoDB's JSON."""
     query = _partition_range(partition, start_ms, end_ms)
+    request: dict[str, Any] = {
+        "TableName": get_settings().events_table,
+        "KeyConditionExpression": query["KeyConditionExpression"],
+        "ExpressionAttributeValues": {
+            ":partition": {"S": partition},
+            ":first": {"B": bytes(query["ExpressionAttributeValues"][":first"])},
+            ":last": {"B": bytes(query["ExpressionAttributeValues"][":last"])},
+        },
+    }
     found: list[RawEvent] = []
     while True:
-        page = table.query(**query)
+        page = raw_query_page(request)
         # TTL deletion is lazy: expired items may linger for days, so skip them here.
-        found.extend(from_item(item) for item in page.get("Items", []) if int(item["x"]) > now_seconds)  # type: ignore[arg-type]
+        found.extend(_from_json(item, site_id) for item in page.get("Items", []) if int(item["x"]["N"]) > now_seconds)
         if "LastEvaluatedKey" not in page:
             return found
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        request["ExclusiveStartKey"] = raw_key(page["LastEvaluatedKey"])
 
 
 def query_events(site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
-    """A site's unexpired events with start_ms <= time < end_ms, partition by partition.
+    """A site's unexpired single items with start_ms <= time < end_ms, partition by partition.
 
     The partitions (UTC days times shards) are queried in parallel; events come back
     grouped by partition, not globally ordered by time.
@@ -222,7 +245,7 @@ def query_events(site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]
     ]
     with ThreadPoolExecutor(max_workers=min(_QUERY_THREADS, len(partitions))) as pool:
         for events in pool.map(
-            lambda partition: _query_partition(partition, start_ms, end_ms, now_seconds), partitions
+            lambda partition: _query_partition(site_id, partition, start_ms, end_ms, now_seconds), partitions
         ):
             yield from events
 
@@ -253,7 +276,9 @@ def query_event_days(site_id: str, start_ms: int, end_ms: int) -> Iterator[tuple
 
         def submit(day: str) -> list[Any]:
             return [
-                pool.submit(_query_partition, partition_key(site_id, day, shard), start_ms, end_ms, now_seconds)
+                pool.submit(
+                    _query_partition, site_id, partition_key(site_id, day, shard), start_ms, end_ms, now_seconds
+                )
                 for shard in range(EVENT_SHARDS)
             ]
 

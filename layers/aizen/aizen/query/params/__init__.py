@@ -25,29 +25,6 @@ from typing import Any, ClassVar, NamedTuple, Self
 from aizen.errors import InvalidRequest
 from aizen.periods import EARLIEST_DATE, LATEST_DATE
 
-AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration")
-TIMESERIES_METRICS = ("visitors", "pageviews")
-# The seed's table: property -> allowed metrics (the first is the default).
-PROPERTY_METRICS: dict[str, tuple[str, ...]] = {
-    "page": ("visitors", "pageviews"),
-    "entry_page": ("entries",),
-    "exit_link": ("clicks",),
-    "channel": ("visitors", "pageviews"),
-    "referrer": ("visitors", "pageviews"),
-    "country": ("visitors", "pageviews"),
-    "region": ("visitors", "pageviews"),
-    "city": ("visitors", "pageviews"),
-    "device": ("visitors", "pageviews"),
-    "browser": ("visitors", "pageviews"),
-    "os": ("visitors", "pageviews"),
-}
-PROPERTIES = tuple(PROPERTY_METRICS)
-# What a day's rollup keeps per property (rows are [value, *metrics] in this order).
-# region and city are not rolled up: their breakdowns are raw-window only.
-ROLLUP_PROPERTIES: dict[str, tuple[str, ...]] = {
-    prop: metrics for prop, metrics in PROPERTY_METRICS.items() if prop not in ("region", "city")
-}
-FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 DEFAULT_MINUTES = 10

@@ -1,7 +1,8 @@
 """GET /api/v1/stats/aggregate's parameters."""
 
-from aizen.query.params import AGGREGATE_METRICS, check_metrics
+from aizen.query.params import check_metrics
 from aizen.query.params.ranges import RangeParams
+from aizen.vocabulary import AGGREGATE_METRICS
 
 
 class AggregateParams(RangeParams):

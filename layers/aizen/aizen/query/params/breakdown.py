@@ -4,13 +4,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from aizen.errors import InvalidRequest
-from aizen.query.engine import Filters
 from aizen.query.params import (
     DEFAULT_LIMIT,
     INT64_SCHEMA,
     MAX_LIMIT,
-    PROPERTIES,
-    PROPERTY_METRICS,
     Parameter,
     check_metrics,
     filter_parameter,
@@ -18,6 +15,7 @@ from aizen.query.params import (
     one_of,
 )
 from aizen.query.params.ranges import RANGE_PARAMETERS, RangeParams
+from aizen.vocabulary import PROPERTIES, PROPERTY_METRICS, Filters
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

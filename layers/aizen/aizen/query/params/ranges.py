@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from aizen.errors import InvalidRequest
 from aizen.periods import PRESETS
-from aizen.query.engine import Filters
 from aizen.query.params import (
     DATE_RANGE,
     DATE_SCHEMA,
@@ -18,6 +17,7 @@ from aizen.query.params import (
     metric_list,
     one_of,
 )
+from aizen.vocabulary import Filters
 
 RANGE_PARAMETERS = (
     Parameter(

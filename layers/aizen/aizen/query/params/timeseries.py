@@ -5,8 +5,9 @@ from typing import ClassVar
 
 from aizen.errors import InvalidRequest
 from aizen.periods import INTERVALS
-from aizen.query.params import TIMESERIES_METRICS, Parameter, check_metrics, one_of
+from aizen.query.params import Parameter, check_metrics, one_of
 from aizen.query.params.ranges import RANGE_PARAMETERS, RangeParams
+from aizen.vocabulary import TIMESERIES_METRICS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

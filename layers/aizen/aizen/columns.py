@@ -1,0 +1,142 @@
+"""Raw events as columns: the form the query engine counts.
+
+Whatever the source — a packed event block (`aizen.store.block_codec`), the single items
+of the tail (`aizen.store.events`), or events in memory — events reach the engine as
+`EventBlock`s: one site's events sorted by (visitor id, time), so each visitor's events
+are one contiguous *run*, with one column per field. Attribute columns are
+dictionary-encoded (a list of distinct values and a code per event) and turned into
+per-event values only when a query needs them; most queries read one value per session
+(its first event's), through `value`.
+"""
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from operator import attrgetter
+
+from aizen.events import RawEvent
+
+# Kinds as codes, one byte per event in `EventBlock.kinds`.
+PAGEVIEW = 0
+OUTBOUND_CLICK = 1
+KIND_CODES = {"pageview": PAGEVIEW, "outbound_click": OUTBOUND_CLICK}
+KIND_NAMES = ("pageview", "outbound_click")
+
+# Every optional or per-event string field of RawEvent, in storage order.
+ATTRIBUTES = ("page", "referrer", "channel", "country", "region", "city", "device", "browser", "os", "link")
+
+_by_visitor_and_time = attrgetter("visitor_id", "timestamp_ms")
+
+
+class EventBlock:
+    """Events sorted by (visitor id, time), as columns.
+
+    - `timestamps[i]`: UTC ms of event i; `kinds[i]`: PAGEVIEW or OUTBOUND_CLICK (bytes).
+    - `visitors[r]`, `run_starts[r]`..`run_starts[r + 1]`: run r, one visitor's events.
+    - attribute `a`: `dictionaries[a][codes[a][i]]` is event i's value (None when absent).
+    """
+
+    __slots__ = ("_values", "codes", "dictionaries", "kinds", "run_starts", "timestamps", "visitors")
+
+    def __init__(
+        self,
+        timestamps: list[int],
+        kinds: bytes,
+        visitors: list[str],
+        run_starts: list[int],
+        dictionaries: dict[str, list[str | None]],
+        codes: dict[str, Sequence[int]],
+    ) -> None:
+        self.timestamps = timestamps
+        self.kinds = kinds
+        self.visitors = visitors
+        self.run_starts = run_starts
+        self.dictionaries = dictionaries
+        self.codes = codes
+        self._values: dict[str, list[str | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+    def value(self, attribute: str, position: int) -> str | None:
+        """One event's value of an attribute."""
+        return self.dictionaries[attribute][self.codes[attribute][position]]
+
+    def values(self, attribute: str) -> list[str | None]:
+        """Every event's value of an attribute (decoded once per block)."""
+        decoded = self._values.get(attribute)
+        if decoded is None:
+            lookup = self.dictionaries[attribute].__getitem__
+            decoded = self._values[attribute] = list(map(lookup, self.codes[attribute]))
+        return decoded
+
+    def code_of(self, attribute: str, value: str | None) -> int | None:
+        """The code of `value` in this block's dictionary; None when no event has it."""
+        try:
+            return self.dictionaries[attribute].index(value)
+        except ValueError:
+            return None
+
+    def runs(self) -> Iterator[tuple[str, int, int]]:
+        """(visitor id, first position, end position) of every run."""
+        starts = self.run_starts
+        for run, visitor in enumerate(self.visitors):
+            yield visitor, starts[run], starts[run + 1]
+
+    def events(self, site_id: str, start: int = 0, end: int | None = None) -> Iterator[RawEvent]:
+        """The events at positions start..end as RawEvents (tests, expiry filtering, the rare
+        out-of-order merge)."""
+        end = len(self) if end is None else end
+        columns = [self.values(attribute) for attribute in ATTRIBUTES]
+        run = bisect_right(self.run_starts, start) - 1
+        for position in range(start, end):
+            while self.run_starts[run + 1] <= position:
+                run += 1
+            yield RawEvent(
+                site_id,
+                self.timestamps[position],
+                KIND_NAMES[self.kinds[position]],  # type: ignore[arg-type]
+                self.visitors[run],
+                *(column[position] for column in columns),  # type: ignore[arg-type]
+            )
+
+    @classmethod
+    def of_events(cls, events: Iterable[RawEvent]) -> "EventBlock":
+        """A block of any events (sorted here)."""
+        ordered = sorted(events, key=_by_visitor_and_time)
+        visitors: list[str] = []
+        run_starts: list[int] = []
+        previous: str | None = None
+        for position, event in enumerate(ordered):
+            if event.visitor_id != previous:
+                previous = event.visitor_id
+                visitors.append(previous)
+                run_starts.append(position)
+        run_starts.append(len(ordered))
+        dictionaries: dict[str, list[str | None]] = {}
+        codes: dict[str, Sequence[int]] = {}
+        for attribute in ATTRIBUTES:
+            dictionary: list[str | None] = [None]
+            index: dict[str | None, int] = {None: 0}
+            column: list[int] = []
+            for value in map(attrgetter(attribute), ordered):
+                code = index.get(value)
+                if code is None:
+                    code = index[value] = len(dictionary)
+                    dictionary.append(value)
+                column.append(code)
+            dictionaries[attribute] = dictionary
+            codes[attribute] = column
+        return cls(
+            [event.timestamp_ms for event in ordered],
+            bytes(KIND_CODES[event.kind] for event in ordered),
+            visitors,
+            run_starts,
+            dictionaries,
+            codes,
+        )
+
+    def since(self, first_ms: int, site_id: str) -> "EventBlock":
+        """The block without its events before `first_ms` (expired events of an old block)."""
+        if not self.timestamps or min(self.timestamps) >= first_ms:
+            return self
+        return EventBlock.of_events(event for event in self.events(site_id) if event.timestamp_ms >= first_ms)

@@ -1,0 +1,194 @@
+"""The query planner: which source answers each part of a range, merged exactly once.
+
+Three sources (docs/stats.md, "Where the numbers come from"):
+
+- **rollup days** (`aizen.store.rollups`): every rolled-up day of an unfiltered whole-day
+  question (and the only source before the raw window);
+- **packed event blocks** (`aizen.store.blocks`): the compacted hours of the raw window,
+  every hour before the site's compaction watermark;
+- **single items** (`aizen.store.events`): the hours from the watermark on (the last hour
+  or two, and everything of a site that was never compacted).
+
+The watermark is read once per raw read, before the blocks and the single items, so a
+compaction that runs meanwhile cannot make an hour count twice or not at all: the hours
+it compacts after the read are still read from their single items, which compaction
+never deletes. Raw days are counted by the engine, rolled-up days are added whole to
+the same accumulator.
+"""
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from aizen import clock
+from aizen.columns import EventBlock
+from aizen.models import Site
+from aizen.periods import (
+    EARLIEST_DATE,
+    Period,
+    day_start_ms,
+    day_starts_ms,
+    local_date,
+    raw_window_first_day,
+    today_in,
+    zone,
+)
+from aizen.query.engine import Accumulator, CountingScope, RollupAccumulator, RollupRow, Session, count_chunks
+from aizen.settings import get_settings
+from aizen.store import blocks as block_store
+from aizen.store import events as event_store
+from aizen.store import rollups
+from aizen.vocabulary import ROLLUP_PROPERTIES, Filters
+
+_DAY_MS = 86_400_000
+
+
+def raw_chunks(site_id: str, start_ms: int, end_ms: int) -> Iterator[tuple[int, list[EventBlock]]]:
+    """A site's raw events with start_ms <= time < end_ms (whole hours of blocks may reach
+    beyond both ends), one UTC day at a time, in day order, as (watermark, blocks): the
+    day's compacted hours, then the day's single items as one more block."""
+    if end_ms <= start_ms:
+        return
+    now_seconds = int(clock.now())
+    split = min(max(block_store.compacted_until(site_id), start_ms), end_ms)
+    hours = block_store.read_blocks(site_id, start_ms, split, now_seconds)
+    tail = event_store.query_event_days(site_id, split, end_ms)
+    pending: tuple[int, EventBlock] | None = next(hours, None)
+    day_start = start_ms - start_ms % _DAY_MS
+    while day_start < end_ms:
+        day_end = day_start + _DAY_MS
+        day_blocks: list[EventBlock] = []
+        while pending is not None and pending[0] < day_end:
+            day_blocks.append(pending[1])
+            pending = next(hours, None)
+        if split < end_ms and day_end > split:
+            _, events = next(tail)
+            if events:
+                day_blocks.append(EventBlock.of_events(events))
+        yield min(day_end, end_ms), day_blocks
+        day_start = day_end
+
+
+def earliest_raw_ms(site_id: str, start_ms: int, end_ms: int) -> int | None:
+    """Time of the site's first unexpired raw event in [start_ms, end_ms), or None."""
+    if end_ms <= start_ms:
+        return None
+    split = min(max(block_store.compacted_until(site_id), start_ms), end_ms)
+    for _, block in block_store.read_blocks(site_id, start_ms, split, int(clock.now())):
+        found = [timestamp for timestamp in block.timestamps if start_ms <= timestamp < split]
+        if found:
+            return min(found)
+    return event_store.earliest_event_ms(site_id, split, end_ms)
+
+
+def all_rolled_up_days(site: Site, now_seconds: float) -> dict[str, dict[str, Any]]:
+    """Every rolled-up day of the site up to today (period=all reads them once, for both
+    its first day and its counts)."""
+    today = today_in(zone(site.timezone), now_seconds)
+    return rollups.rolled_up_days(site.id, EARLIEST_DATE.isoformat(), today.isoformat())
+
+
+def first_retained_day(
+    site: Site, now_seconds: float, retention_days: int, rolled: dict[str, dict[str, Any]]
+) -> date | None:
+    """The site's first local day with data, in `rolled` (`all_rolled_up_days`) or raw events;
+    None without data."""
+    tz = zone(site.timezone)
+    window_first = raw_window_first_day(tz, now_seconds, retention_days)
+    first_rolled: date | None = None
+    for day, record in sorted(rolled.items()):
+        if record["visitors"] or record["pageviews"] or record["sessions"]:
+            first_rolled = date.fromisoformat(day)
+            break
+    if first_rolled is not None and first_rolled < window_first:
+        return first_rolled  # no need to look for raw events
+    first = earliest_raw_ms(site.id, day_start_ms(window_first, tz), int(now_seconds * 1000) + 1)
+    first_raw = None if first is None else local_date(first, tz)
+    return min((day for day in (first_raw, first_rolled) if day is not None), default=None)
+
+
+class _DayOffset:
+    """Shifts the day indexes of one run of raw days to positions in the whole period."""
+
+    def __init__(self, accumulator: Accumulator, offset: int) -> None:
+        self._accumulator = accumulator
+        self._offset = offset
+
+    def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
+        self._accumulator.add_visitor(day_index + self._offset, sessions)
+
+
+def _runs(indexes: list[int]) -> list[list[int]]:
+    """Consecutive runs: [1, 2, 3, 7, 8] -> [[1, 2, 3], [7, 8]]."""
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def count(
+    site: Site,
+    period: Period,
+    filters: Filters,
+    accumulator: RollupAccumulator,
+    now_seconds: float,
+    *,
+    rollups_allowed: bool = True,
+    known_rollups: dict[str, dict[str, Any]] | None = None,
+) -> bool:
+    """Count the period into the accumulator; True when a rollup was used.
+
+    Unfiltered whole-day queries take every rolled-up day from its rollup; the other days
+    of the raw window come from raw events (blocks and single items); days before the raw
+    window without a rollup have no data. Day indexes given to the accumulator are
+    positions in `period.days`. `known_rollups`: the site's rolled-up days, already read.
+    """
+    tz = zone(period.timezone)
+    days = period.days
+    rolled: dict[str, dict[str, Any]] = {}
+    if rollups_allowed and period.whole_days and not filters.active:
+        first, last = period.first_day.isoformat(), period.last_day.isoformat()
+        if known_rollups is None:
+            rolled = rollups.rolled_up_days(site.id, first, last)
+        else:
+            rolled = {day: record for day, record in known_rollups.items() if first <= day <= last}
+    window_first = raw_window_first_day(tz, now_seconds, get_settings().raw_retention_days)
+    raw_indexes = [index for index, day in enumerate(days) if day >= window_first and day.isoformat() not in rolled]
+    for run in _runs(raw_indexes):
+        day_starts = day_starts_ms(days[run[0]], days[run[-1]], tz)
+        scope = CountingScope(day_starts=day_starts, start_ms=period.start_ms, end_ms=period.end_ms, filters=filters)
+        count_chunks(scope, raw_chunks(site.id, day_starts[0], day_starts[-1]), _DayOffset(accumulator, run[0]))
+    if not rolled:
+        return False
+    prop = accumulator.rollup_property
+    rows_by_day: dict[str, list[RollupRow]] = {}
+    if prop is not None:
+        for day, rows in rollups.day_tables(
+            site.id, prop, period.first_day.isoformat(), period.last_day.isoformat(), rolled
+        ):
+            rows_by_day.setdefault(day, []).extend(rows)
+    index_of = {day.isoformat(): index for index, day in enumerate(days)}
+    metrics = ROLLUP_PROPERTIES[prop] if prop is not None else ()
+    for day, record in rolled.items():
+        accumulator.add_rollup_day(index_of[day], record, rows_by_day.get(day, []), metrics)
+    return True
+
+
+def realtime_visitors(site: Site, minutes: int, now_ms: int) -> int:
+    """Distinct (visitor id, local date) pairs with an event in the last `minutes` minutes."""
+    tz = zone(site.timezone)
+    midnight = day_start_ms(local_date(now_ms, tz), tz)
+    start_ms, end_ms = now_ms - minutes * 60_000, now_ms + 1
+    visitors: set[tuple[str, bool]] = set()
+    for _, blocks in raw_chunks(site.id, start_ms, end_ms):
+        for block in blocks:
+            times = block.timestamps
+            for visitor, first, end in block.runs():
+                for position in range(first, end):
+                    if start_ms <= times[position] < end_ms:
+                        # The window spans at most one local midnight: "before it" tells the two local dates apart.
+                        visitors.add((visitor, times[position] < midnight))
+    return len(visitors)

@@ -1,0 +1,134 @@
+"""The byte format of a packed event block (docs/data-model.md, "Event blocks"). Pure: no I/O.
+
+A block is one `aizen.columns.EventBlock` as zlib-compressed columns:
+
+    header     "<BIIQ": format version, events n, runs r, base time (UTC ms)
+    times      n x uint32: each event's time minus the base
+    kinds      n bytes: 0 pageview, 1 outbound click
+    runs       packed ints: the length of each of the r runs (one visitor's events each)
+    visitors   uint32 byte length, then the r visitor ids joined by NUL
+    then per attribute of aizen.columns.ATTRIBUTES:
+      dictionary  uint32 count k, packed ints: the UTF-8 length of entries 1..k-1, their bytes
+                  (entry 0 is always the absent value)
+      codes       packed ints: n codes into the dictionary
+
+"packed ints" are one typecode byte (B, H, I or Q: the narrowest that holds the largest
+value) and the values in that width. Widths are little-endian, the byte order of both
+Lambda architectures (x86_64 and arm64); the codec refuses to run elsewhere.
+
+Why columns, dictionaries and zlib rather than one JSON document: a block of an hour
+holds a few distinct pages, referrers and countries, each repeated for hundreds of
+events; dictionary codes make each event's attributes a few bytes that zlib squeezes
+further, and decoding is C-level slicing (`memoryview.cast`) instead of per-event
+parsing, which is what makes raw reads fast (docs/performance.md).
+"""
+
+import struct
+import sys
+import zlib
+from array import array
+from collections.abc import Sequence
+from itertools import accumulate
+
+from aizen.columns import ATTRIBUTES, EventBlock
+
+FORMAT_VERSION = 1
+_HEADER = struct.Struct("<BIIQ")
+_LENGTH = struct.Struct("<I")
+_TYPECODES = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF), ("Q", 0xFFFF_FFFF_FFFF_FFFF))
+_WIDTH = {typecode: array(typecode).itemsize for typecode, _ in _TYPECODES}
+
+if sys.byteorder != "little":  # pragma: no cover - both Lambda architectures are little-endian
+    raise ImportError("aizen.store.block_codec needs a little-endian machine")
+
+
+class BlockFormatError(ValueError):
+    """Bytes that are not a block of a known format."""
+
+
+def _packed(values: Sequence[int]) -> bytes:
+    largest = max(values, default=0)
+    typecode = next(code for code, limit in _TYPECODES if largest <= limit)
+    return typecode.encode() + array(typecode, values).tobytes()
+
+
+def encode(block: EventBlock, base_ms: int) -> bytes:
+    """The compressed bytes of a block whose events are at or after `base_ms` (its hour)."""
+    count = len(block)
+    offsets = [timestamp - base_ms for timestamp in block.timestamps]
+    if offsets and (min(offsets) < 0 or max(offsets) > 0xFFFF_FFFF):
+        raise ValueError("every event of a block must lie within 49 days after its base time")
+    if any("\x00" in visitor for visitor in block.visitors):
+        raise ValueError("visitor ids must not contain NUL")
+    starts = block.run_starts
+    visitors = "\x00".join(block.visitors).encode()
+    parts = [
+        _HEADER.pack(FORMAT_VERSION, count, len(block.visitors), base_ms),
+        array("I", offsets).tobytes(),
+        bytes(block.kinds),
+        _packed([starts[run + 1] - starts[run] for run in range(len(block.visitors))]),
+        _LENGTH.pack(len(visitors)),
+        visitors,
+    ]
+    for attribute in ATTRIBUTES:
+        entries = [value.encode() for value in block.dictionaries[attribute][1:] if value is not None]
+        if len(entries) != len(block.dictionaries[attribute]) - 1:
+            raise ValueError(f"{attribute}: only entry 0 of a dictionary may be the absent value")
+        parts += [_LENGTH.pack(len(entries) + 1), _packed([len(entry) for entry in entries]), *entries]
+        parts.append(_packed(block.codes[attribute]))
+    return zlib.compress(b"".join(parts))
+
+
+class _Reader:
+    """Walks the decompressed payload."""
+
+    def __init__(self, payload: bytes) -> None:
+        self.view = memoryview(payload)
+        self.offset = 0
+
+    def take(self, size: int) -> memoryview:
+        start = self.offset
+        self.offset += size
+        if self.offset > len(self.view):
+            raise BlockFormatError("block ends early")
+        return self.view[start : self.offset]
+
+    def length(self) -> int:
+        value: int = _LENGTH.unpack(self.take(_LENGTH.size))[0]
+        return value
+
+    def ints(self, count: int) -> memoryview:
+        typecode = chr(self.take(1)[0])
+        if typecode not in _WIDTH:
+            raise BlockFormatError(f"unknown integer width {typecode!r}")
+        values: memoryview = self.take(count * _WIDTH[typecode]).cast(typecode)  # type: ignore[call-overload]
+        return values
+
+
+def decode(data: bytes) -> EventBlock:
+    """The block that `encode` packed."""
+    try:
+        payload = zlib.decompress(data)
+    except zlib.error as error:
+        raise BlockFormatError(f"not a compressed block: {error}") from None
+    reader = _Reader(payload)
+    version, count, runs, base_ms = _HEADER.unpack(reader.take(_HEADER.size))
+    if version != FORMAT_VERSION:
+        raise BlockFormatError(f"unknown block format version {version}")
+    timestamps = list(map(base_ms.__add__, reader.take(4 * count).cast("I")))
+    kinds = bytes(reader.take(count))
+    run_starts = [0, *accumulate(reader.ints(runs))]
+    position = run_starts[-1]
+    visitors = bytes(reader.take(reader.length())).decode().split("\x00") if runs else []
+    dictionaries: dict[str, list[str | None]] = {}
+    codes: dict[str, Sequence[int]] = {}
+    for attribute in ATTRIBUTES:
+        size = reader.length()
+        dictionary: list[str | None] = [None]
+        for length in reader.ints(size - 1).tolist():
+            dictionary.append(bytes(reader.take(length)).decode())
+        dictionaries[attribute] = dictionary
+        codes[attribute] = reader.ints(count)
+    if reader.offset != len(payload) or position != count or len(visitors) != runs:
+        raise BlockFormatError("block sizes do not add up")
+    return EventBlock(timestamps, kinds, visitors, run_starts, dictionaries, codes)

@@ -1,0 +1,62 @@
+"""The query vocabulary: metrics per endpoint and property, what rollups keep, and filters.
+
+One module that the parameter tables (`aizen.query.params`), the query planner
+(`aizen.query.planner`), the engine and the rollup job all import, so none of them
+imports another for a name (docs/stats.md has the user's view of each).
+"""
+
+from typing import NamedTuple
+
+AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration")
+TIMESERIES_METRICS = ("visitors", "pageviews")
+# The public API's table: property -> allowed metrics (the first is the default).
+PROPERTY_METRICS: dict[str, tuple[str, ...]] = {
+    "page": ("visitors", "pageviews"),
+    "entry_page": ("entries",),
+    "exit_link": ("clicks",),
+    "channel": ("visitors", "pageviews"),
+    "referrer": ("visitors", "pageviews"),
+    "country": ("visitors", "pageviews"),
+    "region": ("visitors", "pageviews"),
+    "city": ("visitors", "pageviews"),
+    "device": ("visitors", "pageviews"),
+    "browser": ("visitors", "pageviews"),
+    "os": ("visitors", "pageviews"),
+}
+PROPERTIES = tuple(PROPERTY_METRICS)
+# What a day's rollup keeps per property (rows are [value, *metrics] in this order).
+# region and city are not rolled up: their breakdowns are raw-window only.
+ROLLUP_PROPERTIES: dict[str, tuple[str, ...]] = {
+    prop: metrics for prop, metrics in PROPERTY_METRICS.items() if prop not in ("region", "city")
+}
+FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
+# A session's attributes: those of its first event.
+SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")
+
+
+class Filters(NamedTuple):
+    """Exact, case-sensitive, AND-ed. `(none)` matches a missing value.
+
+    `page` matches events; the others match the session's attributes (its first event's).
+    `region` only scopes city breakdowns.
+    """
+
+    page: str | None = None
+    referrer: str | None = None
+    country: str | None = None
+    region: str | None = None
+    device: str | None = None
+    browser: str | None = None
+    os: str | None = None
+
+    @property
+    def session_filters(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (name, value)
+            for name in ("referrer", "country", "region", "device", "browser", "os")
+            if (value := getattr(self, name)) is not None
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.page is not None or bool(self.session_filters)

@@ -1,0 +1,264 @@
+"""The compaction job and the exactly-once rule (docs/data-model.md, "Event blocks").
+
+Every case asks the endpoints the same questions before and after, and holds the answers
+against tests/stats_reference.py: a crash between writing blocks and moving the
+watermark, a re-run, a query that runs while an hour is compacted, an import into an
+already compacted hour (and the same import again), expired blocks, one failing site.
+"""
+
+import json
+import zlib
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aizen import compaction
+from aizen.events import RawEvent
+from aizen.ingest import importer
+from aizen.query import planner
+from aizen.settings import Settings
+from aizen.store import blocks as block_store
+from aizen.store import dynamo, rollups
+from aizen.store.events import to_item
+from tests import stats_reference as ref
+from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner
+
+HOUR = 3_600
+TZ = ZoneInfo("America/Los_Angeles")
+QUESTIONS = [
+    (
+        "StatsAggregateFunction",
+        "/api/v1/stats/aggregate",
+        {"period": "7d", "metrics": "visitors,pageviews,bounce_rate,visit_duration"},
+    ),
+    (
+        "StatsAggregateFunction",
+        "/api/v1/stats/aggregate",
+        {"period": "today", "metrics": "visitors,pageviews,bounce_rate,visit_duration"},
+    ),
+    (
+        "StatsAggregateFunction",
+        "/api/v1/stats/aggregate",
+        {"period": "7d", "country": "US", "metrics": "visitors,pageviews"},
+    ),
+    (
+        "StatsBreakdownFunction",
+        "/api/v1/stats/breakdown",
+        {"period": "7d", "property": "page", "metrics": "visitors,pageviews"},
+    ),
+    ("StatsTimeseriesFunction", "/api/v1/stats/timeseries", {"period": "24h", "metrics": "visitors,pageviews"}),
+]
+
+
+def _seed(events: list[RawEvent], retention: int) -> None:
+    with dynamo.events_table().batch_writer() as writer:
+        for event in events:
+            writer.put_item(Item=to_item(event, retention))
+
+
+def _answers(token: str) -> list[Any]:
+    answers = []
+    for function, path, params in QUESTIONS:
+        response = invoke(function, path, query="&".join(f"{k}={v}" for k, v in params.items()), headers=bearer(token))
+        assert response.status == 200, response.body
+        answers.append(response.body)
+    return answers
+
+
+def _expected(events: list[RawEvent], now_ms: int) -> list[Any]:
+    """The reference's numbers for the aggregate questions (the others are compared before/after)."""
+    week = ref.expected_range("7d", TZ, now_ms, None, None)
+    today = ref.expected_range("today", TZ, now_ms, None, None)
+    metrics = ref.aggregate(events, TZ, {}, week)
+    return [
+        metrics,
+        ref.aggregate(events, TZ, {}, today),
+        {
+            name: value
+            for name, value in ref.aggregate(events, TZ, {"country": "US"}, week).items()
+            if name in ("visitors", "pageviews")
+        },
+    ]
+
+
+@pytest.fixture
+def site(clock: FrozenClock, aizen_env: Any) -> tuple[str, str, list[RawEvent], Settings]:
+    """A site with 8 days of random traffic stored as single items, and a key."""
+    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
+    owner = make_owner()
+    _, token = make_key(owner.site.id)
+    events = ref.random_traffic(zlib.crc32(b"compaction"), owner.site.id, SEED_NOW * 1000, visitors=40, days=8)
+    _seed(events, settings.raw_retention_days)
+    return owner.site.id, token, events, settings
+
+
+def test_compacted_hours_and_the_tail_answer_like_single_items(site: Any, clock: FrozenClock) -> None:
+    # Given: a site never compacted
+    site_id, token, events, _ = site
+    before = _answers(token)
+    assert [answer["metrics"] for answer in before[:3]] == _expected(events, SEED_NOW * 1000)
+
+    # When: the job packs every finished hour
+    report = compaction.run()
+
+    # Then: the same answers, from blocks for the finished hours and single items for the rest
+    assert report.hours_compacted > 50
+    assert report.events_packed > len(events) * 0.9
+    assert not report.failed_sites
+    watermark = block_store.compacted_until(site_id)
+    assert watermark == block_store.hour_of(SEED_NOW * 1000 - compaction.GRACE_MS)
+    assert _answers(token) == before
+    # a re-run has nothing left to pack and changes nothing
+    assert compaction.run().hours_compacted == 0
+    assert _answers(token) == before
+
+
+def test_a_crash_before_the_watermark_moves_counts_nothing_twice(
+    site: Any, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a compaction that writes a day's blocks, then dies before moving the watermark
+    site_id, token, _, _ = site
+    before = _answers(token)
+
+    def crash(*_: Any) -> bool:
+        raise RuntimeError("killed")
+
+    advance_watermark = block_store.advance_watermark
+    monkeypatch.setattr(block_store, "advance_watermark", crash)
+    report = compaction.run()
+    assert report.failed_sites == [site_id]
+    assert block_store.compacted_until(site_id) == 0
+
+    # Then: the written blocks are ignored (the hours still come from single items) ...
+    assert _answers(token) == before
+
+    # ... and the next run packs them again, exactly once
+    monkeypatch.setattr(block_store, "advance_watermark", advance_watermark)
+    assert compaction.run().failed_sites == []
+    assert _answers(token) == before
+
+
+def test_an_hour_compacted_while_a_query_reads_counts_once(
+    site: Any, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: half the hours compacted
+    site_id, token, _, _ = site
+    before = _answers(token)
+    clock.advance(-3 * 86_400)
+    compaction.run()
+    clock.advance(3 * 86_400)
+    assert 0 < block_store.compacted_until(site_id) < SEED_NOW * 1000
+
+    # When: every query reads the watermark, then the job compacts the rest before the blocks are read
+    read_blocks = block_store.read_blocks
+
+    def compacting_meanwhile(*args: Any) -> Iterator[Any]:
+        compaction.run()
+        return read_blocks(*args)
+
+    monkeypatch.setattr(block_store, "read_blocks", compacting_meanwhile)
+
+    # Then: the answers are exact
+    assert _answers(token) == before
+
+
+def test_an_import_into_compacted_hours_is_packed_again_and_counted_once(
+    site: Any, clock: FrozenClock, tmp_path: Any
+) -> None:
+    # Given: a compacted site
+    site_id, token, _, _ = site
+    compaction.run()
+    lines = [
+        json.dumps(
+            {
+                "timestamp": f"2026-04-0{day}T1{hour}:15:00.000Z",
+                "name": "pageview",
+                "url": "https://example.com/imported",
+                "visitor_id": f"imported-{day}-{hour}",
+            }
+        )
+        for day in (1, 2)
+        for hour in range(4)
+    ]
+
+    # When: a file adds 8 pageviews to compacted hours, twice (re-importing is idempotent)
+    for _ in range(2):
+        summary = importer.import_events(site_id, lines)
+        assert summary.imported == 8
+
+    # Then: the hours were packed again, each pageview counts once, and nothing is left marked
+    assert block_store.recompact_hours(site_id) == {}
+    stored = [event for event in planner_events(site_id) if event.page == "/imported"]
+    assert len(stored) == 8
+    answer = invoke(
+        "StatsBreakdownFunction",
+        "/api/v1/stats/breakdown",
+        query="period=7d&property=page&metrics=visitors,pageviews&limit=1000",
+        headers=bearer(token),
+    ).body
+    row = next(row for row in answer["results"] if row["value"] == "/imported")
+    assert row == {"value": "/imported", "visitors": 8, "pageviews": 8}
+    # the days the hours belong to are marked for the rollup job
+    assert {"2026-04-01", "2026-04-02"} <= set(rollups.dirty_days(site_id))
+
+
+def planner_events(site_id: str) -> list[RawEvent]:
+    """Every raw event the planner reads (blocks and single items) over the last 8 days."""
+    now_ms = SEED_NOW * 1000
+    return [
+        event
+        for _, blocks in planner.raw_chunks(site_id, now_ms - 9 * 86_400_000, now_ms + 1)
+        for block in blocks
+        for event in block.events(site_id)
+    ]
+
+
+def test_expired_blocks_and_events_are_not_read(site: Any, clock: FrozenClock) -> None:
+    # Given: a compacted site
+    site_id, _, events, settings = site
+    compaction.run()
+    assert len(planner_events(site_id)) == len(events)
+
+    # When: time passes until the first events expire (moto never deletes TTL'd items)
+    oldest = min(event.timestamp_ms for event in events)
+    clock.current = oldest / 1000 + settings.raw_retention_days * 86_400 + HOUR / 2
+
+    # Then: reads skip exactly the events whose own TTL has passed, inside blocks too
+    now = clock.current
+    alive = [event for event in events if event.timestamp_ms // 1000 + settings.raw_retention_days * 86_400 > now]
+    read = [
+        event
+        for _, blocks in planner.raw_chunks(site_id, oldest, int(now * 1000))
+        for block in blocks
+        for event in block.events(site_id)
+    ]
+    assert 0 < len(read) == len(alive) < len(events)
+
+
+def test_one_failing_site_does_not_stop_the_others(
+    clock: FrozenClock, aizen_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: two sites with events, the first of which fails to compact
+    aizen_env()
+    first = make_owner(site_id="site_a", domain="a.example", user_id="user_a").site
+    second = make_owner(site_id="site_b", domain="b.example", user_id="user_b").site
+    for site in (first, second):
+        _seed([RawEvent(site.id, SEED_NOW * 1000 - 5 * HOUR * 1000, "pageview", "00000000000000aa", "/")], 90)
+    pack = compaction._pack
+
+    def failing(site_id: str, *args: Any) -> int:
+        if site_id == first.id:
+            raise RuntimeError("boom")
+        return pack(site_id, *args)
+
+    monkeypatch.setattr(compaction, "_pack", failing)
+
+    # When
+    report = compaction.run()
+
+    # Then: the second site is compacted, the first is reported and keeps its single items
+    assert report.failed_sites == [first.id]
+    assert block_store.compacted_until(second.id) > 0
+    assert block_store.compacted_until(first.id) <= block_store.hour_of(SEED_NOW * 1000 - 5 * HOUR * 1000)
