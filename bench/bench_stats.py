@@ -1,25 +1,32 @@
-"""Benchmark of the stats query engine over 30 days of raw events in moto.
+"""End-to-end benchmark of raw reads: filtered 30-day queries over packed event blocks.
 
     .venv/bin/python bench/bench_stats.py            # 200k events
     .venv/bin/python bench/bench_stats.py --million  # 1M events
 
-Loads a site's events into moto's in-process DynamoDB with the store's own batch
-writer (BatchWriteItem, 25 items a request: the fastest path that still goes through
-the real API and item format), then runs, for a filtered 30-day aggregate and a
-filtered page breakdown, the same source the endpoints use and prints:
+1. Generates a site's events over 30 days and stores them as DynamoDB holds them once the
+   compaction job has run (docs/data-model.md, "Event blocks"): a packed block for every
+   finished hour, single items for the last hour. The items go into moto in-process.
+2. Calls the stats functions' handlers (the API Gateway event in, the JSON answer out)
+   once against moto and records every HTTP answer DynamoDB (moto) gave, keyed by request.
+3. Replays those answers at botocore's `before-send` event and times the same calls again:
+   CPU time of everything the function does after the network (auth and rate limits,
+   building and signing every request, parsing the HTTP bodies, decoding blocks, counting,
+   the JSON answer). moto's own cost is not in this figure.
 
-- DynamoDB requests and bytes read (response bodies) for the query,
-- store time (the Query requests, moto included, and item decoding),
-- the query engine's CPU time excluding the store (grouping, sessions, filters,
-  counting), measured with time.process_time over the events the store returned,
-  and events aggregated per engine CPU-second (target: >= 1,000,000).
+Prints, per query: DynamoDB requests, item bytes read and read units, end-to-end CPU and
+events per CPU-second (target: >= 1,000,000); the engine-only figure (counting already
+decoded blocks); and, on a sample, the read path before blocks (single items through
+boto3's parser). Then the fixed cost of a stats request (an empty site, a 7-day range).
 """
 
 import argparse
+import json
+import math
 import os
 import random
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +39,39 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AIZEN_MAIN_TABLE": "bench-main",
         "AIZEN_EVENTS_TABLE": "bench-events",
+        "AIZEN_IP_LIMIT_PER_MINUTE": "1000000",
+        "AIZEN_KEY_LIMIT_PER_HOUR": "1000000",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
-from dynamo_meter import Meter  # noqa: E402
+from dynamo_meter import Replayer  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from aizen import clock  # noqa: E402
+from aizen import clock, compaction  # noqa: E402
+from aizen.auth import keys as key_management  # noqa: E402
+from aizen.columns import EventBlock  # noqa: E402
 from aizen.events import RawEvent  # noqa: E402
+from aizen.models import Site, User  # noqa: E402
 from aizen.periods import day_starts_ms, raw_window_first_day, resolve_period, zone  # noqa: E402
-from aizen.query.engine import CountingScope, Filters, Totals, ValueTable  # noqa: E402
-from aizen.query.sources import count_chunks  # noqa: E402
+from aizen.query.engine import CountingScope, Totals, ValueTable, count_chunks  # noqa: E402
+from aizen.rollup import job  # noqa: E402
 from aizen.settings import get_settings  # noqa: E402
+from aizen.store import accounts, block_codec, dynamo  # noqa: E402
+from aizen.store import blocks as block_store  # noqa: E402
 from aizen.store import events as event_store  # noqa: E402
+from aizen.store.blocks import HOUR_MS, hour_of  # noqa: E402
+from aizen.vocabulary import Filters  # noqa: E402
+from aizen_local.apigw import LocalLambdaContext, http_event  # noqa: E402
+from aizen_local.functions import function_spec, load_handler  # noqa: E402
 from aizen_local.store import ensure_tables  # noqa: E402
 from aizen_local.template import load_template  # noqa: E402
 
 SITE = "site_bench"
+EMPTY_SITE = "site_empty"
 TIMEZONE = "America/Los_Angeles"
 NOW = 1_775_159_000  # 2026-04-02T19:43:20Z
 PAGES = ["/", "/pricing", "/docs", "/blog/one", "/blog/two", "/about", "/signup", "/#/settings"] + [
@@ -63,6 +84,25 @@ COUNTRIES = [
     ("DE", "DE-BE", "Berlin"),
     (None, None, None),
 ]
+QUERIES = [
+    (
+        "filtered 30-day aggregate (country=US, device=mobile)",
+        "StatsAggregateFunction",
+        "/api/v1/stats/aggregate",
+        "period=30d&country=US&device=mobile&metrics=visitors,pageviews,bounce_rate,visit_duration",
+        Filters(country="US", device="mobile"),
+        Totals,
+    ),
+    (
+        "filtered 30-day page breakdown (referrer=google.com)",
+        "StatsBreakdownFunction",
+        "/api/v1/stats/breakdown",
+        "period=30d&referrer=google.com&property=page&metrics=visitors,pageviews&limit=100",
+        Filters(referrer="google.com"),
+        lambda: ValueTable("page"),
+    ),
+]
+READ_UNIT_BYTES = 4096
 
 
 def generate(total: int, seed: int = 7) -> list[RawEvent]:
@@ -73,7 +113,7 @@ def generate(total: int, seed: int = 7) -> list[RawEvent]:
     while len(events) < total:
         visitor += 1
         visitor_id = f"{rng.getrandbits(60):015x}{visitor % 256:02x}"[-16:]
-        ts = rng.randint(start_ms, NOW * 1000 - 3_600_000)
+        ts = rng.randint(start_ms, NOW * 1000 - 60_000)
         place = rng.choice(COUNTRIES)
         attributes: dict[str, Any] = {
             "referrer": rng.choice(REFERRERS),
@@ -90,7 +130,7 @@ def generate(total: int, seed: int = 7) -> list[RawEvent]:
             events.append(
                 RawEvent(
                     SITE,
-                    ts,
+                    min(ts, NOW * 1000 - 1),
                     "outbound_click" if click else "pageview",
                     visitor_id,
                     rng.choice(PAGES),
@@ -102,6 +142,29 @@ def generate(total: int, seed: int = 7) -> list[RawEvent]:
     return events[:total]
 
 
+def store_compacted(events: list[RawEvent]) -> tuple[int, int, int]:
+    """Blocks for every hour before the watermark, single items after it, as the compaction
+    job leaves them; returns (watermark, block items, block item bytes)."""
+    watermark = hour_of(NOW * 1000 - 10 * 60_000)
+    hours: defaultdict[int, list[RawEvent]] = defaultdict(list)
+    tail = []
+    for event in events:
+        if event.timestamp_ms < watermark:
+            hours[hour_of(event.timestamp_ms)].append(event)
+        else:
+            tail.append(event)
+    items = size = 0
+    for hour, hour_events in hours.items():
+        parts = block_store.encode_parts(EventBlock.of_events(hour_events), hour)
+        block_store.put_hour(SITE, hour, NOW * 1000, parts)
+        items += len(parts)
+        # p, s (14 bytes), x (a number), c: what DynamoDB counts as the item's size
+        size += sum(len("p") + len(block_store.block_partition(SITE)) + 1 + 14 + 1 + 7 + 1 + len(part) for part in parts)
+    block_store.advance_watermark(SITE, watermark)
+    event_store.put_events(tail, threads=1)
+    return watermark, items, size
+
+
 def scope_of(filters: Filters) -> CountingScope:
     period = resolve_period("30d", TIMEZONE, NOW)
     tz = zone(TIMEZONE)
@@ -110,72 +173,140 @@ def scope_of(filters: Filters) -> CountingScope:
     return CountingScope(day_starts=day_starts, start_ms=period.start_ms, end_ms=period.end_ms, filters=filters)
 
 
-def read(meter: Meter) -> list[tuple[int, list[RawEvent]]]:
-    """The store's side of a 30-day query (the same for both queries: filters run in the engine)."""
-    day_starts = scope_of(Filters()).day_starts
-    meter.reset()
-    started = time.perf_counter()
-    chunks = list(event_store.query_event_days(SITE, day_starts[0], day_starts[-1]))
-    events = sum(len(chunk) for _, chunk in chunks)
-    print("\nstore: one 30-day read (what both queries below send to DynamoDB)")
-    print(f"  events read            {events:>12,}")
-    print(f"  DynamoDB requests      {meter.requests:>12,}")
-    print(f"  bytes read             {meter.bytes:>12,}  (response bodies)")
-    print(
-        f"  store time (moto)      {time.perf_counter() - started:>12.2f} s  (moto's in-process server; not the target)"
-    )
-    return chunks
+def call(function: str, path: str, query: str, token: str) -> dict[str, Any]:
+    route = function_spec(function).routes[0]
+    event = http_event(route, path, query=query, headers={"authorization": f"Bearer {token}"}, source_ip="203.0.113.9")
+    answer = load_handler(function)(event, LocalLambdaContext(function_name=function))
+    if answer["statusCode"] != 200:
+        raise SystemExit(f"{function} answered {answer['statusCode']}: {answer['body']}")
+    body: dict[str, Any] = json.loads(answer["body"])
+    return body
 
 
-def run(name: str, filters: Filters, make_accumulator: Any, chunks: list[tuple[int, list[RawEvent]]]) -> None:
-    events = sum(len(chunk) for _, chunk in chunks)
-    accumulator = make_accumulator()
-    cpu = time.process_time()
-    count_chunks(scope_of(filters), chunks, accumulator)
-    engine_seconds = time.process_time() - cpu
-    print(f"\n{name}")
-    print(f"  engine CPU time        {engine_seconds:>12.3f} s")
-    print(f"  events per CPU-second  {events / engine_seconds:>12,.0f}")
-    if isinstance(accumulator, Totals):
-        print(
-            f"  answer                 visitors={accumulator.visitors} pageviews={accumulator.pageviews} "
-            f"bounce_rate={accumulator.bounce_rate} visit_duration={accumulator.visit_duration}"
-        )
-    else:
-        top = sorted(accumulator.values(), key=lambda v: -accumulator.metric("visitors", v))[:3]
-        print(f"  answer                 {[(v, accumulator.metric('visitors', v)) for v in top]}")
+def cpu_of(work: Any, repeats: int) -> float:
+    """Median CPU seconds of `work()` (process time: every thread of this process)."""
+    times = []
+    for _ in range(repeats):
+        started = time.process_time()
+        work()
+        times.append(time.process_time() - started)
+    return sorted(times)[len(times) // 2]
+
+
+def engine_only(filters: Filters, make_accumulator: Any) -> tuple[float, int]:
+    """CPU seconds of counting decoded blocks (the store and decoding excluded)."""
+    scope = scope_of(filters)
+    chunks = [(watermark, list(blocks)) for watermark, blocks in _decoded_chunks(scope)]
+    events = sum(len(block) for _, blocks in chunks for block in blocks)
+    return cpu_of(lambda: count_chunks(scope, chunks, make_accumulator()), 3), events
+
+
+def _decoded_chunks(scope: CountingScope) -> list[tuple[int, list[EventBlock]]]:
+    from aizen.query.planner import raw_chunks
+
+    return list(raw_chunks(SITE, scope.day_starts[0], scope.day_starts[-1]))
+
+
+def old_read_path(sample: list[RawEvent]) -> float:
+    """Events per CPU-second of the read path before blocks, on a sample: single items
+    through boto3's resource (botocore's parser, TypeDeserializer, from_item). Replayed too."""
+    from aizen.store.events import from_item
+
+    table = dynamo.events_table()
+    partitions = sorted({to["p"] for to in (event_store.to_item(event, 90) for event in sample)})
+
+    def read() -> int:
+        count = 0
+        for partition in partitions:
+            query: dict[str, Any] = {
+                "KeyConditionExpression": "p = :p",
+                "ExpressionAttributeValues": {":p": partition},
+            }
+            while True:
+                page = table.query(**query)
+                count += len([from_item(item) for item in page.get("Items", [])])
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return count
+
+    return len(sample) / cpu_of(read, 3)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--million", action="store_true", help="1,000,000 events instead of 200,000")
     parser.add_argument("--events", type=int, help="any other number of events")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each call (median)")
     args = parser.parse_args()
     total = args.events or (1_000_000 if args.million else 200_000)
     clock.now = lambda: float(NOW)
+    replayer = Replayer()
     with mock_aws():
         settings = get_settings()
         ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
+        replayer.install()
+        accounts.put_user(User(id="user_b", email="b@example.com", billing_active=True, created_at=1))
+        tokens = {}
+        for site_id, domain in ((SITE, "bench.example"), (EMPTY_SITE, "empty.example")):
+            accounts.put_site(Site(id=site_id, domain=domain, timezone=TIMEZONE, owner_user_id="user_b", created_at=1))
+            tokens[site_id] = key_management.issue_api_key(site_id, "user_b", "bench", None)[1]
         events = generate(total)
         started = time.perf_counter()
-        event_store.put_events(events, threads=1)
+        watermark, block_items, block_bytes = store_compacted(events)
+        # The empty site as the scheduled jobs leave it: compacted, finished days rolled up.
+        compaction.run([EMPTY_SITE])
+        job.run([EMPTY_SITE])
+        blocked = sum(1 for event in events if event.timestamp_ms < watermark)
         print(
-            f"loaded {total:,} events over 30 days into moto in {time.perf_counter() - started:.1f} s "
-            f"(BatchWriteItem, 25 items a request)"
+            f"{total:,} events over 30 days: {block_items} block items for {blocked:,} events "
+            f"({block_bytes / blocked:.1f} bytes of item data an event), {total - blocked:,} single items "
+            f"in the tail; stored in moto in {time.perf_counter() - started:.1f} s"
         )
-        chunks = read(Meter())
-        run(
-            "filtered 30-day aggregate (country=US, device=mobile)",
-            Filters(country="US", device="mobile"),
-            Totals,
-            chunks,
+        # Record: one call of each against moto.
+        replayer.mode = "record"
+        answers = {name: call(function, path, query, tokens[SITE]) for name, function, path, query, *_ in QUERIES}
+        empty = call(
+            "StatsAggregateFunction", "/api/v1/stats/aggregate", "period=7d&metrics=visitors", tokens[EMPTY_SITE]
         )
-        run(
-            "filtered page breakdown (referrer=google.com)",
-            Filters(referrer="google.com"),
-            lambda: ValueTable("page"),
-            chunks,
-        )
+        replayer.mode = "pass"
+        sample_events = events[-20_000:]
+        event_store.put_events(sample_events, threads=1)  # single items of the old read path
+        replayer.mode = "record"
+        old_read_path(sample_events)
+        replayer.mode = "replay"
+        before = old_read_path(sample_events)
+
+    for name, function, path, query, filters, make_accumulator in QUERIES:
+        replayer.reset_counts()
+        result = call(function, path, query, tokens[SITE])
+        assert result == answers[name], "the replayed answer differs from the recorded one"
+        requests, body_bytes = replayer.requests, replayer.bytes
+        seconds = cpu_of(lambda f=function, p=path, q=query: call(f, p, q, tokens[SITE]), args.repeats)
+        engine_seconds, engine_events = engine_only(filters, make_accumulator)
+        read_units = math.ceil(block_bytes / READ_UNIT_BYTES)  # strongly consistent: 1 unit per 4 KB
+        print(f"\n{name}")
+        print(f"  DynamoDB requests      {requests:>12,}  (auth, rate limits, watermark, block pages, tail)")
+        print(f"  response bytes         {body_bytes:>12,}  (HTTP bodies, base64 blocks included)")
+        print(f"  item bytes read/event  {block_bytes / blocked:>12.1f}  (blocks: what DynamoDB bills)")
+        print(f"  read units (blocks)    {read_units:>12,}")
+        print(f"  end-to-end CPU         {seconds:>12.3f} s  (median of {args.repeats}; moto excluded)")
+        print(f"  events per CPU-second  {total / seconds:>12,.0f}  (end to end; target >= 1,000,000)")
+        print(f"  engine only            {engine_events / engine_seconds:>12,.0f}  events per CPU-second (counting)")
+        print(f"  answer                 {json.dumps(result.get('metrics') or result['results'][:2])}")
+    print(f"\nbefore blocks: single items through boto3's parser: {before:,.0f} events per CPU-second (read only)")
+    replayer.reset_counts()
+    call("StatsAggregateFunction", "/api/v1/stats/aggregate", "period=7d&metrics=visitors", tokens[EMPTY_SITE])
+    fixed = cpu_of(
+        lambda: call(
+            "StatsAggregateFunction", "/api/v1/stats/aggregate", "period=7d&metrics=visitors", tokens[EMPTY_SITE]
+        ),
+        max(5, args.repeats),
+    )
+    print(
+        f"fixed cost of a stats request (empty site, 7d): {fixed * 1000:.1f} ms CPU, "
+        f"{replayer.requests} DynamoDB requests (target <= 15 ms); answer {json.dumps(empty['metrics'])}"
+    )
 
 
 if __name__ == "__main__":

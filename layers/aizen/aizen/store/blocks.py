@@ -172,9 +172,13 @@ def delete_generations(site_id: str, hour_ms: int, doomed: Sequence[int]) -> Non
 
 
 def _hours_request(site_id: str, first_ms: int, end_ms: int) -> dict[str, Any]:
-    """A low-level Query of the block parts of the hours from hour_of(first_ms) up to end_ms."""
+    """A low-level Query of the block parts of the hours from hour_of(first_ms) up to end_ms.
+
+    Strongly consistent: the watermark read before it may name hours whose blocks were
+    written a moment earlier, and an eventually consistent read could miss them."""
     return {
         "TableName": get_settings().events_table,
+        "ConsistentRead": True,
         "KeyConditionExpression": "p = :partition AND s BETWEEN :first AND :last",
         "ExpressionAttributeValues": {
             ":partition": {"S": block_partition(site_id)},
