@@ -1,11 +1,14 @@
 """`aizen`: the operator command line and the local stack.
 
-Every command prints JSON on stdout; errors go to stderr as JSON with a non-zero
-exit status.
+Every command prints its result, and only its result, on stdout: one JSON document
+(`traffic` streams NDJSON, one event a line; `serve` one JSON line, then runs).
+Logs, progress bars and errors go to stderr (errors as JSON, with a non-zero exit
+status).
 """
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -14,6 +17,7 @@ from typing import Any
 from aizen.auth import keys as key_management
 from aizen.auth.sessions import DEFAULT_SESSION_SECONDS, start_session
 from aizen.errors import AizenError, InvalidRequest, NotFound
+from aizen.observability import logger
 from aizen.rollup import job
 from aizen.store import accounts
 from aizen_local import connection
@@ -184,8 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logs_to_stderr() -> None:
+    """Point the layer's logger at stderr: in Lambda it writes to stdout (CloudWatch reads it),
+    here stdout is the command's result, so a job's log line must not land in it."""
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _logs_to_stderr()
     try:
         if args.command not in ("serve", "traffic", "openapi"):
             connection.connect(args.stack)
