@@ -131,3 +131,24 @@ def test_try_it_out_calls_the_stack_with_an_api_key(stack: RunningStack, browser
     assert answer["status"].startswith("200"), answer
     assert answer["url"] == f"{stack.url}/api/v1/stats/realtime?minutes=10"
     assert json.loads(answer["body"]) == {"current_visitors": 0, "window_minutes": 10}
+
+
+@pytest.mark.parametrize(
+    ("environment", "outcome"),
+    [
+        ({"CI": "true"}, pytest.fail.Exception),
+        ({"AIZEN_REQUIRE_BUILD": "1"}, pytest.fail.Exception),
+        ({}, pytest.skip.Exception),
+    ],
+)
+def test_a_missing_browser_fails_where_the_full_suite_must_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, environment: dict[str, str], outcome: type[BaseException]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    for name in ("CI", "AIZEN_REQUIRE_BUILD"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(outcome):
+        require_chromium()
