@@ -7,10 +7,11 @@ status).
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -188,21 +189,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _logs_to_stderr() -> None:
-    """Point the layer's logger at stderr: in Lambda it writes to stdout (CloudWatch reads it),
-    here stdout is the command's result, so a job's log line must not land in it."""
+@contextlib.contextmanager
+def _logs_on_stderr() -> Iterator[None]:
+    """The layer's logger writes to stderr while a command runs: in Lambda it writes to stdout
+    (CloudWatch reads it), but here stdout is the command's result, so a job's log line must not
+    land in it. Restored afterwards, for callers that run commands in-process (tests)."""
     handler = logger.registered_handler
-    if isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)
+    if not isinstance(handler, logging.StreamHandler):
+        yield
+        return
+    previous = handler.stream
+    handler.setStream(sys.stderr)
+    try:
+        yield
+    finally:
+        handler.setStream(previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _logs_to_stderr()
     try:
-        if args.command not in ("serve", "traffic", "openapi"):
-            connection.connect(args.stack)
-        return int(args.run(args))
+        with _logs_on_stderr():
+            if args.command not in ("serve", "traffic", "openapi"):
+                connection.connect(args.stack)
+            return int(args.run(args))
     except (AizenError, connection.ConnectionProblem) as error:
         code = error.code if isinstance(error, AizenError) else "not_connected"
         print(json.dumps({"error": {"code": code, "message": str(error)}}), file=sys.stderr)
