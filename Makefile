@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build and the layer's Makefile call `python3.13`: the project venv's comes first.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help install dev test lint typecheck template build pytest bench clean
+.PHONY: help install dev test lint typecheck template build pytest chromium bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,8 +65,18 @@ template: $(TOOLS)/.installed
 build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
 	$(SAM_ENV) $(TOOLS)/bin/sam build
 
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed chromium
 	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest
+
+# The end-to-end tests load the local stack's /docs page in a real headless browser: Debian's
+# chromium, installed with apt-get when it is not on the PATH (through sudo unless root).
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "Installing chromium (apt-get) for the browser tests"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	}
+	@command -v chromium >/dev/null || { echo "chromium is required by the browser tests" >&2; exit 1; }
 
 bench: $(VENV)/.installed ## run every benchmark (bench/bench_*.py) and print its figures
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -1,19 +1,24 @@
 """`aizen`: the operator command line and the local stack.
 
-Every command prints JSON on stdout; errors go to stderr as JSON with a non-zero
-exit status.
+Every command prints its result, and only its result, on stdout: one JSON document
+(`traffic` streams NDJSON, one event a line; `serve` one JSON line, then runs).
+Logs, progress bars and errors go to stderr (errors as JSON, with a non-zero exit
+status).
 """
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from aizen.auth import keys as key_management
 from aizen.auth.sessions import DEFAULT_SESSION_SECONDS, start_session
 from aizen.errors import AizenError, InvalidRequest, NotFound
+from aizen.observability import logger
 from aizen.rollup import job
 from aizen.store import accounts
 from aizen_local import connection
@@ -194,12 +199,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _logs_on_stderr() -> Iterator[None]:
+    """The layer's logger writes to stderr while a command runs: in Lambda it writes to stdout
+    (CloudWatch reads it), but here stdout is the command's result, so a job's log line must not
+    land in it. Restored afterwards, for callers that run commands in-process (tests)."""
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        yield
+        return
+    previous = handler.stream
+    handler.setStream(sys.stderr)
+    try:
+        yield
+    finally:
+        handler.setStream(previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command not in ("serve", "traffic", "openapi"):
-            connection.connect(args.stack)
-        return int(args.run(args))
+        with _logs_on_stderr():
+            if args.command not in ("serve", "traffic", "openapi"):
+                connection.connect(args.stack)
+            return int(args.run(args))
     except (AizenError, connection.ConnectionProblem) as error:
         code = error.code if isinstance(error, AizenError) else "not_connected"
         print(json.dumps({"error": {"code": code, "message": str(error)}}), file=sys.stderr)

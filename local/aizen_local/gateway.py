@@ -7,10 +7,12 @@ template routes it to, and the handler's response is written back.
 
 import base64
 import functools
+import importlib.resources
 import json
 import logging
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 from aizen_local.apigw import http_event
@@ -27,24 +29,62 @@ def _error(code: str, message: str) -> bytes:
 
 
 @functools.cache
-def _openapi_json() -> bytes:
+def _openapi_document() -> dict[str, Any]:
     from aizen_local import openapi
 
-    return openapi.document_text().encode()
+    return openapi.build()
 
 
-@functools.cache
-def _docs_html() -> bytes:
-    from aizen_local import openapi
+def _openapi_json(base_url: str) -> bytes:
+    """docs/openapi.json with this stack as its server, so the reference page's "Try it out" calls it."""
+    document = {**_openapi_document(), "servers": [{"url": base_url, "description": "this local stack"}]}
+    return json.dumps(document, indent=2).encode()
 
-    return openapi.render_html(json.loads(_openapi_json())).encode()
 
-
-# Local-only pages: the OpenAPI description and its rendered reference (not routes of the template).
-_DOCUMENTS: dict[str, tuple[str, Callable[[], bytes]]] = {
-    "/openapi.json": ("application/json", _openapi_json),
-    "/docs": ("text/html; charset=utf-8", _docs_html),
+# Swagger UI's assets come from the pinned swagger-ui-py package (requirements-dev.txt): nothing is
+# fetched from the network, and only the files the page uses are served.
+_SWAGGER_UI = importlib.resources.files("swagger_ui") / "static"
+_SWAGGER_UI_ASSETS = {
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "favicon-32x32.png": "image/png",
 }
+_DOCS_PAGE = b"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Aizen public API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  displayRequestDuration: true,
+  persistAuthorization: true,
+  validatorUrl: null
+});
+</script>
+</body>
+</html>
+"""
+
+
+def _local_page(path: str, base_url: str) -> tuple[str, bytes] | None:
+    """Local-only pages (not routes of the template): the OpenAPI description and Swagger UI over it."""
+    if path == "/openapi.json":
+        return "application/json", _openapi_json(base_url)
+    if path == "/docs":
+        return "text/html; charset=utf-8", _DOCS_PAGE
+    asset = path.removeprefix("/docs/")
+    if asset in _SWAGGER_UI_ASSETS:
+        return _SWAGGER_UI_ASSETS[asset], (_SWAGGER_UI / asset).read_bytes()
+    return None
 
 
 class LocalHttpApi(ThreadingHTTPServer):
@@ -66,6 +106,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
+    def _base_url(self) -> str:
+        """This stack's URL as the client reached it (so a page it serves is same-origin with the API)."""
+        host, port = self.server.server_address[:2]
+        return f"http://{self.headers.get('Host') or f'{host!s}:{port}'}"
+
     def _dispatch(self) -> None:
         # The body is read before anything answers: on a kept-alive connection, a body left
         # unread (by a 404 or 405) would be parsed as the next request (found by schemathesis).
@@ -76,9 +121,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else None
         url = urlsplit(self.path)
-        if self.command in ("GET", "HEAD") and url.path in _DOCUMENTS:
-            content_type, render = _DOCUMENTS[url.path]
-            self._send(200, {"Content-Type": content_type}, render())
+        page = _local_page(url.path, self._base_url()) if self.command in ("GET", "HEAD") else None
+        if page is not None:
+            self._send(200, {"Content-Type": page[0]}, page[1])
             return
         path_matches = [(route, route.pattern().match(url.path)) for route in self.server.routes]
         on_path = [(route, match) for route, match in path_matches if match]

@@ -7,6 +7,7 @@ a time, exactly as on Lambda; concurrency comes from processes.
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -18,6 +19,13 @@ def _invoke(logical_id: str, event: dict[str, Any], timeout_seconds: int) -> dic
 
     context = LocalLambdaContext(function_name=logical_id, timeout_seconds=timeout_seconds)
     return load_handler(logical_id)(event, context)
+
+
+def _stdout_to_stderr() -> None:
+    """A worker's stdout is the stack's stderr: the handlers' logs (stdout in Lambda, for CloudWatch)
+    join the stack's own log on the terminal, and `aizen serve`'s stdout keeps only its one JSON line."""
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
 
 def _warm() -> int:
@@ -32,7 +40,9 @@ class LambdaPool:
         the caller's main module (and so the layer's observability objects) before any
         initializer could run, so the environment must already be right."""
         os.environ.update(environment)
-        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_stdout_to_stderr
+        )
         self._workers = workers
 
     def warm_up(self) -> None:

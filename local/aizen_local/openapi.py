@@ -3,12 +3,13 @@
 Query parameters come from the parameter tables (`aizen.query.params`),
 the key-creation body from `aizen.auth.keys.CreateKeyRequest`, response bodies
 from the response models next to the code that builds them, and limits from the
-layer's constants. `aizen openapi` prints it; `docs/openapi.json` is that output
-(a unit test regenerates it and compares); the local stack serves it at
-`/openapi.json` and a rendered page at `/docs`.
+layer's constants; the examples (requests and answers, the public API
+documentation's own where it has one) are written here. `aizen openapi` prints it;
+`docs/openapi.json` is that output (a unit test regenerates it and compares); the
+local stack serves it at `/openapi.json`, its `servers` being the stack itself, and
+Swagger UI over it at `/docs` (`aizen_local.gateway`).
 """
 
-import html
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -112,6 +113,7 @@ class _Answer:
     headers: tuple[str, ...] = ()
     required_headers: tuple[str, ...] = ()
     description: str = ""
+    example_message: str = ""  # an error's example message, when the status's usual one does not fit
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,71 @@ class _Operation:
     path_parameters: tuple[str, ...] = ()
     body: str | None = None
     security: list[dict[str, list[str]]] = field(default_factory=list)
+    examples: dict[str, Any] = field(default_factory=dict)  # parameter name -> example ("body": the body's)
+
+
+# The public API documentation's own examples (its key, its numbers; a key expiring in 2030, so "Try it out"
+# can create it for years), and one of each error.
+_EXAMPLE_KEY: dict[str, Any] = {
+    "id": "c3a66f42d3084c58a8fb98ec4d642c91",
+    "site_id": "site_123",
+    "created_by_user_id": "user_123",
+    "name": "Production reporting",
+    "scope": "stats:read",
+    "key_prefix": "aiz_live_8c31d4a0d1e9",
+    "expires_at": 1924991999,
+    "last_used_at": None,
+    "revoked_at": None,
+    "created_at": 1775159000,
+    "updated_at": 1775159000,
+    "preview": "aiz_live_8c31d4a0d1e9_" + "*" * 32,
+}
+_EXAMPLE_META = {"timezone": "America/Los_Angeles", "from_rollups": False}
+_EXAMPLE_ANSWERS: dict[str, Any] = {
+    "AggregateResponse": {
+        "period": {"from": "2026-02-05", "to": "2026-03-06", "preset": "30d"},
+        "metrics": {"visitors": 18324, "pageviews": 42102, "bounce_rate": 37.8},
+        "meta": _EXAMPLE_META,
+    },
+    "TimeseriesResponse": {
+        "period": {"from": "2026-02-28", "to": "2026-03-06", "preset": "7d"},
+        "interval": "day",
+        "results": [{"date": "2026-02-28T08:00:00.000Z", "visitors": 2421, "pageviews": 5510}],
+        "meta": _EXAMPLE_META,
+    },
+    "BreakdownResponse": {
+        "property": "exit_link",
+        "period": {"from": "2026-02-05", "to": "2026-03-06", "preset": "30d"},
+        "results": [{"value": "https://github.com/example/repo", "clicks": 47}],
+        "pagination": {"page_number": 1, "limit": 10, "total_rows": 1, "total_pages": 1},
+        "meta": {**_EXAMPLE_META, "from_rollups": True},
+    },
+    "RealtimeResponse": {"current_visitors": 18, "window_minutes": 10},
+    "KeyList": {"keys": [_EXAMPLE_KEY]},
+    "CreatedKey": {"key": _EXAMPLE_KEY, "token": "aiz_live_8c31d4a0d1e9_" + "7f0d9a" + "0" * 58},
+    "Revoked": {"ok": True},
+    "Accepted": {"ok": True},
+}
+_EXAMPLE_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid_request", "property is required"),
+    401: ("unauthorized", "Missing bearer token: send 'Authorization: Bearer <api key>'"),
+    403: ("forbidden", "API access is unavailable for this site: the site owner's plan does not include it"),
+    404: ("not_found", "Site site_123 not found"),
+    409: ("conflict", "Could not allocate a unique key prefix; retry"),
+    413: ("payload_too_large", "body: 9000 bytes is over the 8192-byte limit"),
+    422: ("unsupported_query", "filtered queries are only supported inside the 90-day raw event window"),
+    429: ("rate_limited", "Rate limit exceeded: 600 requests per hour per API key; retry in 1800 s"),
+    500: ("internal_error", "Internal error; request id 0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"),
+    503: ("service_unavailable", "The service is busy; retry after Retry-After"),
+}
+_EXAMPLE_SITE_PATH = {"siteId": "site_123", "keyId": _EXAMPLE_KEY["id"]}
+
+
+def _answer_example(answer: _Answer) -> Any:
+    if answer.schema != "ErrorResponse":
+        return _EXAMPLE_ANSWERS[str(answer.schema)]
+    code, message = _EXAMPLE_ERRORS[answer.status]
+    return {"error": {"code": code, "message": answer.example_message or message}}
 
 
 def _metrics_pattern(allowed: tuple[str, ...]) -> str:
@@ -134,7 +201,9 @@ def _metrics_pattern(allowed: tuple[str, ...]) -> str:
     return f"^({choice})(,({choice}))*$"
 
 
-def _query_parameters(parameters: tuple[Parameter, ...], metrics: tuple[str, ...]) -> list[dict[str, Any]]:
+def _query_parameters(
+    parameters: tuple[Parameter, ...], metrics: tuple[str, ...], examples: dict[str, Any]
+) -> list[dict[str, Any]]:
     described = []
     for parameter in parameters:
         schema = dict(parameter.schema)
@@ -148,6 +217,8 @@ def _query_parameters(parameters: tuple[Parameter, ...], metrics: tuple[str, ...
         document["schema"] = schema
         if description:
             document["description"] = description
+        if parameter.name in examples:
+            document["example"] = examples[parameter.name]
         described.append(document)
     return described
 
@@ -155,7 +226,9 @@ def _query_parameters(parameters: tuple[Parameter, ...], metrics: tuple[str, ...
 def _response(answer: _Answer) -> dict[str, Any]:
     response: dict[str, Any] = {"description": answer.description or _STATUS_TEXT[answer.status]}
     if answer.schema is not None:
-        response["content"] = {_JSON: {"schema": {"$ref": _REF.format(model=answer.schema)}}}
+        response["content"] = {
+            _JSON: {"schema": {"$ref": _REF.format(model=answer.schema)}, "example": _answer_example(answer)}
+        }
     names = answer.required_headers + tuple(name for name in answer.headers if name not in answer.required_headers)
     if names:
         response["headers"] = {name: {**_HEADERS[name], "required": name in answer.required_headers} for name in names}
@@ -192,14 +265,23 @@ _ORIGIN_NOTE = " Needs an Origin header equal to a configured dashboard origin (
 def _operations() -> list[_Operation]:
     breakdown_metrics = tuple(dict.fromkeys(metric for values in PROPERTY_METRICS.values() for metric in values))
     key_errors = [
-        _Answer(401, description="unauthorized: no valid aizen_session cookie"),
-        _Answer(403, description="forbidden: not the site's owner, or (writes) a missing or foreign Origin"),
+        _Answer(
+            401,
+            description="unauthorized: no valid aizen_session cookie",
+            example_message=f"Sign in to the dashboard: the {SESSION_COOKIE} cookie is missing",
+        ),
+        _Answer(
+            403,
+            description="forbidden: not the site's owner, or (writes) a missing or foreign Origin",
+            example_message="Only the site owner can manage its API keys",
+        ),
         _Answer(404, description="not_found: unknown site (or a key of another site)"),
         _Answer(
             429,
             required_headers=_LIMITED,
             description="rate_limited: the address's API window (60 a minute, shared with the stats routes) is full;"
             " checked before the session cookie",
+            example_message="Rate limit exceeded: 60 requests per minute per IP address; retry in 12 s",
         ),
         _Answer(500, headers=("X-Request-Id",)),
         _Answer(503, required_headers=("Retry-After",)),
@@ -215,6 +297,7 @@ def _operations() -> list[_Operation]:
             AggregateParams.PARAMETERS,
             AGGREGATE_METRICS,
             security=_BEARER,
+            examples={"period": "30d", "metrics": "visitors,pageviews,bounce_rate"},
         ),
         _Operation(
             "get",
@@ -226,6 +309,7 @@ def _operations() -> list[_Operation]:
             TimeseriesParams.PARAMETERS,
             TIMESERIES_METRICS,
             security=_BEARER,
+            examples={"period": "7d", "interval": "day", "metrics": "visitors,pageviews"},
         ),
         _Operation(
             "get",
@@ -237,6 +321,13 @@ def _operations() -> list[_Operation]:
             BreakdownParams.PARAMETERS,
             breakdown_metrics,
             security=_BEARER,
+            examples={
+                "period": "30d",
+                "property": "exit_link",
+                "metrics": "clicks",
+                "sort": "clicks.desc",
+                "limit": 10,
+            },
         ),
         _Operation(
             "get",
@@ -247,6 +338,7 @@ def _operations() -> list[_Operation]:
             _stats_answers("RealtimeResponse", realtime=True),
             RealtimeParams.PARAMETERS,
             security=_BEARER,
+            examples={"minutes": 10},
         ),
         _Operation(
             "get",
@@ -266,23 +358,27 @@ def _operations() -> list[_Operation]:
             "api-keys",
             [
                 _Answer(201, "CreatedKey"),
-                _Answer(400),
+                _Answer(400, example_message="name is required"),
                 *key_errors,
                 _Answer(
                     409,
                     description=f"conflict: the site already has {MAX_ACTIVE_KEYS_PER_SITE} active (not revoked) keys,"
                     " the most it may have (revoke one first); or, very rarely, no unique key prefix could be"
                     " allocated (retry)",
+                    example_message=f"Site site_123 already has {MAX_ACTIVE_KEYS_PER_SITE} active API keys, the most"
+                    " a site may have; revoke one to create another",
                 ),
                 _Answer(
                     413,
                     description=f"payload_too_large: over {MAX_CREATE_BODY_BYTES} bytes"
                     " (checked before the body is parsed)",
+                    example_message=f"body: 5000 bytes is over the {MAX_CREATE_BODY_BYTES}-byte limit",
                 ),
             ],
             path_parameters=("siteId",),
             body="CreateKeyRequest",
             security=_SESSION,
+            examples={"body": {"name": "Production reporting", "expiresAt": "2030-12-31T23:59:59Z"}},
         ),
         _Operation(
             "delete",
@@ -303,19 +399,43 @@ def _operations() -> list[_Operation]:
             "ingestion",
             [
                 _Answer(202, "Accepted", headers=("X-Aizen-Dropped", *_CORS)),
-                _Answer(400, headers=_CORS),
-                _Answer(404, headers=_CORS, description="not_found: no site has this domain"),
-                _Answer(413, headers=_CORS, description=f"payload_too_large: over {MAX_BODY_BYTES} bytes"),
+                _Answer(
+                    400,
+                    headers=_CORS,
+                    example_message="url (u): must be an absolute http(s) URL, got '/pricing'",
+                ),
+                _Answer(
+                    404,
+                    headers=_CORS,
+                    description="not_found: no site has this domain",
+                    example_message="domain (d): no site is registered for example.com",
+                ),
+                _Answer(
+                    413,
+                    headers=_CORS,
+                    description=f"payload_too_large: over {MAX_BODY_BYTES} bytes",
+                    example_message=f"body: 9000 bytes is over the {MAX_BODY_BYTES}-byte limit",
+                ),
                 _Answer(
                     429,
                     required_headers=_LIMITED,
                     headers=_CORS,
                     description="rate_limited: the address's window of events (60 a minute) is full; not stored",
+                    example_message="Rate limit exceeded: 60 requests per minute per IP address for events;"
+                    " retry in 12 s",
                 ),
                 _Answer(500, headers=("X-Request-Id", *_CORS)),
                 _Answer(503, required_headers=("Retry-After",), headers=_CORS),
             ],
             body="EventRequest",
+            examples={
+                "body": {
+                    "name": "pageview",
+                    "url": "https://example.com/pricing",
+                    "domain": "example.com",
+                    "referrer": "https://www.google.com/",
+                }
+            },
         ),
         _Operation(
             "options",
@@ -338,11 +458,17 @@ def _operations() -> list[_Operation]:
 
 def _operation(operation: _Operation) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+            "example": _EXAMPLE_SITE_PATH[name],
+        }
         for name in operation.path_parameters
     ]
     if operation.params:
-        parameters += _query_parameters(operation.params, operation.metrics)
+        parameters += _query_parameters(operation.params, operation.metrics, operation.examples)
     document: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,
@@ -354,7 +480,9 @@ def _operation(operation: _Operation) -> dict[str, Any]:
     if operation.body is not None:
         document["requestBody"] = {
             "required": True,
-            "content": {_JSON: {"schema": {"$ref": _REF.format(model=operation.body)}}},
+            "content": {
+                _JSON: {"schema": {"$ref": _REF.format(model=operation.body)}, "example": operation.examples["body"]}
+            },
         }
     document["responses"] = {str(answer.status): _response(answer) for answer in operation.answers}
     return document
@@ -402,69 +530,3 @@ def build() -> dict[str, Any]:
 def document_text() -> str:
     """Exactly what `aizen openapi` prints and docs/openapi.json holds."""
     return json.dumps(build(), indent=2) + "\n"
-
-
-def _schema_text(schema: dict[str, Any]) -> str:
-    if "$ref" in schema:
-        name = str(schema["$ref"]).rsplit("/", 1)[-1]
-        return f'<a href="#schema-{html.escape(name)}">{html.escape(name)}</a>'
-    facts = [f"{key}: {json.dumps(value)}" for key, value in schema.items() if key not in ("description",)]
-    return html.escape(", ".join(facts))
-
-
-def render_html(document: dict[str, Any]) -> str:
-    """A self-contained reference page (no scripts, no network): operations, parameters, responses, schemas."""
-    esc = html.escape
-    out = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{esc(document['info']['title'])}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
-        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.3em .6em;"
-        "text-align:left;vertical-align:top}code,pre{background:#f4f4f4}h3 code{font-size:1.1em}</style>",
-        "</head><body>",
-        f"<h1>{esc(document['info']['title'])}</h1>",
-        f'<p>{esc(document["info"]["description"])} Raw document: <a href="/openapi.json">/openapi.json</a>.</p>',
-        "<h2>Operations</h2>",
-    ]
-    for path, methods in document["paths"].items():
-        for method, operation in methods.items():
-            anchor = esc(operation["operationId"])
-            out.append(f'<h3 id="{anchor}"><code>{esc(method.upper())} {esc(path)}</code></h3>')
-            out.append(f"<p>{esc(operation['summary'])}</p>")
-            security = ", ".join(name for requirement in operation["security"] for name in requirement) or "none"
-            out.append(f"<p>Security: {esc(security)}</p>")
-            if operation.get("parameters"):
-                out.append(
-                    "<table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>about</th></tr>"
-                )
-                for parameter in operation["parameters"]:
-                    out.append(
-                        f"<tr><td><code>{esc(parameter['name'])}</code></td><td>{esc(parameter['in'])}</td>"
-                        f"<td>{'yes' if parameter['required'] else 'no'}</td>"
-                        f"<td>{_schema_text(parameter['schema'])}</td>"
-                        f"<td>{esc(parameter.get('description', ''))}</td></tr>"
-                    )
-                out.append("</table>")
-            if "requestBody" in operation:
-                body = operation["requestBody"]["content"][_JSON]["schema"]
-                out.append(f"<p>Request body (application/json): {_schema_text(body)}</p>")
-            out.append("<table><tr><th>status</th><th>meaning</th><th>body</th><th>headers</th></tr>")
-            for status, response in operation["responses"].items():
-                content = response.get("content")
-                body_text = _schema_text(content[_JSON]["schema"]) if content else "none"
-                headers = ", ".join(
-                    f"{name}{' (always)' if header['required'] else ''}"
-                    for name, header in response.get("headers", {}).items()
-                )
-                out.append(
-                    f"<tr><td>{esc(status)}</td><td>{esc(response['description'])}</td>"
-                    f"<td>{body_text}</td><td>{esc(headers)}</td></tr>"
-                )
-            out.append("</table>")
-    out.append("<h2>Schemas</h2>")
-    for name, schema in document["components"]["schemas"].items():
-        out.append(f'<h3 id="schema-{esc(name)}">{esc(name)}</h3>')
-        out.append(f"<pre>{esc(json.dumps(schema, indent=2))}</pre>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"

@@ -38,6 +38,7 @@ def _clean_environment(state_file: Path) -> dict[str, str]:
 class RunningStack:
     process: "subprocess.Popen[bytes]"
     summary: dict[str, Any]
+    out_file: Path
     log_file: Path
     cli_environment: dict[str, str]
 
@@ -45,10 +46,16 @@ class RunningStack:
     def url(self) -> str:
         return str(self.summary["api_url"])
 
-    def cli(self, *args: str, check: bool = True) -> "subprocess.CompletedProcess[str]":
+    def cli(self, *args: str, check: bool = True, stdin: str | None = None) -> "subprocess.CompletedProcess[str]":
         """Run `aizen ARGS` against this stack's tables."""
         result = subprocess.run(
-            [AIZEN, *args], capture_output=True, text=True, env=self.cli_environment, timeout=120, check=False
+            [AIZEN, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.cli_environment,
+            timeout=120,
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"aizen {' '.join(args)} failed: {result.stderr}")
@@ -87,7 +94,9 @@ def start_stack(tmp_path: Path, *extra: str, environment: dict[str, str] | None 
         "AIZEN_MAIN_TABLE": main,
         "AIZEN_EVENTS_TABLE": events,
     }
-    return RunningStack(process=process, summary=summary, log_file=log_file, cli_environment=cli_environment)
+    return RunningStack(
+        process=process, summary=summary, out_file=out_file, log_file=log_file, cli_environment=cli_environment
+    )
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,14 @@ from aizen.errors import RollupDayChanged
 from aizen.events import RawEvent
 from aizen.ingest import importer
 from aizen.models import Site
+from aizen.observability import logger
 from aizen.periods import day_start_ms, zone
 from aizen.rollup import history, job
 from aizen.rollup.compute import compute_day
 from aizen.store import accounts, rollups
 from aizen.store import events as event_store
 from aizen.store.dynamo import main_table
+from aizen_local import cli, connection
 from aizen_local.apigw import LocalLambdaContext
 from aizen_local.functions import load_handler
 from aizen_local.template import PROJECT_ROOT
@@ -109,6 +111,27 @@ def test_every_finished_day_is_rolled_up_once(clock: FrozenClock) -> None:
     assert second.days_rolled_up == 0
     rolled = rollups.rolled_up_days(site_id, "2000-01-01", "2100-01-01")
     assert len(rolled) == 7
+
+
+def test_the_cli_prints_only_the_report_and_logs_on_stderr(
+    clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: days to roll up, and the test's own tables
+    monkeypatch.setattr(connection, "connect", lambda stack: None)
+    _traffic(_site(clock), "Europe/Berlin", date.fromtimestamp(clock.now()), 2)
+    clock.advance(3 * DAY)
+
+    # When
+    status = cli.main(["rollup"])
+    captured = capsys.readouterr()
+    logger.info("after the command")
+
+    # Then: stdout is the report alone (`aizen rollup | jq` works), the job's log line is on stderr,
+    # and the layer's logger writes to stdout again once the command is done (as in Lambda)
+    assert status == 0
+    assert json.loads(captured.out)["days_rolled_up"] == 3
+    assert json.loads(captured.err)["message"] == "rollup finished"
+    assert json.loads(capsys.readouterr().out)["message"] == "after the command"
 
 
 def test_rollup_items_hold_what_the_raw_events_say(clock: FrozenClock) -> None:
