@@ -32,6 +32,7 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AIZEN_MAIN_TABLE": "bench-main",
         "AIZEN_EVENTS_TABLE": "bench-events",
+        "AIZEN_SALTS_TABLE": "bench-salts",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
 )
@@ -154,8 +155,7 @@ def main() -> None:
     total = args.events or (1_000_000 if args.million else 200_000)
     clock.now = lambda: float(NOW)
     with mock_aws():
-        settings = get_settings()
-        ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
+        ensure_tables(load_template(), load_template().table_names(os.environ), None)
         events = generate(total)
         started = time.perf_counter()
         event_store.put_events(events, threads=1)

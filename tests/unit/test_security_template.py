@@ -112,7 +112,7 @@ def test_key_management_counts_the_ip_window_and_touches_no_other_counter(functi
     assert counters[0]["Condition"] == IP_COUNTER
 
 
-@pytest.mark.parametrize("table", ["MainTable", "EventsTable"])
+@pytest.mark.parametrize("table", ["MainTable", "EventsTable", "SaltsTable"])
 def test_tables_are_encrypted_at_rest(table: str) -> None:
     assert TEMPLATE.tables()[table]["SSESpecification"]["SSEEnabled"] is True
 
