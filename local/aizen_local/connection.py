@@ -96,7 +96,7 @@ def connect(stack: str | None = None) -> None:
     """Configure this process for the tables a command should use (see module doc)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     if stack:
-        apply(endpoint, *_stack_tables(stack))
+        apply(endpoint, _stack_tables(stack))
         return
     variables = load_template().table_variables()
     if all(os.environ.get(variable) for variable in variables.values()):

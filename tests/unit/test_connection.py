@@ -1,9 +1,12 @@
 """How a table's name travels to the functions, the CLI and the local stack (aizen_local.connection)."""
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from aizen.settings import Settings, get_settings
 from aizen_local import connection
@@ -39,3 +42,20 @@ def test_the_local_state_names_every_table_and_a_state_of_fewer_tables_is_ignore
         '{"api_url": "u", "dynamodb_endpoint": "e", "main_table": "m", "events_table": "e"}'
     )
     assert connection.LocalStackState.read(tmp_path / "old.json") is None
+
+
+def test_connect_to_a_stack_takes_every_table_from_its_outputs(aizen_env: Callable[..., Settings]) -> None:
+    aizen_env()
+    outputs = {f"{table}Name": {"Value": f"stack-{table}"} for table in TEMPLATE.tables()}
+    body = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
+    with mock_aws():
+        boto3.client("cloudformation").create_stack(StackName="aizen", TemplateBody=json.dumps(body))
+
+        connection.connect("aizen")
+
+    settings = get_settings()
+    assert (settings.main_table, settings.events_table, settings.salts_table) == (
+        "stack-MainTable",
+        "stack-EventsTable",
+        "stack-SaltsTable",
+    )
