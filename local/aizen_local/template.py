@@ -18,11 +18,12 @@ TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that reads short-form intrinsics (!Ref X) as their long form ({"Ref": X})."""
+    """SafeLoader that reads short-form intrinsics (!Ref X, !Sub …) as their long form ({"Ref": X},
+    {"Fn::Sub": …}); `!Condition C` is {"Condition": C}, as in CloudFormation."""
 
 
 def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if suffix == "GetAtt":
