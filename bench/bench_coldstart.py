@@ -113,7 +113,9 @@ def lambda_environment(template: Template, task: Path, extra: dict[str, str] | N
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
-        **template.function_environment({"MainTable": "bench-main", "EventsTable": "bench-events"}),
+        **template.function_environment(
+            {"MainTable": "bench-main", "EventsTable": "bench-events", "SaltsTable": "bench-salts"}
+        ),
         # What Lambda's runtime sets in every execution environment (active tracing on).
         "AWS_REGION": "us-east-1",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",

@@ -29,6 +29,7 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "local",
         "AIZEN_MAIN_TABLE": "bench-main",
         "AIZEN_EVENTS_TABLE": "bench-events",
+        "AIZEN_SALTS_TABLE": "bench-salts",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -88,7 +89,7 @@ def main() -> None:
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = store.endpoint
     get_settings.cache_clear()
     reset_connections()
-    ensure_tables(load_template(), {"MainTable": "bench-main", "EventsTable": "bench-events"}, store.endpoint)
+    ensure_tables(load_template(), load_template().table_names(os.environ), store.endpoint)
     owner = admin.create_user("bench@example.com")
     site = admin.create_site(DOMAIN, "America/Los_Angeles", owner.id)
     plan = TrafficPlan(DOMAIN, "America/Los_Angeles", datetime.now(UTC), days=60, start_visitors=800, growth=1.5)

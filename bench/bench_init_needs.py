@@ -42,7 +42,7 @@ REQUESTS = {
     "StatsBreakdownFunction": "period=30d&property=page&metrics=visitors,pageviews",
     "StatsRealtimeFunction": "minutes=30",
 }
-TABLES = {"MainTable": "bench-main", "EventsTable": "bench-events"}
+TABLES = {"MainTable": "bench-main", "EventsTable": "bench-events", "SaltsTable": "bench-salts"}
 
 
 def seed_site(endpoint: str) -> tuple[str, str]:
@@ -55,6 +55,7 @@ def seed_site(endpoint: str) -> tuple[str, str]:
             "AWS_SECRET_ACCESS_KEY": "bench",
             "AIZEN_MAIN_TABLE": TABLES["MainTable"],
             "AIZEN_EVENTS_TABLE": TABLES["EventsTable"],
+            "AIZEN_SALTS_TABLE": TABLES["SaltsTable"],
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )

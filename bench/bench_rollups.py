@@ -38,6 +38,7 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AIZEN_MAIN_TABLE": "bench-main",
         "AIZEN_EVENTS_TABLE": "bench-events",
+        "AIZEN_SALTS_TABLE": "bench-salts",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
 )
@@ -53,7 +54,6 @@ from aizen.query import service  # noqa: E402
 from aizen.query.params.aggregate import AggregateParams  # noqa: E402
 from aizen.query.params.breakdown import BreakdownParams  # noqa: E402
 from aizen.query.params.timeseries import TimeseriesParams  # noqa: E402
-from aizen.settings import get_settings  # noqa: E402
 from aizen.store import rollups  # noqa: E402
 from aizen.vocabulary import ROLLUP_PROPERTIES  # noqa: E402
 from aizen_local.store import ensure_tables  # noqa: E402
@@ -134,8 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     clock.now = lambda: float(NOW)
     with mock_aws():
-        settings = get_settings()
-        ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
+        ensure_tables(load_template(), load_template().table_names(os.environ), None)
         started = time.perf_counter()
         items = load(args.events)
         print(

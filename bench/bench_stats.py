@@ -41,6 +41,7 @@ os.environ.update(
         "AIZEN_EVENTS_TABLE": "bench-events",
         "AIZEN_IP_LIMIT_PER_MINUTE": "1000000",
         "AIZEN_KEY_LIMIT_PER_HOUR": "1000000",
+        "AIZEN_SALTS_TABLE": "bench-salts",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -243,8 +244,7 @@ def main() -> None:
     clock.now = lambda: float(NOW)
     replayer = Replayer()
     with mock_aws():
-        settings = get_settings()
-        ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
+        ensure_tables(load_template(), load_template().table_names(os.environ), None)
         replayer.install()
         accounts.put_user(User(id="user_b", email="b@example.com", billing_active=True, created_at=1))
         tokens = {}

@@ -12,6 +12,7 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AIZEN_MAIN_TABLE": "test-main",
         "AIZEN_EVENTS_TABLE": "test-events",
+        "AIZEN_SALTS_TABLE": "test-salts",
         "AIZEN_DASHBOARD_ORIGINS": "https://dashboard.test",
         "POWERTOOLS_SERVICE_NAME": "aizen",
         "POWERTOOLS_METRICS_NAMESPACE": "Aizen",

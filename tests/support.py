@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,8 +36,7 @@ BOTOCORE_ENDPOINTS = Path(botocore.__file__).parent / "data" / "endpoints.json"
 
 def create_tables_from_template() -> None:
     """The template's tables under the names the settings point at (moto must be active)."""
-    settings = get_settings()
-    ensure_tables(load_template(), {"MainTable": settings.main_table, "EventsTable": settings.events_table}, None)
+    ensure_tables(load_template(), load_template().table_names(os.environ), None)
 
 
 @contextmanager
@@ -349,7 +349,15 @@ def stored_event_count() -> int:
 
 def main_table_items() -> list[dict[str, Any]]:
     """A full scan of the main table (moto), for asserting what was stored."""
-    table = dynamo.main_table()
+    return _all_items(dynamo.main_table())
+
+
+def salts_table_items() -> list[dict[str, Any]]:
+    """A full scan of the salts table (moto)."""
+    return _all_items(dynamo.salts_table())
+
+
+def _all_items(table: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     scan: dict[str, Any] = {"ConsistentRead": True}
     while True:

@@ -27,10 +27,10 @@ class ServeOptions:
     workers: int = 4
 
 
-def _function_environment(api_origins: list[str], endpoint: str, main: str, events: str) -> dict[str, str]:
+def _function_environment(api_origins: list[str], endpoint: str, tables: dict[str, str]) -> dict[str, str]:
     """Globals' variables from the template, plus what differs on this machine."""
     template = load_template()
-    environment = template.function_environment({"MainTable": main, "EventsTable": events})
+    environment = template.function_environment(tables)
     environment["AIZEN_DASHBOARD_ORIGINS"] = os.environ.get("AIZEN_DASHBOARD_ORIGIN") or ",".join(api_origins)
     for name, value in os.environ.items():  # explicit AIZEN_* settings win over template defaults
         if name.startswith("AIZEN_") and name in environment and name != "AIZEN_DASHBOARD_ORIGINS":
@@ -57,21 +57,23 @@ def serve(options: ServeOptions) -> int:
         embedded = EmbeddedDynamoDB().start()
         endpoint = embedded.endpoint
     connection.use_local_aws_defaults()
-    main = os.environ.get("AIZEN_MAIN_TABLE") or connection.LOCAL_TABLES["MainTable"]
-    events = os.environ.get("AIZEN_EVENTS_TABLE") or connection.LOCAL_TABLES["EventsTable"]
-    ensure_tables(template, {"MainTable": main, "EventsTable": events}, endpoint)
-    connection.apply(endpoint, main, events)
+    tables = {
+        logical_id: os.environ.get(variable) or connection.LOCAL_TABLES[logical_id]
+        for logical_id, variable in template.table_variables().items()
+    }
+    ensure_tables(template, tables, endpoint)
+    connection.apply(endpoint, tables)
 
     functions = template.functions()
     api = LocalHttpApi((options.host, options.port), functions)
     port = api.server_address[1]
     api_url = f"http://{options.host}:{port}"
     origins = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
-    pool = LambdaPool(_function_environment(origins, endpoint, main, events), options.workers)
+    pool = LambdaPool(_function_environment(origins, endpoint, tables), options.workers)
     pool.warm_up()
     api.pool = pool
 
-    summary: dict[str, object] = {"api_url": api_url, "dynamodb_endpoint": endpoint, "tables": [main, events]}
+    summary: dict[str, object] = {"api_url": api_url, "dynamodb_endpoint": endpoint, "tables": list(tables.values())}
     if options.demo:
         tenant = seed_demo()
         summary.update(
@@ -84,7 +86,7 @@ def serve(options: ServeOptions) -> int:
                 "curl": curl_lines(api_url, tenant),
             }
         )
-    connection.LocalStackState(api_url, endpoint, main, events).write()
+    connection.LocalStackState(api_url, endpoint, tables).write()
 
     schedules = [
         Schedule(pool, spec.logical_id, rate_seconds(expression), int(spec.properties.get("Timeout", 60)))

@@ -5,6 +5,7 @@ routes, handlers and table schemas cannot drift from what `sam deploy` ships.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,11 +18,12 @@ TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that reads short-form intrinsics (!Ref X) as their long form ({"Ref": X})."""
+    """SafeLoader that reads short-form intrinsics (!Ref X, !Sub …) as their long form ({"Ref": X},
+    {"Fn::Sub": …}); `!Condition C` is {"Condition": C}, as in CloudFormation."""
 
 
 def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if suffix == "GetAtt":
@@ -89,6 +91,25 @@ class Template:
             if resource["Type"] == "AWS::DynamoDB::Table"
         }
 
+    def table_variables(self) -> dict[str, str]:
+        """Table logical id → the Globals environment variable that gives the functions its name
+        (`AIZEN_MAIN_TABLE: !Ref MainTable`): how a table's name travels, for every table."""
+        variables = self.raw.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        tables = self.tables()
+        named = {
+            value["Ref"]: name
+            for name, value in variables.items()
+            if isinstance(value, dict) and value.get("Ref") in tables
+        }
+        missing = sorted(set(tables) - set(named))
+        if missing:
+            raise KeyError(f"template.yaml: no Globals variable names the table(s) {', '.join(missing)}")
+        return named
+
+    def table_names(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """Table logical id → the name its variable holds in `environ` (every table's must be set)."""
+        return {logical_id: environ[variable] for logical_id, variable in self.table_variables().items()}
+
     def functions(self) -> list[FunctionSpec]:
         globals_ = self.raw.get("Globals", {}).get("Function", {})
         specs = []
@@ -120,7 +141,7 @@ class Template:
     def routes(self) -> list[HttpRoute]:
         return [route for spec in self.functions() for route in spec.routes]
 
-    def resolve(self, value: Any, refs: dict[str, str] | None = None) -> str:
+    def resolve(self, value: Any, refs: Mapping[str, str] | None = None) -> str:
         """Resolve a scalar or a `Ref` against parameter defaults and `refs` overrides."""
         if isinstance(value, dict) and "Ref" in value:
             name = value["Ref"]
@@ -132,7 +153,7 @@ class Template:
             raise KeyError(f"template.yaml: cannot resolve {value} locally")
         return str(value)
 
-    def function_environment(self, refs: dict[str, str]) -> dict[str, str]:
+    def function_environment(self, refs: Mapping[str, str]) -> dict[str, str]:
         """Globals' environment variables, with Refs resolved (tables via `refs`)."""
         variables = self.raw.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
         return {name: self.resolve(value, refs) for name, value in variables.items()}

@@ -87,12 +87,13 @@ def start_stack(tmp_path: Path, *extra: str, environment: dict[str, str] | None 
             raise AssertionError(f"aizen serve did not start: {log_file.read_text()}")
         time.sleep(0.2)
     summary = json.loads(out_file.read_text().splitlines()[0])
-    main, events = summary["tables"]
+    main, events, salts = summary["tables"]
     cli_environment = {
         **env,
         "AWS_ENDPOINT_URL_DYNAMODB": summary["dynamodb_endpoint"],
         "AIZEN_MAIN_TABLE": main,
         "AIZEN_EVENTS_TABLE": events,
+        "AIZEN_SALTS_TABLE": salts,
     }
     return RunningStack(
         process=process, summary=summary, out_file=out_file, log_file=log_file, cli_environment=cli_environment

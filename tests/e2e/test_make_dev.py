@@ -75,7 +75,7 @@ def test_serve_writes_its_state_for_other_commands(demo_stack: RunningStack) -> 
     environment = {
         name: value
         for name, value in demo_stack.cli_environment.items()
-        if name not in ("AIZEN_MAIN_TABLE", "AIZEN_EVENTS_TABLE", "AWS_ENDPOINT_URL_DYNAMODB")
+        if name not in ("AIZEN_MAIN_TABLE", "AIZEN_EVENTS_TABLE", "AIZEN_SALTS_TABLE", "AWS_ENDPOINT_URL_DYNAMODB")
     }
     result = subprocess.run(
         [demo_stack.cli_environment.get("AIZEN_CLI", "aizen"), "keys", "list", "--site", demo_stack.summary["site_id"]],

@@ -6,12 +6,20 @@ from pathlib import Path
 from typing import Any
 
 from aizen.events import RawEvent
-from aizen.ingest import service, visitors
+from aizen.ingest import importer, service, visitors
 from aizen.settings import Settings
 from aizen.store import dynamo, salts
 from aizen.store.events import query_events
 from tests.geoip import write_city_database
-from tests.support import STATS_PATHS, FrozenClock, HandlerResponse, invoke, main_table_items, make_owner
+from tests.support import (
+    STATS_PATHS,
+    FrozenClock,
+    HandlerResponse,
+    invoke,
+    main_table_items,
+    make_owner,
+    salts_table_items,
+)
 
 FUNCTION = "IngestEventFunction"
 UA = (
@@ -135,7 +143,7 @@ def test_visitor_ids_follow_site_local_days(clock: FrozenClock) -> None:
 def test_salts_are_created_once_with_a_ttl_and_no_ip_or_agent_is_stored(clock: FrozenClock) -> None:
     make_owner()
     post(pageview())
-    salt_items = [item for item in main_table_items() if item["pk"] == "SALT#site_1"]
+    salt_items = [item for item in salts_table_items() if item["pk"] == "SALT#site_1"]
     assert len(salt_items) == 1
     assert salt_items[0]["sk"] == "2026-04-02"
     assert int(salt_items[0]["ttl"]) == 1_775_199_600 + 2 * 86400  # 2026-04-03 00:00 PDT + 2 days
@@ -148,6 +156,27 @@ def test_salts_are_created_once_with_a_ttl_and_no_ip_or_agent_is_stored(clock: F
     everything = json.dumps(main_table_items() + _event_items(), default=repr)
     assert "198.51.100.7" not in everything
     assert "Macintosh" not in everything
+
+
+def test_salts_are_kept_only_in_the_salts_table_which_no_backup_holds(clock: FrozenClock) -> None:
+    # Given: a site that received live events and an import whose visitor ids come from addresses
+    make_owner()
+    post(pageview())
+    importer.import_events(
+        "site_1",
+        [json.dumps({"timestamp": "2026-04-01T12:00:00.000Z", "name": "pageview", "url": "https://example.com/",
+                     "ip": "203.0.113.5", "user_agent": UA})],
+    )  # fmt: skip
+
+    # Then: every salt (the site's days, the rate-limit salt) is in the salts table, and Main, which
+    # has point-in-time recovery, holds none (tests/unit/test_template.py holds the tables' settings)
+    assert {(item["pk"], item["sk"]) for item in salts_table_items()} == {
+        ("SALT#site_1", "2026-04-02"),
+        ("SALT#site_1", "2026-04-01"),
+        ("SALT#ratelimit", "2026-04-02"),
+    }
+    assert [item for item in main_table_items() if str(item["pk"]).startswith("SALT#")] == []
+    assert all(len(salts.get_salt(str(item["pk"])[5:], str(item["sk"])) or b"") == 16 for item in salts_table_items())
 
 
 def _event_items() -> list[dict[str, Any]]:
@@ -331,7 +360,7 @@ def test_the_event_window_never_stores_the_address(clock: FrozenClock) -> None:
     [counter] = [item for item in main_table_items() if str(item["pk"]).startswith("RATE#ip#event#")]
     assert counter["pk"] == _event_counter("203.0.113.9", clock)
     assert int(counter["hits"]) == 60
-    [rate_salt] = [item for item in main_table_items() if item["pk"] == f"SALT#{visitors.RATE_LIMIT_SCOPE}"]
+    [rate_salt] = [item for item in salts_table_items() if item["pk"] == f"SALT#{visitors.RATE_LIMIT_SCOPE}"]
     assert rate_salt["sk"] == "2026-04-02"  # the UTC date
     assert int(rate_salt["ttl"]) == 1_775_174_400 + 2 * 86400  # 2026-04-03T00:00Z + 2 days
     everything = json.dumps(main_table_items() + _event_items(), default=repr)

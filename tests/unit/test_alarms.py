@@ -149,7 +149,7 @@ def test_5xx_rate_alarm_divides_5xx_by_count_of_the_http_api() -> None:
 # (2) DynamoDB throttling -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", ["MainTable", "EventsTable"])
+@pytest.mark.parametrize("table", ["MainTable", "EventsTable", "SaltsTable"])
 @pytest.mark.parametrize("metric", ["ReadThrottleEvents", "WriteThrottleEvents"])
 def test_throttling_of_each_table_is_alarmed(table: str, metric: str) -> None:
     alarm = _only(_alarms_reading("AWS/DynamoDB", metric, "TableName", {"Ref": table}), f"{table} {metric}")

@@ -19,7 +19,7 @@ STATS = [spec for spec in FUNCTIONS if spec.logical_id.startswith("Stats")]
 def _import_app(spec: FunctionSpec, probe: str) -> Any:
     """`probe`'s JSON output after importing the function's module in a fresh interpreter, as on Lambda."""
     environment = {
-        **load_template().function_environment({"MainTable": "main", "EventsTable": "events"}),
+        **load_template().function_environment({"MainTable": "main", "EventsTable": "events", "SaltsTable": "salts"}),
         "AWS_DEFAULT_REGION": "us-east-1",
         "LAMBDA_TASK_ROOT": str(spec.code_uri),
         "_X_AMZN_TRACE_ID": SAMPLED,

@@ -1,13 +1,14 @@
 """Security review checks on template.yaml and the code's shape (docs/security.md)."""
 
 import ast
-import fnmatch
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from aizen_local.template import PROJECT_ROOT, load_template
+from tests.iam_policies import IamRequest, allows
+from tests.iam_policies import statements as policy_of
 
 TEMPLATE = load_template()
 FUNCTIONS = {spec.logical_id: spec for spec in TEMPLATE.functions()}
@@ -54,65 +55,200 @@ def test_key_management_functions_cannot_touch_raw_events(function: str) -> None
     assert "EventsTable" not in repr(policies)
 
 
-# Key management's one grant outside its own partitions: counting the API's per-IP window.
-IP_COUNTER = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#ip#*"]}}
+# What the code may do and what it may not, as AWS would decide (tests/iam_policies.py). The
+# requests every function really makes are checked by tests/integration/test_iam_policies.py.
+MAIN, EVENTS, SALTS = "MainTable", "EventsTable", "SaltsTable"
+COUNTER = ("hits", "pk", "sk", "ttl")  # the attributes a rate counter's UpdateItem names
+WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 
-@pytest.mark.parametrize("function", ["ApiKeysCreateFunction", "ApiKeysRevokeFunction"])
-def test_key_writes_are_limited_to_site_and_token_partitions(function: str) -> None:
-    writes = [
-        statement
-        for statement in _statements(function)
-        if statement["Action"] != "dynamodb:GetItem" and statement.get("Condition") != IP_COUNTER
-    ]
+def _may(
+    function: str,
+    action: str,
+    table: str,
+    partition_key: str,
+    attributes: tuple[str, ...] | None = None,
+    return_values: str | None = None,
+) -> bool:
+    if action in {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} and return_values is None:
+        return_values = "NONE"  # the default DynamoDB sets on a write
+    request = IamRequest(
+        f"dynamodb:{action.removeprefix('dynamodb:')}", table, (partition_key,), attributes, return_values
+    )
+    return allows(policy_of(TEMPLATE, function), request)
 
-    assert writes
-    for statement in writes:
-        [(operator, condition)] = statement["Condition"].items()
-        assert operator == "ForAllValues:StringLike"
-        assert list(condition) == ["dynamodb:LeadingKeys"]
-        assert set(condition["dynamodb:LeadingKeys"]) <= {"SITE#*", "TOKEN#*"}, statement.get("Sid")
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_no_function_is_granted_a_scan_a_partiql_statement_or_a_sam_policy_template(function: str) -> None:
+    # A Scan has no leading keys, so a LeadingKeys condition would not stop it (ForAllValues of
+    # nothing is true): it must never be granted. policy_of also fails on any non-inline policy.
+    actions = {action for statement in policy_of(TEMPLATE, function) for action in _as_list(statement["Action"])}
+
+    assert not {action for action in actions if "Scan" in action or "PartiQL" in action or "*" in action}
+    for table in (MAIN, EVENTS, SALTS):
+        assert not allows(policy_of(TEMPLATE, function), IamRequest("dynamodb:Scan", table, ()))
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_grant_on_main_and_salts_is_limited_to_partitions(function: str) -> None:
+    for statement in policy_of(TEMPLATE, function):
+        if {"Fn::GetAtt": [EVENTS, "Arn"]} in _as_list(statement["Resource"]):
+            continue  # raw events: partitions are <site id>#…, which IAM cannot tie to a caller's site
+        leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+        assert leading, f"{function}: {statement['Sid']} is not limited to partitions"
+        assert all(not pattern.startswith("*") for pattern in leading)
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_update_names_the_attributes_it_may_change_and_returns_no_others(function: str) -> None:
+    for statement in policy_of(TEMPLATE, function):
+        if not {"dynamodb:UpdateItem", "dynamodb:PutItem"} & set(_as_list(statement["Action"])):
+            continue
+        if statement["Sid"] in ("ReadAndWriteRollups", "WriteRawEvents"):
+            continue  # the rollup's own partitions (ROLLUP#*), ingestion's raw events: whole items
+        conditions = statement["Condition"]
+        assert conditions["ForAllValues:StringEquals"]["dynamodb:Attributes"], statement["Sid"]
+        assert {"pk", "sk"} <= set(
+            conditions["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        )  # AWS requires the keys
+        returned = set(conditions["StringEqualsIfExists"]["dynamodb:ReturnValues"])
+        assert returned <= {"NONE", "UPDATED_OLD", "UPDATED_NEW"}, statement["Sid"]
+
+
+def test_only_ingestion_reaches_the_salts_table() -> None:
+    reaching = sorted(function for function in FUNCTIONS if "SaltsTable" in repr(policy_of(TEMPLATE, function)))
+
+    assert reaching == ["IngestEventFunction"]
+
+
+STATS = ["StatsAggregateFunction", "StatsTimeseriesFunction", "StatsBreakdownFunction", "StatsRealtimeFunction"]
+KEY = ("pk", "sk")
+
+
+@pytest.mark.parametrize("function", STATS)
+@pytest.mark.parametrize(
+    ("action", "table", "partition_key", "attributes", "allowed"),
+    [
+        # Bearer auth, the rollups, raw events: reads by key, nothing else readable
+        ("GetItem", MAIN, "TOKEN#aiz_live_0123456789ab", None, True),
+        ("GetItem", MAIN, "SITE#s_1", None, True),
+        ("GetItem", MAIN, "USER#u_1", None, True),
+        ("Query", MAIN, "ROLLUP#s_1#days", None, True),
+        ("Query", EVENTS, "s_1#20260402#0", None, True),
+        ("GetItem", MAIN, "SESSION#abc", None, False),
+        ("GetItem", MAIN, "EMAIL#a@example.com", None, False),
+        ("Query", MAIN, "SITE#s_1", None, False),
+        ("GetItem", SALTS, "SALT#s_1", None, False),
+        # last_used_at of a key record, and no other attribute of a SITE# item
+        ("UpdateItem", MAIN, "SITE#s_1", (*KEY, "last_used_at"), True),
+        ("UpdateItem", MAIN, "SITE#s_1", (*KEY, "owner_user_id"), False),
+        ("UpdateItem", MAIN, "SITE#s_1", (*KEY, "last_used_at", "revoked_at"), False),
+        ("UpdateItem", MAIN, "USER#u_1", (*KEY, "last_used_at"), False),
+        # its counters, with their own attributes
+        ("UpdateItem", MAIN, "RATE#ip#198.51.100.7", COUNTER, True),
+        ("UpdateItem", MAIN, "RATE#key#k_1", COUNTER, True),
+        ("UpdateItem", MAIN, "RATE#key#k_1", (*COUNTER, "owner_user_id"), False),
+        ("PutItem", MAIN, "SITE#s_1", (*KEY, "last_used_at"), False),
+        ("PutItem", EVENTS, "s_1#20260402#0", None, False),
+    ],
+)
+def test_the_stats_functions_read_by_key_and_write_only_counters_and_last_used_at(
+    function: str, action: str, table: str, partition_key: str, attributes: tuple[str, ...] | None, allowed: bool
+) -> None:
+    assert _may(function, action, table, partition_key, attributes) is allowed
+
+
+def test_an_update_asking_for_whole_items_back_is_refused() -> None:
+    assert _may(STATS[0], "UpdateItem", MAIN, "SITE#s_1", (*KEY, "last_used_at"), "UPDATED_NEW")
+    assert not _may(STATS[0], "UpdateItem", MAIN, "SITE#s_1", (*KEY, "last_used_at"), "ALL_NEW")
+    assert not _may(STATS[0], "UpdateItem", MAIN, "SITE#s_1", (*KEY, "last_used_at"), "ALL_OLD")
+
+
+KEY_RECORD = (*KEY, "id", "site_id", "created_by_user_id", "name", "scope", "key_prefix", "created_at", "updated_at")
+TOKEN_RECORD = (*KEY, "key_prefix", "token_hash", "key_id", "site_id", "scope")
 
 
 # The limit of active keys: a counter on the site's item (SITE#<id>/SITE), moved in the same
 # transaction that creates (Put of the KEY# and TOKEN# records) or revokes (Update of them) a key.
 # Without these grants the transaction is AccessDenied on AWS, and every create or revoke a 500.
 @pytest.mark.parametrize(
-    ("function", "action", "partition_key", "allowed"),
+    ("function", "action", "partition_key", "attributes", "allowed"),
     [
-        ("ApiKeysCreateFunction", "dynamodb:UpdateItem", "SITE#s_1", True),
-        ("ApiKeysCreateFunction", "dynamodb:PutItem", "SITE#s_1", True),
-        ("ApiKeysCreateFunction", "dynamodb:PutItem", "TOKEN#aiz_live_0123456789ab", True),
-        ("ApiKeysCreateFunction", "dynamodb:UpdateItem", "TOKEN#aiz_live_0123456789ab", False),
-        ("ApiKeysCreateFunction", "dynamodb:UpdateItem", "USER#u_1", False),
-        ("ApiKeysCreateFunction", "dynamodb:PutItem", "SESSION#abc", False),
-        ("ApiKeysCreateFunction", "dynamodb:DeleteItem", "SITE#s_1", False),
-        ("ApiKeysRevokeFunction", "dynamodb:UpdateItem", "SITE#s_1", True),
-        ("ApiKeysRevokeFunction", "dynamodb:UpdateItem", "TOKEN#aiz_live_0123456789ab", True),
-        ("ApiKeysRevokeFunction", "dynamodb:PutItem", "SITE#s_1", False),
-        ("ApiKeysRevokeFunction", "dynamodb:DeleteItem", "SITE#s_1", False),
-        ("ApiKeysListFunction", "dynamodb:UpdateItem", "SITE#s_1", False),
-        ("ApiKeysListFunction", "dynamodb:PutItem", "SITE#s_1", False),
+        ("ApiKeysCreateFunction", "UpdateItem", "SITE#s_1", (*KEY, "active_keys"), True),
+        ("ApiKeysCreateFunction", "PutItem", "SITE#s_1", (*KEY_RECORD, "counted"), True),
+        ("ApiKeysCreateFunction", "PutItem", "TOKEN#aiz_live_0123456789ab", TOKEN_RECORD, True),
+        ("ApiKeysCreateFunction", "PutItem", "SITE#s_1", (*KEY, "domain", "owner_user_id", "timezone"), False),
+        ("ApiKeysCreateFunction", "UpdateItem", "SITE#s_1", (*KEY, "owner_user_id"), False),
+        ("ApiKeysCreateFunction", "UpdateItem", "TOKEN#aiz_live_0123456789ab", (*KEY, "active_keys"), False),
+        ("ApiKeysCreateFunction", "UpdateItem", "USER#u_1", (*KEY, "active_keys"), False),
+        ("ApiKeysCreateFunction", "PutItem", "SESSION#abc", (*KEY, "user_id", "expires_at"), False),
+        ("ApiKeysCreateFunction", "DeleteItem", "SITE#s_1", KEY, False),
+        ("ApiKeysRevokeFunction", "UpdateItem", "SITE#s_1", (*KEY, "revoked_at", "updated_at", "counted"), True),
+        ("ApiKeysRevokeFunction", "UpdateItem", "SITE#s_1", (*KEY, "active_keys"), True),
+        ("ApiKeysRevokeFunction", "UpdateItem", "TOKEN#aiz_live_0123456789ab", (*KEY, "revoked_at"), True),
+        ("ApiKeysRevokeFunction", "UpdateItem", "SITE#s_1", (*KEY, "owner_user_id"), False),
+        ("ApiKeysRevokeFunction", "UpdateItem", "TOKEN#aiz_live_0123456789ab", (*KEY, "token_hash"), False),
+        ("ApiKeysRevokeFunction", "PutItem", "SITE#s_1", KEY_RECORD, False),
+        ("ApiKeysRevokeFunction", "DeleteItem", "SITE#s_1", KEY, False),
+        ("ApiKeysListFunction", "UpdateItem", "SITE#s_1", (*KEY, "active_keys"), False),
+        ("ApiKeysListFunction", "PutItem", "SITE#s_1", KEY_RECORD, False),
+        ("ApiKeysListFunction", "GetItem", "SESSION#abc", None, True),
+        ("ApiKeysListFunction", "Query", "SITE#s_1", None, True),
+        ("ApiKeysListFunction", "GetItem", "TOKEN#aiz_live_0123456789ab", None, False),
+        ("ApiKeysListFunction", "GetItem", "USER#u_1", None, False),
     ],
 )
 def test_key_management_may_move_the_active_key_counter_only_where_it_must(
-    function: str, action: str, partition_key: str, allowed: bool
+    function: str, action: str, partition_key: str, attributes: tuple[str, ...] | None, allowed: bool
 ) -> None:
-    assert _may_update_main_table_item(function, partition_key, action) is allowed
+    assert _may(function, action, MAIN, partition_key, attributes) is allowed
+
+
+@pytest.mark.parametrize("function", KEY_MANAGEMENT)
+def test_key_management_counts_the_ip_window_and_touches_no_other_counter(function: str) -> None:
+    assert _may(function, "UpdateItem", MAIN, "RATE#ip#198.51.100.7", COUNTER)
+    assert not _may(function, "UpdateItem", MAIN, "RATE#key#k_1", COUNTER)
+    assert not _may(function, "UpdateItem", MAIN, "RATE#ip#198.51.100.7", (*COUNTER, "owner_user_id"))
+
+
+@pytest.mark.parametrize(
+    ("action", "table", "partition_key", "allowed"),
+    [
+        ("GetItem", MAIN, "SITES", True),
+        ("Query", MAIN, "SITES", True),
+        ("GetItem", MAIN, "SITE#s_1", True),
+        ("Query", MAIN, "ROLLUP#s_1#days", True),
+        ("GetItem", MAIN, "ROLLUP#s_1#days", True),
+        ("PutItem", MAIN, "ROLLUP#s_1#days", True),
+        ("DeleteItem", MAIN, "ROLLUP#s_1#dirty", True),
+        ("BatchWriteItem", MAIN, "ROLLUP#s_1#page", True),
+        ("Query", EVENTS, "s_1#20260402#0", True),
+        ("PutItem", MAIN, "SITE#s_1", False),
+        ("UpdateItem", MAIN, "SITE#s_1", False),
+        ("DeleteItem", MAIN, "USER#u_1", False),
+        ("BatchWriteItem", MAIN, "TOKEN#aiz_live_0123456789ab", False),
+        ("GetItem", MAIN, "TOKEN#aiz_live_0123456789ab", False),
+        ("GetItem", MAIN, "SESSION#abc", False),
+        ("PutItem", EVENTS, "s_1#20260402#0", False),
+        ("GetItem", SALTS, "SALT#s_1", False),
+    ],
+)
+def test_the_rollup_writes_only_rollups_and_reads_only_sites_and_raw_events(
+    action: str, table: str, partition_key: str, allowed: bool
+) -> None:
+    assert _may("RollupFunction", action, table, partition_key) is allowed
+
+
+def test_a_batch_with_one_key_outside_the_rollups_is_refused_whole() -> None:
+    batch = IamRequest("dynamodb:BatchWriteItem", MAIN, ("ROLLUP#s_1#page", "SITE#s_1"))
+
+    assert not allows(policy_of(TEMPLATE, "RollupFunction"), batch)
 
 
 # Data at rest and in logs --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", KEY_MANAGEMENT)
-def test_key_management_counts_the_ip_window_and_touches_no_other_counter(function: str) -> None:
-    counters = [statement for statement in _statements(function) if "RATE#" in repr(statement)]
-
-    assert [statement["Action"] for statement in counters] == ["dynamodb:UpdateItem"]
-    assert counters[0]["Condition"] == IP_COUNTER
-
-
-@pytest.mark.parametrize("table", ["MainTable", "EventsTable"])
+@pytest.mark.parametrize("table", ["MainTable", "EventsTable", "SaltsTable"])
 def test_tables_are_encrypted_at_rest(table: str) -> None:
     assert TEMPLATE.tables()[table]["SSESpecification"]["SSEEnabled"] is True
 
@@ -199,31 +335,10 @@ def test_only_ingestion_answers_preflight() -> None:
 # per-IP window and the key's on the stats routes, the API's per-IP window on key management,
 # ingestion's own per-IP window on /api/event.
 RATE_COUNTERS = {
-    **{
-        function: ["RATE#ip#198.51.100.7", "RATE#key#k_1"]
-        for function in (
-            "StatsAggregateFunction",
-            "StatsTimeseriesFunction",
-            "StatsBreakdownFunction",
-            "StatsRealtimeFunction",
-        )
-    },
+    **{function: ["RATE#ip#198.51.100.7", "RATE#key#k_1"] for function in STATS},
     **{function: ["RATE#ip#198.51.100.7"] for function in KEY_MANAGEMENT},
     "IngestEventFunction": ["RATE#ip#event#0123456789abcdef0123456789abcdef"],
 }
-
-
-def _may_update_main_table_item(function: str, partition_key: str, action: str = "dynamodb:UpdateItem") -> bool:
-    for statement in _statements(function):
-        if statement["Effect"] != "Allow" or action not in _as_list(statement["Action"]):
-            continue
-        if {"Fn::GetAtt": ["MainTable", "Arn"]} not in _as_list(statement["Resource"]):
-            continue
-        condition = statement.get("Condition", {}).get("ForAllValues:StringLike", {})
-        patterns = condition.get("dynamodb:LeadingKeys")
-        if patterns is None or any(fnmatch.fnmatchcase(partition_key, pattern) for pattern in patterns):
-            return True
-    return False
 
 
 @pytest.mark.parametrize("function", sorted(RATE_COUNTERS))
@@ -231,30 +346,38 @@ def test_every_rate_limited_function_may_update_its_counters(function: str) -> N
     # Without it the counter's UpdateItem is AccessDenied on AWS, and every request a 500 (moto
     # and the local stack do not enforce IAM, so only this test sees it)
     for partition_key in RATE_COUNTERS[function]:
-        assert _may_update_main_table_item(function, partition_key), f"{function} cannot count {partition_key}"
+        assert _may(function, "UpdateItem", MAIN, partition_key, COUNTER, "UPDATED_NEW"), partition_key
 
 
 @pytest.mark.parametrize(
-    ("action", "partition_key", "allowed"),
+    ("action", "table", "partition_key", "attributes", "allowed"),
     [
-        ("dynamodb:PutItem", "SALT#s_1", True),
-        ("dynamodb:PutItem", "SALT#ratelimit", True),
-        ("dynamodb:PutItem", "SITE#s_1", False),
-        ("dynamodb:PutItem", "TOKEN#aiz_live_x", False),
-        ("dynamodb:UpdateItem", "RATE#ip#event#0123", True),
-        ("dynamodb:UpdateItem", "RATE#ip#198.51.100.7", False),
-        ("dynamodb:UpdateItem", "RATE#key#k_1", False),
-        ("dynamodb:UpdateItem", "SITE#s_1", False),
-        ("dynamodb:DeleteItem", "SALT#s_1", False),
+        ("GetItem", MAIN, "DOMAIN#example.com", None, True),
+        ("GetItem", MAIN, "SITE#s_1", None, True),
+        ("GetItem", SALTS, "SALT#s_1", None, True),
+        ("GetItem", SALTS, "SALT#ratelimit", None, True),
+        ("PutItem", SALTS, "SALT#s_1", (*KEY, "salt", "ttl"), True),
+        ("PutItem", SALTS, "SALT#ratelimit", (*KEY, "salt", "ttl"), True),
+        ("PutItem", EVENTS, "s_1#20260402#0", None, True),
+        ("UpdateItem", MAIN, "RATE#ip#event#0123", COUNTER, True),
+        ("GetItem", MAIN, "TOKEN#aiz_live_0123456789ab", None, False),
+        ("GetItem", MAIN, "SESSION#abc", None, False),
+        ("GetItem", MAIN, "USER#u_1", None, False),
+        ("GetItem", MAIN, "SALT#s_1", None, False),
+        ("PutItem", MAIN, "SALT#s_1", (*KEY, "salt", "ttl"), False),
+        ("PutItem", SALTS, "SALT#s_1", (*KEY, "salt", "ttl", "note"), False),
+        ("PutItem", MAIN, "SITE#s_1", (*KEY, "salt", "ttl"), False),
+        ("UpdateItem", MAIN, "RATE#ip#198.51.100.7", COUNTER, False),
+        ("UpdateItem", MAIN, "RATE#key#k_1", COUNTER, False),
+        ("UpdateItem", MAIN, "SITE#s_1", (*KEY, "last_used_at"), False),
+        ("DeleteItem", SALTS, "SALT#s_1", KEY, False),
+        ("Query", EVENTS, "s_1#20260402#0", None, False),
     ],
 )
-def test_ingestion_writes_only_salts_and_its_own_counters(action: str, partition_key: str, allowed: bool) -> None:
-    assert _may_update_main_table_item("IngestEventFunction", partition_key, action) is allowed
-
-
-@pytest.mark.parametrize("function", sorted(KEY_MANAGEMENT))
-def test_key_management_counts_only_the_ip_window(function: str) -> None:
-    assert not _may_update_main_table_item(function, "RATE#key#k_1")
+def test_ingestion_reads_only_its_lookups_and_writes_only_salts_counters_and_events(
+    action: str, table: str, partition_key: str, attributes: tuple[str, ...] | None, allowed: bool
+) -> None:
+    assert _may("IngestEventFunction", action, table, partition_key, attributes) is allowed
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS.values(), ids=lambda spec: spec.logical_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from aizen_local.template import FunctionSpec, load_template
+from aizen_local.template import PROJECT_ROOT, FunctionSpec, load_template
 
 TEMPLATE = load_template()
 FUNCTIONS = {spec.logical_id: spec for spec in TEMPLATE.functions()}
@@ -161,7 +161,33 @@ def test_tables_have_point_in_time_recovery(table: str) -> None:
     assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
 
 
-@pytest.mark.parametrize(("table", "attribute"), [("MainTable", "ttl"), ("EventsTable", "x")])
+# Tables whose items include salts (aizen.store.salts): visitor-id salts and the rate-limit salt.
+SALT_TABLES = ["SaltsTable"]
+
+
+@pytest.mark.parametrize("table", SALT_TABLES)
+def test_no_backup_of_the_stack_holds_a_salt(table: str) -> None:
+    # A restored backup holding salts would let its holder recover the address behind a visitor id
+    resource = TEMPLATE.resources[table]
+    recovery = resource["Properties"].get("PointInTimeRecoverySpecification", {})
+
+    assert recovery.get("PointInTimeRecoveryEnabled", False) is False
+    assert "StreamSpecification" not in resource["Properties"]  # no copy of the items leaves the table
+    assert resource["DeletionPolicy"] == "Delete"  # not retained past the stack
+    assert {"Key": "aizen:backup", "Value": "never"} in resource["Properties"]["Tags"]
+    assert not [name for name, other in TEMPLATE.resources.items() if other["Type"].startswith("AWS::Backup::")]
+
+
+def test_salts_are_written_only_to_the_salts_table() -> None:
+    source = (PROJECT_ROOT / "layers/aizen/aizen/store/salts.py").read_text()
+
+    assert "salts_table()" in source
+    assert "main_table" not in source
+    assert "events_table" not in source
+    assert TEMPLATE.raw["Globals"]["Function"]["Environment"]["Variables"]["AIZEN_SALTS_TABLE"] == {"Ref": "SaltsTable"}
+
+
+@pytest.mark.parametrize(("table", "attribute"), [("MainTable", "ttl"), ("EventsTable", "x"), ("SaltsTable", "ttl")])
 def test_tables_have_ttl_enabled(table: str, attribute: str) -> None:
     ttl = TEMPLATE.tables()[table]["TimeToLiveSpecification"]
 
@@ -187,10 +213,14 @@ def test_functions_that_write_events_are_detected() -> None:
     ]
 
 
-def test_rollup_crud_on_main_table_is_detected_but_events_stay_read_only() -> None:
+def test_rollup_writes_on_main_table_are_detected_but_events_stay_read_only() -> None:
     policies = FUNCTIONS["RollupFunction"].properties["Policies"]
 
-    assert write_grants_on(policies, "MainTable") == ["SAM policy template DynamoDBCrudPolicy"]
+    assert write_grants_on(policies, "MainTable") == [
+        "ReadAndWriteRollups: dynamodb:PutItem",
+        "ReadAndWriteRollups: dynamodb:DeleteItem",
+        "ReadAndWriteRollups: dynamodb:BatchWriteItem",
+    ]
     assert write_grants_on(policies, "EventsTable") == []
 
 

@@ -72,8 +72,9 @@ class Settings(NamedTuple):
     """Everything the layer reads from the environment, validated once. Each field is
     `AIZEN_<FIELD>`, read by the function its annotation carries."""
 
-    main_table: Annotated[str, _name]  # sites, users, sessions, keys, rollups, salts, counters
+    main_table: Annotated[str, _name]  # sites, users, sessions, keys, rollups, counters
     events_table: Annotated[str, _name]  # raw events, TTL'd
+    salts_table: Annotated[str, _name]  # visitor-id and rate-limit salts, TTL'd, in no backup
     # Origins allowed to call cookie-authenticated POST/DELETE (comma-separated).
     dashboard_origins: Annotated[tuple[str, ...], _origins] = ()
     ip_limit_per_minute: Annotated[int, _integer(1)] = 60

@@ -69,7 +69,7 @@ def client() -> "DynamoDBClient":
     return resource().meta.client
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=3)
 def _new_table(name: str) -> "Table":
     return resource().Table(name)
 
@@ -97,6 +97,10 @@ def main_table() -> "Table":
 
 def events_table() -> "Table":
     return _table(get_settings().events_table)
+
+
+def salts_table() -> "Table":
+    return _table(get_settings().salts_table)
 
 
 def reset_connections() -> None:
