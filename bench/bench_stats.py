@@ -61,10 +61,10 @@ from aizen.periods import day_starts_ms, raw_window_first_day, resolve_period, z
 from aizen.query.engine import CountingScope, Totals, ValueTable, count_chunks  # noqa: E402
 from aizen.rollup import job  # noqa: E402
 from aizen.settings import get_settings  # noqa: E402
-from aizen.store import accounts, block_codec, dynamo  # noqa: E402
+from aizen.store import accounts, dynamo  # noqa: E402
 from aizen.store import blocks as block_store  # noqa: E402
 from aizen.store import events as event_store  # noqa: E402
-from aizen.store.blocks import HOUR_MS, hour_of  # noqa: E402
+from aizen.store.blocks import hour_of  # noqa: E402
 from aizen.vocabulary import Filters  # noqa: E402
 from aizen_local.apigw import LocalLambdaContext, http_event  # noqa: E402
 from aizen_local.functions import function_spec, load_handler  # noqa: E402
@@ -160,7 +160,8 @@ def store_compacted(events: list[RawEvent]) -> tuple[int, int, int]:
         block_store.put_hour(SITE, hour, NOW * 1000, parts)
         items += len(parts)
         # p, s (14 bytes), x (a number), c: what DynamoDB counts as the item's size
-        size += sum(len("p") + len(block_store.block_partition(SITE)) + 1 + 14 + 1 + 7 + 1 + len(part) for part in parts)
+        key_bytes = len("p") + len(block_store.block_partition(SITE)) + len("s") + 14
+        size += sum(key_bytes + len("x") + 7 + len("c") + len(part) for part in parts)
     block_store.advance_watermark(SITE, watermark)
     event_store.put_events(tail, threads=1)
     return watermark, items, size

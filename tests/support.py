@@ -181,7 +181,8 @@ def record_dynamodb_calls() -> list[DynamoCall]:
         raw = params.get("body", b"")
         calls.append(DynamoCall(model.name, raw.decode() if isinstance(raw, bytes) else str(raw)))
 
-    dynamo.client().meta.events.register("before-call.dynamodb", record)
+    for store_client in dynamo.clients():
+        store_client.meta.events.register("before-call.dynamodb", record)
     return calls
 
 
@@ -198,12 +199,21 @@ def _moto_unless_answered(request: Any, **kwargs: Any) -> Any:
     return botocore_stubber(request=request, **kwargs)
 
 
-def _keep_answered_requests_from_moto() -> Any:
-    """The event hooks of the store's client, on which moto now sees only the requests no fault answered."""
-    events = dynamo.client().meta.events
-    events.unregister("before-send", botocore_stubber)  # type: ignore[arg-type]
-    events.register_last("before-send.dynamodb", _moto_unless_answered, unique_id="aizen-moto-unless-answered")
-    return events
+class _StoreEvents:
+    """The event hooks of every client of the store, registered on all at once."""
+
+    def register_first(self, event_name: str, handler: Any) -> None:
+        for store_client in dynamo.clients():
+            store_client.meta.events.register_first(event_name, handler)
+
+
+def _keep_answered_requests_from_moto() -> _StoreEvents:
+    """The event hooks of the store's clients, on which moto now sees only the requests no fault answered."""
+    for store_client in dynamo.clients():
+        events = store_client.meta.events
+        events.unregister("before-send", botocore_stubber)  # type: ignore[arg-type]
+        events.register_last("before-send.dynamodb", _moto_unless_answered, unique_id="aizen-moto-unless-answered")
+    return _StoreEvents()
 
 
 def _moto_applies(request: Any, event_name: str) -> Any:
@@ -336,9 +346,10 @@ def leave_unprocessed(*, write: int = 0, table: str | None = None, times: int | 
 
 
 def stored_event_count() -> int:
-    """Stored event items (a COUNT scan: moto's Query is too slow to read back 100k items)."""
+    """Stored single event items (a COUNT scan: moto's Query is too slow to read back 100k items);
+    block parts, watermarks and recompact markers have no visitor id `v`."""
     total = 0
-    scan: dict[str, Any] = {"Select": "COUNT"}
+    scan: dict[str, Any] = {"Select": "COUNT", "FilterExpression": "attribute_exists(v)"}
     while True:
         page = dynamo.events_table().scan(**scan)
         total += page["Count"]

@@ -58,7 +58,8 @@ def reads_time_out() -> list[str]:
             timed_out.append(event_name)
             raise ReadTimeoutError(endpoint_url=request.url)
 
-    dynamo.client().meta.events.register_first("before-send.dynamodb", time_out)
+    for store_client in dynamo.clients():
+        store_client.meta.events.register_first("before-send.dynamodb", time_out)
     return timed_out
 
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from aizen import compaction
 from aizen.events import RawEvent
 from aizen.ingest import visitors
 from aizen.periods import day_start_ms, zone
@@ -116,6 +117,25 @@ def test_ingestions_requests_are_all_allowed(owner: Owner, clock: FrozenClock) -
     assert answer.status == 202
     assert {call.operation for call in calls} == {"GetItem", "PutItem", "UpdateItem"}
     assert _denied("IngestEventFunction", calls) == []
+
+
+def test_the_compactions_requests_are_all_allowed(owner: Owner, clock: FrozenClock) -> None:
+    # Given: raw events over the last days, packed once; then an import marks an hour to pack again
+    _traffic(owner, clock)
+    compaction.run()
+    stored = RawEvent(owner.site.id, int(clock.now() * 1000) - 2 * DAY * 1000, "pageview", "d" * 16, "/later")
+    compaction.mark_hours(owner.site.id, [stored])
+    event_store.put_event(stored)
+
+    # When
+    calls = record_dynamodb_calls()
+    report = compaction.run()
+
+    # Then: the forward pass, the re-compaction and the rollup marking are all allowed
+    assert report.failed_sites == []
+    assert report.hours_recompacted == 1
+    assert {call.operation for call in calls} >= {"Query", "GetItem", "BatchWriteItem", "DeleteItem"}
+    assert _denied("CompactionFunction", calls) == []
 
 
 def test_the_rollups_requests_are_all_allowed(

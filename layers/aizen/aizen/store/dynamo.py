@@ -221,6 +221,11 @@ def _raw_query_client() -> "DynamoDBClient":
     return raw_client
 
 
+def clients() -> list["DynamoDBClient"]:
+    """Every client the store sends requests with (the resource's, and the raw reads')."""
+    return [client(), _raw_query_client()]
+
+
 @dynamo_operation
 def raw_query_page(request: dict[str, Any]) -> dict[str, Any]:
     """One Query page as DynamoDB's JSON (`Items` with typed attribute values, `LastEvaluatedKey`).
