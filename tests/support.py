@@ -29,6 +29,9 @@ from aizen_local.store import ensure_tables
 from aizen_local.template import load_template
 
 DASHBOARD_ORIGIN = "https://dashboard.test"
+# A CloudFrontOriginSecret, and the header CloudFront would add with it (aizen.http.EDGE_HEADER).
+EDGE_SECRET = "edge-secret-0123456789abcdefghijklmnop"
+THROUGH_THE_EDGE = {"X-Aizen-Origin-Verify": EDGE_SECRET}
 # The development environment's botocore endpoint data, whole (the layer's build prunes its copy).
 BOTOCORE_ENDPOINTS = Path(botocore.__file__).parent / "data" / "endpoints.json"
 
@@ -358,3 +361,25 @@ def main_table_items() -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# Metrics ---------------------------------------------------------------------------------
+
+
+def emf_records(output: str) -> list[dict[str, Any]]:
+    """The EMF records (namespace, dimensions, metric values) printed on stdout."""
+    records = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"CloudWatchMetrics"' in line:
+            record = json.loads(line)
+            definition = record["_aws"]["CloudWatchMetrics"][0]
+            records.append(
+                {
+                    "namespace": definition["Namespace"],
+                    "dimensions": definition["Dimensions"],
+                    "service": record.get("service"),
+                    "route": record.get("route"),
+                    "values": {metric["Name"]: record[metric["Name"]] for metric in definition["Metrics"]},
+                }
+            )
+    return records

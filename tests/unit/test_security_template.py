@@ -173,6 +173,7 @@ def test_the_stage_throttle_never_refuses_one_client_within_its_per_ip_window() 
 
     assert burst >= rate
     assert burst >= int(defaults["IpLimitPerMinute"])
+    assert burst >= int(defaults["EventIpLimitPerMinute"])
 
 
 def _events(spec: Any) -> list[dict[str, Any]]:
@@ -196,11 +197,11 @@ def test_only_ingestion_answers_preflight() -> None:
 
 
 # The rate counters each function's code counts (aizen.ratelimit), as partition keys: the API's
-# per-IP window and the key's on the stats routes, the API's per-IP window on key management,
-# ingestion's own per-IP window on /api/event.
+# per-IP window, the key's and the site's on the stats routes, the API's per-IP window on key
+# management, ingestion's own per-IP window and its per-site ceiling on /api/event.
 RATE_COUNTERS = {
     **{
-        function: ["RATE#ip#198.51.100.7", "RATE#key#k_1"]
+        function: ["RATE#ip#198.51.100.7", "RATE#key#k_1", "RATE#site#s_1"]
         for function in (
             "StatsAggregateFunction",
             "StatsTimeseriesFunction",
@@ -209,7 +210,7 @@ RATE_COUNTERS = {
         )
     },
     **{function: ["RATE#ip#198.51.100.7"] for function in KEY_MANAGEMENT},
-    "IngestEventFunction": ["RATE#ip#event#0123456789abcdef0123456789abcdef"],
+    "IngestEventFunction": ["RATE#ip#event#0123456789abcdef0123456789abcdef", "RATE#site#event#s_1"],
 }
 
 
@@ -242,6 +243,8 @@ def test_every_rate_limited_function_may_update_its_counters(function: str) -> N
         ("dynamodb:PutItem", "SITE#s_1", False),
         ("dynamodb:PutItem", "TOKEN#aiz_live_x", False),
         ("dynamodb:UpdateItem", "RATE#ip#event#0123", True),
+        ("dynamodb:UpdateItem", "RATE#site#event#s_1", True),
+        ("dynamodb:UpdateItem", "RATE#site#s_1", False),
         ("dynamodb:UpdateItem", "RATE#ip#198.51.100.7", False),
         ("dynamodb:UpdateItem", "RATE#key#k_1", False),
         ("dynamodb:UpdateItem", "SITE#s_1", False),
@@ -250,6 +253,19 @@ def test_every_rate_limited_function_may_update_its_counters(function: str) -> N
 )
 def test_ingestion_writes_only_salts_and_its_own_counters(action: str, partition_key: str, allowed: bool) -> None:
     assert _may_update_main_table_item("IngestEventFunction", partition_key, action) is allowed
+
+
+def test_ingestion_reads_sites_by_batch_and_salts_by_key_and_nothing_else() -> None:
+    # Up to 10 domains in one BatchGetItem (aizen.store.accounts.get_sites_by_domains); no Scan, no Query
+    reads = [
+        action
+        for statement in _statements("IngestEventFunction")
+        if statement["Resource"] == {"Fn::GetAtt": ["MainTable", "Arn"]}
+        for action in _as_list(statement["Action"])
+        if action not in ("dynamodb:PutItem", "dynamodb:UpdateItem")
+    ]
+
+    assert sorted(reads) == ["dynamodb:BatchGetItem", "dynamodb:GetItem"]
 
 
 @pytest.mark.parametrize("function", sorted(KEY_MANAGEMENT))
