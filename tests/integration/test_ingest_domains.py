@@ -134,3 +134,15 @@ def test_eleven_domains_are_400(clock: FrozenClock) -> None:
 
     assert (response.status, response.body["error"]["code"]) == (400, "invalid_request")
     assert response.body["error"]["message"].startswith("domain (d): at most 10 domains")
+
+
+def test_the_domain_cache_is_bounded_and_keeps_the_newest(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: a cache of two domains, and three unknown domains looked up in turn
+    monkeypatch.setattr(service, "MAX_CACHED_DOMAINS", 2)
+    for domain in ("a.test", "b.test", "c.test"):
+        assert post(domain).status == 404
+    calls = record_dynamodb_calls()
+
+    # When / Then: the two newest are answered from the cache, the oldest is looked up again
+    assert (post("c.test").status, post("b.test").status, post("a.test").status) == (404, 404, 404)
+    assert _operations(calls) == ["UpdateItem", "UpdateItem", "UpdateItem", "BatchGetItem"]

@@ -8,6 +8,7 @@ names other than pageviews and outbound clicks are dropped; then each site's own
 a metric (`EventsRefusedByAddress`, `EventsRefusedBySite`).
 """
 
+import itertools
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,8 +76,10 @@ def sites_by_domains(domains: Sequence[str]) -> list[SiteRef]:
                 found[domain] = ref
                 _sites.pop(domain, None)  # re-inserted last: the dict's order is oldest first
                 _sites[domain] = (now + (SITE_CACHE_SECONDS if ref else UNKNOWN_DOMAIN_CACHE_SECONDS), ref)
-            for oldest in list(_sites)[: max(0, len(_sites) - MAX_CACHED_DOMAINS)]:
-                del _sites[oldest]
+            excess = len(_sites) - MAX_CACHED_DOMAINS
+            if excess > 0:
+                for oldest in list(itertools.islice(_sites, excess)):
+                    del _sites[oldest]
     return [site for site in (found[domain] for domain in domains) if site is not None]
 
 
