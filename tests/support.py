@@ -338,6 +338,24 @@ def leave_unprocessed(*, write: int = 0, table: str | None = None, times: int | 
     return left
 
 
+def leave_keys_unprocessed(*, times: int | None = None) -> list[int]:
+    """BatchGetItem answers every key it was asked for as `UnprocessedKeys` (what DynamoDB does
+    under load), `times` times (default: always). Returns, per such answer, how many keys it left."""
+    left: list[int] = []
+
+    def answer(request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        if _selected(request, event_name, "BatchGetItem", None, None) is None:
+            return None
+        if times is not None and len(left) >= times:
+            return None
+        asked: dict[str, Any] = json.loads(_body(request))["RequestItems"]
+        left.append(sum(len(keys_and_attributes["Keys"]) for keys_and_attributes in asked.values()))
+        return _answer(request, 200, {"Responses": {name: [] for name in asked}, "UnprocessedKeys": asked})
+
+    _keep_answered_requests_from_moto().register_first("before-send.dynamodb", answer)
+    return left
+
+
 def stored_event_count() -> int:
     """Stored event items (a COUNT scan: moto's Query is too slow to read back 100k items)."""
     total = 0

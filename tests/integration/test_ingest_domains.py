@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from aizen.ingest import service
-from tests.support import FrozenClock, HandlerResponse, invoke, make_owner, record_dynamodb_calls
+from aizen.store import accounts
+from aizen.store.dynamo import MAX_IDLE_ROUNDS
+from tests.support import (
+    FrozenClock,
+    HandlerResponse,
+    invoke,
+    leave_keys_unprocessed,
+    make_owner,
+    record_dynamodb_calls,
+)
 
 FUNCTION = "IngestEventFunction"
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -146,3 +155,29 @@ def test_the_domain_cache_is_bounded_and_keeps_the_newest(clock: FrozenClock, mo
     # When / Then: the two newest are answered from the cache, the oldest is looked up again
     assert (post("c.test").status, post("b.test").status, post("a.test").status) == (404, 404, 404)
     assert _operations(calls) == ["UpdateItem", "UpdateItem", "UpdateItem", "BatchGetItem"]
+
+
+def test_keys_a_batch_left_unprocessed_are_asked_again(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: DynamoDB leaves the first lookup's keys unprocessed (under load)
+    make_owner()
+    pauses: list[float] = []
+    monkeypatch.setattr(accounts, "_sleep", pauses.append)
+    left = leave_keys_unprocessed(times=1)
+
+    # When / Then: they are asked again after a pause, and the event is stored
+    assert post("example.com,other.test").status == 202
+    assert left == [2]
+    assert len(pauses) == 1
+
+
+def test_lookups_that_stay_unprocessed_are_a_503_after_bounded_rounds(
+    clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_owner()
+    monkeypatch.setattr(accounts, "_sleep", lambda seconds: None)
+    left = leave_keys_unprocessed()
+
+    response = post("example.com")
+
+    assert (response.status, response.body["error"]["code"]) == (503, "service_unavailable")
+    assert len(left) == MAX_IDLE_ROUNDS + 1
