@@ -30,6 +30,9 @@ from aizen_local.store import ensure_tables
 from aizen_local.template import load_template
 
 DASHBOARD_ORIGIN = "https://dashboard.test"
+# A CloudFrontOriginSecret, and the header CloudFront would add with it (aizen.http.EDGE_HEADER).
+EDGE_SECRET = "edge-secret-0123456789abcdefghijklmnop"
+THROUGH_THE_EDGE = {"X-Aizen-Origin-Verify": EDGE_SECRET}
 # The development environment's botocore endpoint data, whole (the layer's build prunes its copy).
 BOTOCORE_ENDPOINTS = Path(botocore.__file__).parent / "data" / "endpoints.json"
 
@@ -345,6 +348,24 @@ def leave_unprocessed(*, write: int = 0, table: str | None = None, times: int | 
     return left
 
 
+def leave_keys_unprocessed(*, times: int | None = None) -> list[int]:
+    """BatchGetItem answers every key it was asked for as `UnprocessedKeys` (what DynamoDB does
+    under load), `times` times (default: always). Returns, per such answer, how many keys it left."""
+    left: list[int] = []
+
+    def answer(request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        if _selected(request, event_name, "BatchGetItem", None, None) is None:
+            return None
+        if times is not None and len(left) >= times:
+            return None
+        asked: dict[str, Any] = json.loads(_body(request))["RequestItems"]
+        left.append(sum(len(keys_and_attributes["Keys"]) for keys_and_attributes in asked.values()))
+        return _answer(request, 200, {"Responses": {name: [] for name in asked}, "UnprocessedKeys": asked})
+
+    _keep_answered_requests_from_moto().register_first("before-send.dynamodb", answer)
+    return left
+
+
 def stored_event_count() -> int:
     """Stored single event items (a COUNT scan: moto's Query is too slow to read back 100k items);
     block parts, watermarks and recompact markers have no visitor id `v`."""
@@ -377,3 +398,25 @@ def _all_items(table: Any) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# Metrics ---------------------------------------------------------------------------------
+
+
+def emf_records(output: str) -> list[dict[str, Any]]:
+    """The EMF records (namespace, dimensions, metric values) printed on stdout."""
+    records = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"CloudWatchMetrics"' in line:
+            record = json.loads(line)
+            definition = record["_aws"]["CloudWatchMetrics"][0]
+            records.append(
+                {
+                    "namespace": definition["Namespace"],
+                    "dimensions": definition["Dimensions"],
+                    "service": record.get("service"),
+                    "route": record.get("route"),
+                    "values": {metric["Name"]: record[metric["Name"]] for metric in definition["Metrics"]},
+                }
+            )
+    return records

@@ -7,7 +7,7 @@ from aizen.validation import parse_json_body
 
 
 def create_api_key(request: Request) -> Response:
-    limit_key_management_request(request.source_ip)
+    limit_key_management_request(request.client_ip)
     user_id = dashboard_user(request, write=True)
     site = owned_site(user_id, request.path_parameters["siteId"])
     body = parse_json_body(CreateKeyRequest, request.body, max_bytes=MAX_CREATE_BODY_BYTES)

@@ -6,7 +6,7 @@ from aizen.http import Request, Response, dashboard_user, json_response, lambda_
 
 
 def list_api_keys(request: Request) -> Response:
-    limit_key_management_request(request.source_ip)
+    limit_key_management_request(request.client_ip)
     site = owned_site(dashboard_user(request, write=False), request.path_parameters["siteId"])
     return json_response(request, 200, {"keys": [key_view(key) for key in site_keys(site.id)]})
 

@@ -6,7 +6,7 @@ from aizen.http import Request, Response, dashboard_user, json_response, lambda_
 
 
 def revoke(request: Request) -> Response:
-    limit_key_management_request(request.source_ip)
+    limit_key_management_request(request.client_ip)
     site = owned_site(dashboard_user(request, write=True), request.path_parameters["siteId"])
     revoke_api_key(site.id, request.path_parameters["keyId"])
     return json_response(request, 200, {"ok": True})

@@ -84,8 +84,9 @@ _HEADERS: dict[str, dict[str, Any]] = {
     "WWW-Authenticate": {"description": "RFC 6750 Bearer challenge", "schema": {"type": "string"}},
     "X-Request-Id": {"description": "The request id to quote", "schema": {"type": "string"}},
     "X-Aizen-Dropped": {
-        "description": "Present when the event was dropped on purpose",
-        "schema": {"type": "string", "enum": ["bot", "event_name"]},
+        "description": "Present when the event was dropped for its name (not a pageview nor an outbound click);"
+        " an event dropped as a bot's answers exactly like a stored one",
+        "schema": {"type": "string", "enum": ["event_name"]},
     },
     "Access-Control-Allow-Origin": {
         "description": "`*` when the request has an Origin (ingestion is open to every origin, without credentials)",

@@ -11,7 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.conftest import RunningStack, Tenant, client_from, next_loopback_address, wait_for_window_room
+from tests.e2e.conftest import (
+    EVENT_IP_LIMIT_PER_MINUTE,
+    RunningStack,
+    Tenant,
+    client_from,
+    next_loopback_address,
+    wait_for_window_room,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +72,8 @@ def test_429_carries_retry_after_and_no_store(stack: RunningStack) -> None:
 
 
 def test_exactly_60_events_a_minute_per_ip_pass_in_their_own_window(stack: RunningStack) -> None:
-    # Given: a site, and a fresh minute with room for the burst
+    # Given: a site, an address window of 60 events a minute (the stack's setting), and a fresh minute
+    assert EVENT_IP_LIMIT_PER_MINUTE == 60
     user = stack.cli_json("users", "create", "--email", "events-burst@example.com")
     domain = "events-burst.example.com"
     stack.cli_json("sites", "create", "--domain", domain, "--timezone", "UTC", "--owner", user["id"])

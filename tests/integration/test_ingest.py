@@ -5,6 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from aizen.events import RawEvent
 from aizen.ingest import importer, service, visitors
 from aizen.settings import Settings
@@ -12,12 +14,15 @@ from aizen.store import dynamo, salts
 from aizen.store.events import query_events
 from tests.geoip import write_city_database
 from tests.support import (
+    EDGE_SECRET,
     STATS_PATHS,
+    THROUGH_THE_EDGE,
     FrozenClock,
     HandlerResponse,
     invoke,
     main_table_items,
     make_owner,
+    record_dynamodb_calls,
     salts_table_items,
 )
 
@@ -78,13 +83,36 @@ def test_outbound_click_and_json_long_names(clock: FrozenClock) -> None:
     assert (event.kind, event.link, event.channel) == ("outbound_click", "https://github.com/x", "Direct")
 
 
-def test_dropped_events_say_so(clock: FrozenClock) -> None:
+@pytest.mark.parametrize(
+    ("clicked", "link"),
+    [
+        ("https://github.com/x?token=s3cr3t&email=a%40b.test#frag", "https://github.com/x"),
+        ("https://user:password@Partner.example/offer?id=42", "https://partner.example/offer"),
+        ("http://partner.example:8080/a/b/", "http://partner.example:8080/a/b/"),
+    ],
+)
+def test_outbound_links_are_stored_without_query_fragment_or_credentials(
+    clock: FrozenClock, clicked: str, link: str
+) -> None:
+    make_owner()
+    payload = {"n": "Outbound Link: Click", "u": "https://example.com/", "d": "example.com", "p": {"url": clicked}}
+
+    assert post(payload).status == 202
+
+    [event] = stored()
+    assert event.link == link
+    assert "s3cr3t" not in json.dumps(_event_items(), default=repr)
+
+
+def test_dropped_events_say_so_only_for_event_names(clock: FrozenClock) -> None:
     make_owner()
     other = post({"n": "Signup", "u": "https://example.com/", "d": "example.com"})
     bot = post(pageview(), ua="Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
     assert (other.status, other.headers["x-aizen-dropped"]) == (202, "event_name")
-    assert (bot.status, bot.headers["x-aizen-dropped"]) == (202, "bot")
-    assert stored() == []
+    # A bot's drop answers exactly as a stored event would: nothing tells its author to change the agent
+    human = post(pageview())
+    assert (bot.status, bot.headers, bot.body) == (human.status, human.headers, human.body)
+    assert len(stored()) == 1
 
 
 def test_errors(clock: FrozenClock) -> None:
@@ -195,25 +223,25 @@ def test_x_forwarded_for_is_ignored_and_cloudfront_only_when_trusted(
                   "CloudFront-Viewer-Country-Region": "13", "CloudFront-Viewer-City": "Tokyo"}  # fmt: skip
     post(pageview(), **cloudfront)
     assert {event.country for event in stored()} == {None}
-    aizen_env(TRUST_CLOUDFRONT_VIEWER_HEADERS="true")
+    aizen_env(TRUST_CLOUDFRONT_VIEWER_HEADERS="true", CLOUDFRONT_ORIGIN_SECRET=EDGE_SECRET)
     service.reset_cache()
-    post(pageview(), ip="198.51.100.7", **cloudfront)
-    post(pageview(), ip="198.51.100.99", **cloudfront)
+    post(pageview(), ip="198.51.100.7", **cloudfront, **THROUGH_THE_EDGE)
+    post(pageview(), ip="198.51.100.99", **cloudfront, **THROUGH_THE_EDGE)
     trusted = [event for event in stored() if event.country == "JP"]
     assert len(trusted) == 2
     assert trusted[0].region == "JP-13"
     assert trusted[0].visitor_id == trusted[1].visitor_id  # the viewer address, not the source IP
 
 
-def test_one_counter_update_and_one_put_item_per_event(clock: FrozenClock) -> None:
-    from tests.support import record_dynamodb_calls
-
+def test_two_counter_updates_and_one_put_item_per_event(clock: FrozenClock) -> None:
     make_owner()
     post(pageview())  # warms the site and salt caches
     calls = record_dynamodb_calls()
     post(pageview())
-    # The address's event window (one conditional UpdateItem), then the event itself
-    assert [call.operation for call in calls] == ["UpdateItem", "PutItem"]
+    # The address's event window, the site's (one conditional UpdateItem each), then the event itself
+    assert [call.operation for call in calls] == ["UpdateItem", "UpdateItem", "PutItem"]
+    assert "RATE#ip#event#" in calls[0].body
+    assert "RATE#site#event#site_1" in calls[1].body
     assert len(stored()) == 2
 
 
@@ -229,8 +257,11 @@ def _event_counter(ip: str, clock: FrozenClock) -> str:
     return f"RATE#ip#event#{visitors.address_key(ip, int(clock.now() * 1000))}"
 
 
-def test_the_61st_event_from_one_address_in_a_minute_is_429_and_not_stored(clock: FrozenClock) -> None:
-    # Given: 60 pageviews from one address in one minute, each stored
+def test_the_event_over_the_address_limit_is_429_and_not_stored(
+    aizen_env: Callable[..., Settings], clock: FrozenClock
+) -> None:
+    # Given: an address limit of 60 events a minute, and 60 pageviews from one address, each stored
+    aizen_env(EVENT_IP_LIMIT_PER_MINUTE="60")
     make_owner()
     for n in range(60):
         assert post(pageview(), ip="203.0.113.9").status == 202, f"event {n + 1}"
@@ -261,7 +292,7 @@ def test_the_61st_event_from_one_address_in_a_minute_is_429_and_not_stored(clock
 
 def test_the_event_limit_is_checked_before_the_body(aizen_env: Callable[..., Settings], clock: FrozenClock) -> None:
     # Given: a limit of 3, spent on a malformed, an oversized and an unknown-domain event
-    aizen_env(IP_LIMIT_PER_MINUTE="3")
+    aizen_env(EVENT_IP_LIMIT_PER_MINUTE="3")
     make_owner()
     assert post("{", ip="203.0.113.9").status == 400
     assert post(pageview(url="https://example.com/" + "a" * 9000), ip="203.0.113.9").status == 413
@@ -277,7 +308,7 @@ def test_events_do_not_spend_the_api_window_of_their_address(
     aizen_env: Callable[..., Settings], clock: FrozenClock
 ) -> None:
     # Given: an address that used up its event window (a NAT full of the site's visitors)
-    aizen_env(IP_LIMIT_PER_MINUTE="3")
+    aizen_env(IP_LIMIT_PER_MINUTE="3", EVENT_IP_LIMIT_PER_MINUTE="3")
     make_owner()
     for _ in range(3):
         assert post(pageview(), ip="203.0.113.9").status == 202
@@ -289,14 +320,18 @@ def test_events_do_not_spend_the_api_window_of_their_address(
     # Then: the API window is untouched (the calls reach auth), and is spent only by them
     assert statuses[:3] == [401, 401, 401]
     assert statuses[3] == 429
-    assert _rate_counters() == {_event_counter("203.0.113.9", clock): 3, "RATE#ip#203.0.113.9": 3}
+    assert _rate_counters() == {
+        _event_counter("203.0.113.9", clock): 3,
+        "RATE#site#event#site_1": 3,
+        "RATE#ip#203.0.113.9": 3,
+    }
 
 
 def test_the_api_does_not_spend_the_event_window_of_its_address(
     aizen_env: Callable[..., Settings], clock: FrozenClock
 ) -> None:
     # Given: an address that used up its API window
-    aizen_env(IP_LIMIT_PER_MINUTE="2")
+    aizen_env(IP_LIMIT_PER_MINUTE="2", EVENT_IP_LIMIT_PER_MINUTE="2")
     make_owner()
     aggregate = ("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
     for _ in range(2):
@@ -310,7 +345,7 @@ def test_the_api_does_not_spend_the_event_window_of_its_address(
 
 def test_the_preflight_is_not_counted(aizen_env: Callable[..., Settings], clock: FrozenClock) -> None:
     # Given: a limit of 1 and many preflights from one address
-    aizen_env(IP_LIMIT_PER_MINUTE="1")
+    aizen_env(EVENT_IP_LIMIT_PER_MINUTE="1")
     make_owner()
     for _ in range(5):
         preflight = invoke(
@@ -332,7 +367,7 @@ def test_the_event_window_is_the_address_ingestion_trusts(
     aizen_env: Callable[..., Settings], clock: FrozenClock
 ) -> None:
     # Given: a limit of 1
-    aizen_env(IP_LIMIT_PER_MINUTE="1")
+    aizen_env(EVENT_IP_LIMIT_PER_MINUTE="1")
     make_owner()
 
     # X-Forwarded-For never opens another window
@@ -340,17 +375,22 @@ def test_the_event_window_is_the_address_ingestion_trusts(
     assert post(pageview(), ip="198.51.100.7", **{"X-Forwarded-For": "203.0.113.2"}).status == 429
 
     # Behind a trusted CloudFront the source IP is an edge's: each viewer address has its own window
-    aizen_env(IP_LIMIT_PER_MINUTE="1", TRUST_CLOUDFRONT_VIEWER_HEADERS="true")
+    aizen_env(
+        EVENT_IP_LIMIT_PER_MINUTE="1", TRUST_CLOUDFRONT_VIEWER_HEADERS="true", CLOUDFRONT_ORIGIN_SECRET=EDGE_SECRET
+    )
     for viewer in ("203.0.113.50", "203.0.113.51"):
-        assert post(pageview(), ip="192.0.2.1", **{"CloudFront-Viewer-Address": f"{viewer}:443"}).status == 202
-    assert post(pageview(), ip="192.0.2.1", **{"CloudFront-Viewer-Address": "203.0.113.50:443"}).status == 429
-    assert set(_rate_counters()) == {
+        viewer_headers = {"CloudFront-Viewer-Address": f"{viewer}:443", **THROUGH_THE_EDGE}
+        assert post(pageview(), ip="192.0.2.1", **viewer_headers).status == 202
+    viewer_headers = {"CloudFront-Viewer-Address": "203.0.113.50:443", **THROUGH_THE_EDGE}
+    assert post(pageview(), ip="192.0.2.1", **viewer_headers).status == 429
+    assert {name for name in _rate_counters() if name.startswith("RATE#ip#event#")} == {
         _event_counter(address, clock) for address in ("198.51.100.7", "203.0.113.50", "203.0.113.51")
     }
 
 
-def test_the_event_window_never_stores_the_address(clock: FrozenClock) -> None:
+def test_the_event_window_never_stores_the_address(aizen_env: Callable[..., Settings], clock: FrozenClock) -> None:
     # Given: an address that sent events until it was refused
+    aizen_env(EVENT_IP_LIMIT_PER_MINUTE="60")
     make_owner()
     for _ in range(61):
         post(pageview(), ip="203.0.113.9")

@@ -1,5 +1,5 @@
 """Fixed-window rate limits: 60 a minute per client IP (before the token or the session cookie),
-600 an hour per key."""
+600 an hour per key, and a ceiling an hour per site across its keys."""
 
 from collections.abc import Callable
 
@@ -17,6 +17,7 @@ from tests.support import (
     keys_path,
     main_table_items,
     make_key,
+    make_owner,
 )
 
 ApplyEnv = Callable[..., Settings]
@@ -72,6 +73,42 @@ def test_key_limit_at_the_real_default_of_600(owner: Owner, clock: FrozenClock) 
     response = invoke(*AGGREGATE, headers=bearer(token), source_ip=distinct_ip(600))
     assert_rate_limited(response, retry_after=clock.next_boundary(3600) - int(clock.now()))
     assert response.headers["x-ratelimit-limit"] == "600"
+
+
+# Per site, all its keys together ---------------------------------------------------------------
+
+
+def test_a_sites_keys_together_stop_at_the_site_ceiling(aizen_env: ApplyEnv, owner: Owner, clock: FrozenClock) -> None:
+    # Given: a site ceiling of 4 an hour, above each key's own limit of 3, and three keys
+    aizen_env(KEY_LIMIT_PER_HOUR="3", SITE_STATS_LIMIT_PER_HOUR="4")
+    tokens = [make_key(owner.site.id, name=f"key {n}")[1] for n in range(3)]
+
+    # When: the first key spends its limit, then the second key is used twice
+    statuses = [invoke(*REALTIME, headers=bearer(tokens[0]), source_ip=distinct_ip(n)).status for n in range(3)]
+    statuses.append(invoke(*REALTIME, headers=bearer(tokens[1]), source_ip=distinct_ip(3)).status)
+    refused = invoke(*REALTIME, headers=bearer(tokens[1]), source_ip=distinct_ip(4))
+
+    # Then: the site's fifth request is refused, though its key had room, until the hour ends
+    assert statuses == [200] * 4
+    assert_rate_limited(refused, retry_after=clock.next_boundary(3600) - int(clock.now()))
+    assert "hour per site" in refused.body["error"]["message"]
+    assert refused.headers["x-ratelimit-limit"] == "4"
+    assert invoke(*REALTIME, headers=bearer(tokens[2]), source_ip=distinct_ip(5)).status == 429
+    clock.current = clock.next_boundary(3600)
+    assert invoke(*REALTIME, headers=bearer(tokens[2]), source_ip=distinct_ip(6)).status == 200
+
+
+def test_the_site_ceiling_is_per_site(aizen_env: ApplyEnv, owner: Owner, clock: FrozenClock) -> None:
+    # Given: a ceiling of 1, spent by site_1
+    aizen_env(SITE_STATS_LIMIT_PER_HOUR="1")
+    _, token = make_key(owner.site.id)
+    assert invoke(*REALTIME, headers=bearer(token)).status == 200
+    other = make_owner(user_id="user_2", site_id="site_2", domain="other.test")
+    _, other_token = make_key(other.site.id, user_id="user_2")
+
+    # When / Then: another site still answers
+    assert invoke(*REALTIME, headers=bearer(other_token), source_ip="203.0.113.20").status == 200
+    assert invoke(*REALTIME, headers=bearer(token), source_ip="203.0.113.21").status == 429
 
 
 def test_realtime_429_is_also_no_store(aizen_env: ApplyEnv, owner: Owner) -> None:
@@ -289,13 +326,15 @@ def test_counters_carry_a_ttl_after_their_window(api_key: tuple[ApiKey, str], cl
     # Then one counter per window exists, each expiring (by the table's TTL attribute) after its window
     ttl_attribute = load_template().tables()["MainTable"]["TimeToLiveSpecification"]["AttributeName"]
     counters = {str(item["pk"]): item for item in main_table_items() if str(item["pk"]).startswith("RATE#")}
-    assert set(counters) == {"RATE#ip#203.0.113.9", f"RATE#key#{key.id}"}
+    assert set(counters) == {"RATE#ip#203.0.113.9", f"RATE#key#{key.id}", f"RATE#site#{key.site_id}"}
     ip_counter, key_counter = counters["RATE#ip#203.0.113.9"], counters[f"RATE#key#{key.id}"]
+    site_counter = counters[f"RATE#site#{key.site_id}"]
     assert int(ip_counter["sk"]) == clock.next_boundary(60) - 60
     assert int(ip_counter[ttl_attribute]) > clock.next_boundary(60)
-    assert int(key_counter["sk"]) == clock.next_boundary(3600) - 3600
-    assert int(key_counter[ttl_attribute]) > clock.next_boundary(3600)
-    assert int(key_counter["hits"]) == 1
+    for hourly in (key_counter, site_counter):
+        assert int(hourly["sk"]) == clock.next_boundary(3600) - 3600
+        assert int(hourly[ttl_attribute]) > clock.next_boundary(3600)
+        assert int(hourly["hits"]) == 1
 
 
 def test_counter_ttl_is_set_once_per_window(api_key: tuple[ApiKey, str], clock: FrozenClock) -> None:

@@ -13,7 +13,7 @@ from aizen.settings import Settings
 from aizen_local.apigw import LocalLambdaContext
 from aizen_local.functions import load_handler
 from aizen_local.template import PROJECT_ROOT, HttpRoute, load_template
-from tests.support import STATS_PATHS, fail_dynamodb, invoke, moto_dynamodb
+from tests.support import STATS_PATHS, emf_records, fail_dynamodb, invoke, moto_dynamodb
 
 TEMPLATE = load_template()
 ALARMS: dict[str, dict[str, Any]] = {
@@ -52,25 +52,6 @@ def _alarms_reading(namespace: str, metric_name: str, dimension: str, value: Any
 def _only(logical_ids: list[str], what: str) -> dict[str, Any]:
     assert len(logical_ids) == 1, f"expected exactly one alarm on {what}, found {logical_ids}"
     return ALARMS[logical_ids[0]]
-
-
-def _emf_metrics(output: str) -> list[dict[str, Any]]:
-    """The EMF records (namespace, dimensions, metric values) printed on stdout."""
-    records = []
-    for line in output.splitlines():
-        if line.startswith("{") and '"CloudWatchMetrics"' in line:
-            record = json.loads(line)
-            definition = record["_aws"]["CloudWatchMetrics"][0]
-            records.append(
-                {
-                    "namespace": definition["Namespace"],
-                    "dimensions": definition["Dimensions"],
-                    "service": record.get("service"),
-                    "route": record.get("route"),
-                    "values": {metric["Name"]: record[metric["Name"]] for metric in definition["Metrics"]},
-                }
-            )
-    return records
 
 
 @pytest.fixture
@@ -318,6 +299,33 @@ def test_the_latency_threshold_defaults_to_3_seconds() -> None:
     assert TEMPLATE.raw["Parameters"]["StatsLatencyP99Milliseconds"]["Default"] == 3000
 
 
+# Refused events (ingestion's limits) -------------------------------------------------------------
+
+
+def test_every_refused_event_is_alarmed_on_exactly_the_dimensions_ingestion_emits() -> None:
+    # The EMF records carry route and service (tests/integration/test_ingest_limits.py::
+    # test_refusals_are_emitted_on_the_route_the_alarm_reads); an alarm with other dimensions reads nothing
+    [ingest_route] = [route.route_key for route in TEMPLATE.routes() if route.route_key.startswith("POST /api/event")]
+    dimensions = [{"Name": "route", "Value": ingest_route}, {"Name": "service", "Value": "aizen"}]
+    alarm = _only(
+        [
+            logical_id
+            for logical_id, alarm in ALARMS.items()
+            if any(metric["MetricName"] == "EventsRefusedByAddress" for metric in _metric_stats(alarm))
+        ],
+        "EventsRefusedByAddress",
+    )
+
+    read = {metric["MetricName"]: metric for metric in _metric_stats(alarm)}
+    assert set(read) == {"EventsRefusedByAddress", "EventsRefusedBySite"}
+    assert all(metric["Namespace"] == "Aizen" and metric["Dimensions"] == dimensions for metric in read.values())
+    [expression] = [query for query in alarm["Metrics"] if query.get("ReturnData")]
+    assert expression["Expression"] == "FILL(byAddress, 0) + FILL(bySite, 0)"
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert {"EventsRefusedByAddress", "EventsRefusedBySite"} <= _emitted_metrics()
+
+
 # Metrics the functions emit --------------------------------------------------------------------
 
 
@@ -329,7 +337,7 @@ def test_a_refused_request_emits_requests_and_client_errors(dynamodb: None, caps
     response = invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
 
     assert response.status == 401
-    (record,) = _emf_metrics(capsys.readouterr().out)
+    (record,) = emf_records(capsys.readouterr().out)
     assert (record["namespace"], record["dimensions"], record["service"]) == ("Aizen", [["route", "service"]], "aizen")
     assert record["route"] == "GET /api/v1/stats/aggregate"
     assert _without_latency(record["values"]) == {"Requests": [1.0], "ClientErrors": [1.0]}
@@ -344,7 +352,7 @@ def test_a_rate_limited_request_emits_rate_limited(
     statuses = [invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"]).status for _ in range(2)]
 
     assert statuses == [401, 429]
-    records = _emf_metrics(capsys.readouterr().out)
+    records = emf_records(capsys.readouterr().out)
     assert _without_latency(records[1]["values"]) == {"Requests": [1.0], "ClientErrors": [1.0], "RateLimited": [1.0]}
 
 
@@ -357,7 +365,7 @@ def test_a_throttled_request_emits_server_errors(
     response = invoke("StatsAggregateFunction", STATS_PATHS["StatsAggregateFunction"])
 
     assert response.status == 503
-    (record,) = _emf_metrics(capsys.readouterr().out)
+    (record,) = emf_records(capsys.readouterr().out)
     assert _without_latency(record["values"]) == {"Requests": [1.0], "ServerErrors": [1.0]}
 
 
@@ -370,7 +378,7 @@ def test_the_rollup_emits_its_counts_and_rollup_succeeded_only_without_failures(
 
     load_handler("RollupFunction")({}, LocalLambdaContext(function_name="RollupFunction"))
 
-    (record,) = _emf_metrics(capsys.readouterr().out)
+    (record,) = emf_records(capsys.readouterr().out)
     assert (record["namespace"], record["dimensions"], record["service"]) == ("Aizen", [["service"]], "aizen")
     expected = {"RollupSites": [3.0], "RollupDays": [5.0], "RollupItems": [40.0]}
     expected["RollupFailedSites"] = [float(len(failed_sites))]
@@ -388,6 +396,8 @@ def test_the_code_emits_the_documented_metric_names() -> None:
         "ClientErrors",
         "ServerErrors",
         "RateLimited",
+        "EventsRefusedByAddress",
+        "EventsRefusedBySite",
         "RollupSites",
         "RollupDays",
         "RollupItems",

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from aizen.errors import InvalidRequest
-from aizen.http import CorsPolicy, Request, Response, json_response, lambda_entry
+from aizen.http import CorsPolicy, Request, Response, json_response, lambda_entry, viewer_address
 from aizen_local.apigw import LocalLambdaContext, http_event
 from aizen_local.functions import Handler
 from aizen_local.template import HttpRoute
@@ -134,3 +134,17 @@ def test_with_cors_a_preflight_is_answered_without_running_the_handler() -> None
     assert answer["headers"]["Access-Control-Allow-Methods"] == "OPTIONS,POST"
     assert answer["headers"]["Access-Control-Allow-Origin"] == "*"
     assert answer["headers"]["Access-Control-Max-Age"] == "86400"
+
+
+@pytest.mark.parametrize(
+    ("value", "address"),
+    [
+        ("2001:db8::7:46532", "2001:db8::7"),
+        ("203.0.113.9:443", "203.0.113.9"),
+        ("[2001:db8::8]:443", "2001:db8::8"),
+        ("", None),
+        ("not-an-address:443", None),
+    ],
+)
+def test_the_viewer_address_is_cloudfronts_address_without_its_port(value: str, address: str | None) -> None:
+    assert viewer_address({"cloudfront-viewer-address": value}) == address

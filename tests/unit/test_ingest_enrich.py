@@ -107,14 +107,10 @@ def test_geo_from_a_city_database(tmp_path: Path) -> None:
     assert enrich.geo_from_database(path, "not-an-ip") == enrich.NO_GEO
 
 
-def test_geo_and_address_from_cloudfront_headers() -> None:
+def test_geo_from_cloudfront_headers() -> None:
     headers = {
         "cloudfront-viewer-country": "JP",
         "cloudfront-viewer-country-region": "13",
         "cloudfront-viewer-city": "Tokyo",
-        "cloudfront-viewer-address": "2001:db8::7:46532",
     }
     assert enrich.geo_from_cloudfront(headers) == enrich.Geo("JP", "JP-13", "Tokyo")
-    assert enrich.cloudfront_viewer_ip(headers) == "2001:db8::7"
-    assert enrich.cloudfront_viewer_ip({"cloudfront-viewer-address": "203.0.113.9:443"}) == "203.0.113.9"
-    assert enrich.cloudfront_viewer_ip({}) is None

@@ -29,6 +29,11 @@ def test_comma_separated_domains_are_normalized() -> None:
     assert event.domains == ("a.test", "b.test")
 
 
+def test_up_to_ten_domains_are_accepted() -> None:
+    event = wire.parse(body(n="pageview", u="https://a.test/", d=",".join(f"s{n}.test" for n in range(10))))
+    assert len(event.domains) == wire.MAX_DOMAINS == 10
+
+
 def test_props_as_json_string_and_extra_tracker_fields() -> None:
     event = wire.parse(body(n="x", u="https://a.test/", d="a.test", p='{"url": "https://o.test/"}', w=1440, v=25))
     assert event.props == {"url": "https://o.test/"}
@@ -47,6 +52,9 @@ def test_props_as_json_string_and_extra_tracker_fields() -> None:
         (body(n="pageview", u="https://a.test/", d="a.test", p=[1]), "props (p)"),
         (body(n="pageview", u="https://a.test/", d="a.test", h="yes"), "h"),
         (body(n="pageview", u="https://a.test/", d=" , "), "domain (d)"),
+        (body(n="pageview", u="https://a.test/", d="a.test,exa mple.test"), "domain (d)"),
+        (body(n="pageview", u="https://a.test/", d="a" * 2100 + ".test"), "domain (d)"),
+        (body(n="pageview", u="https://a.test/", d=",".join(f"s{n}.test" for n in range(11))), "domain (d)"),
     ],
 )
 def test_malformed_bodies_name_the_field(raw: bytes, field: str) -> None:

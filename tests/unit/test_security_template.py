@@ -308,6 +308,7 @@ def test_the_stage_throttle_never_refuses_one_client_within_its_per_ip_window() 
 
     assert burst >= rate
     assert burst >= int(defaults["IpLimitPerMinute"])
+    assert burst >= int(defaults["EventIpLimitPerMinute"])
 
 
 def _events(spec: Any) -> list[dict[str, Any]]:
@@ -331,12 +332,12 @@ def test_only_ingestion_answers_preflight() -> None:
 
 
 # The rate counters each function's code counts (aizen.ratelimit), as partition keys: the API's
-# per-IP window and the key's on the stats routes, the API's per-IP window on key management,
-# ingestion's own per-IP window on /api/event.
+# per-IP window, the key's and the site's on the stats routes, the API's per-IP window on key
+# management, ingestion's own per-IP window and its per-site ceiling on /api/event.
 RATE_COUNTERS = {
-    **{function: ["RATE#ip#198.51.100.7", "RATE#key#k_1"] for function in STATS},
+    **{function: ["RATE#ip#198.51.100.7", "RATE#key#k_1", "RATE#site#s_1"] for function in STATS},
     **{function: ["RATE#ip#198.51.100.7"] for function in KEY_MANAGEMENT},
-    "IngestEventFunction": ["RATE#ip#event#0123456789abcdef0123456789abcdef"],
+    "IngestEventFunction": ["RATE#ip#event#0123456789abcdef0123456789abcdef", "RATE#site#event#s_1"],
 }
 
 
@@ -359,6 +360,9 @@ def test_every_rate_limited_function_may_update_its_counters(function: str) -> N
         ("PutItem", SALTS, "SALT#ratelimit", (*KEY, "salt", "ttl"), True),
         ("PutItem", EVENTS, "s_1#20260402#0", None, True),
         ("UpdateItem", MAIN, "RATE#ip#event#0123", COUNTER, True),
+        ("UpdateItem", MAIN, "RATE#site#event#s_1", COUNTER, True),
+        ("UpdateItem", MAIN, "RATE#site#s_1", COUNTER, False),
+        ("BatchGetItem", MAIN, "DOMAIN#example.com", None, True),
         ("GetItem", MAIN, "TOKEN#aiz_live_0123456789ab", None, False),
         ("GetItem", MAIN, "SESSION#abc", None, False),
         ("GetItem", MAIN, "USER#u_1", None, False),

@@ -6,6 +6,7 @@ import pytest
 
 from aizen.settings import Settings, SettingsError, get_settings
 from aizen_local.template import load_template
+from tests.support import EDGE_SECRET
 
 ApplyEnv = Callable[..., Settings]
 
@@ -30,11 +31,21 @@ def test_dashboard_origins_default_to_none(aizen_env: ApplyEnv) -> None:
 
 
 def test_limits_and_retention_default_to_the_design(aizen_env: ApplyEnv) -> None:
-    settings = aizen_env(IP_LIMIT_PER_MINUTE=None, KEY_LIMIT_PER_HOUR=None, RAW_RETENTION_DAYS=None)
+    settings = aizen_env(
+        IP_LIMIT_PER_MINUTE=None,
+        KEY_LIMIT_PER_HOUR=None,
+        RAW_RETENTION_DAYS=None,
+        SITE_STATS_LIMIT_PER_HOUR=None,
+        EVENT_IP_LIMIT_PER_MINUTE=None,
+        SITE_EVENT_LIMIT_PER_MINUTE=None,
+    )
 
     assert settings.ip_limit_per_minute == 60
     assert settings.key_limit_per_hour == 600
     assert settings.raw_retention_days == 90
+    assert settings.site_stats_limit_per_hour == 3000
+    assert settings.event_ip_limit_per_minute == 1000
+    assert settings.site_event_limit_per_minute == 3000
 
 
 def test_numbers_are_read_from_the_environment(aizen_env: ApplyEnv) -> None:
@@ -75,7 +86,38 @@ def test_invalid_values_fail_naming_the_variable(aizen_env: ApplyEnv, variables:
     ("raw", "trusted"), [("true", True), ("TRUE", True), ("1", True), ("false", False), ("0", False)]
 )
 def test_flags_are_read_from_the_environment(aizen_env: ApplyEnv, raw: str, trusted: bool) -> None:
-    assert aizen_env(TRUST_CLOUDFRONT_VIEWER_HEADERS=raw).trust_cloudfront_viewer_headers is trusted
+    settings = aizen_env(TRUST_CLOUDFRONT_VIEWER_HEADERS=raw, CLOUDFRONT_ORIGIN_SECRET=EDGE_SECRET)
+
+    assert settings.trust_cloudfront_viewer_headers is trusted
+
+
+def test_trusting_cloudfront_needs_the_origin_secret(aizen_env: ApplyEnv) -> None:
+    with pytest.raises(SettingsError) as raised:
+        aizen_env(TRUST_CLOUDFRONT_VIEWER_HEADERS="true", CLOUDFRONT_ORIGIN_SECRET="")
+
+    assert str(raised.value) == "AIZEN_TRUST_CLOUDFRONT_VIEWER_HEADERS needs AIZEN_CLOUDFRONT_ORIGIN_SECRET"
+
+
+@pytest.mark.parametrize(("raw", "secret"), [("", None), ("  ", None), (EDGE_SECRET, EDGE_SECRET)])
+def test_an_empty_origin_secret_means_none(aizen_env: ApplyEnv, raw: str, secret: str | None) -> None:
+    assert aizen_env(CLOUDFRONT_ORIGIN_SECRET=raw).cloudfront_origin_secret == secret
+
+
+def test_a_short_origin_secret_fails(aizen_env: ApplyEnv) -> None:
+    with pytest.raises(SettingsError) as raised:
+        aizen_env(CLOUDFRONT_ORIGIN_SECRET="x" * 31)
+
+    assert str(raised.value) == "AIZEN_CLOUDFRONT_ORIGIN_SECRET: must be empty or at least 32 characters"
+
+
+def test_the_template_refuses_trust_without_the_origin_secret() -> None:
+    template = load_template().raw
+    [rule] = template["Rules"].values()
+    secret = template["Parameters"]["CloudFrontOriginSecret"]
+
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "TrustCloudFrontViewerHeaders"}, "true"]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CloudFrontOriginSecret"}, ""]}]}
+    assert (secret["NoEcho"], secret["Default"]) == (True, "")
 
 
 @pytest.mark.parametrize(("raw", "path"), [("", None), ("  ", None), ("/opt/geo/City.mmdb", "/opt/geo/City.mmdb")])
@@ -119,4 +161,7 @@ def test_template_parameter_defaults_match_the_setting_defaults() -> None:
 
     assert int(defaults["IpLimitPerMinute"]) == setting_defaults["ip_limit_per_minute"]
     assert int(defaults["KeyLimitPerHour"]) == setting_defaults["key_limit_per_hour"]
+    assert int(defaults["SiteStatsLimitPerHour"]) == setting_defaults["site_stats_limit_per_hour"]
+    assert int(defaults["EventIpLimitPerMinute"]) == setting_defaults["event_ip_limit_per_minute"]
+    assert int(defaults["SiteEventLimitPerMinute"]) == setting_defaults["site_event_limit_per_minute"]
     assert int(defaults["RawRetentionDays"]) == setting_defaults["raw_retention_days"]

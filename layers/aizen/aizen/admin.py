@@ -6,11 +6,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from aizen import clock
 from aizen.errors import InvalidRequest, NotFound
-from aizen.models import Site, User
+from aizen.models import Site, User, site_domain
 from aizen.store import accounts
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^localhost$")
 
 
 def create_user(email: str, *, billing_active: bool = True, user_id: str | None = None) -> User:
@@ -37,8 +36,8 @@ def validate_timezone(timezone: str) -> str:
 
 
 def create_site(domain: str, timezone: str, owner_user_id: str, *, site_id: str | None = None) -> Site:
-    normalized = domain.strip().lower().removeprefix("www.")
-    if not _DOMAIN.fullmatch(normalized):
+    normalized = site_domain(domain)
+    if normalized is None:
         raise InvalidRequest(f"domain: {domain!r} is not a domain name (e.g. example.com)")
     validate_timezone(timezone)
     if accounts.get_user(owner_user_id) is None:

@@ -13,6 +13,8 @@ error mapping, and ingestion's CORS.
 """
 
 import base64
+import hmac
+import ipaddress
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -24,11 +26,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from aizen.access import StatsAccess, authorize_stats_request
 from aizen.auth.sessions import require_trusted_origin, signed_in_user
-from aizen.errors import AizenError, NotFound
+from aizen.errors import AizenError, Forbidden, NotFound
 from aizen.observability import logger, metrics, traced_when_sampled
 from aizen.settings import get_settings
 
 JSON = "application/json"
+# What the CloudFront distribution adds to every request it forwards (its origin's custom header),
+# with the CloudFrontOriginSecret parameter's value: proof a request came through it.
+EDGE_HEADER = "x-aizen-origin-verify"
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -43,7 +48,8 @@ class Request(NamedTuple):
     path_parameters: Mapping[str, str]
     cookies: tuple[str, ...]
     body: bytes
-    source_ip: str
+    source_ip: str  # API Gateway's sourceIp: the TCP peer (behind CloudFront, an edge)
+    client_ip: str  # the client's address as Aizen trusts it: `client_address`
     request_id: str
     response_headers: dict[str, str]
 
@@ -51,22 +57,53 @@ class Request(NamedTuple):
     def from_event(cls, event: Mapping[str, Any], context: object) -> "Request":
         context_block: Mapping[str, Any] = event.get("requestContext") or {}
         body = event.get("body") or ""
+        # API Gateway lower-cases header names in payload 2.0; this makes it so for any caller.
+        headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+        source_ip = str((context_block.get("http") or {}).get("sourceIp", ""))
         return cls(
             route_key=str(event.get("routeKey") or ""),
-            # API Gateway lower-cases header names in payload 2.0; this makes it so for any caller.
-            headers={str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()},
+            headers=headers,
             query=dict(event.get("queryStringParameters") or {}),
             path_parameters=dict(event.get("pathParameters") or {}),
             cookies=tuple(event.get("cookies") or ()),
             # A body that is not UTF-8 arrives base64-encoded; decoding it is the parser's 400 to give.
             body=base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode(),
-            source_ip=str((context_block.get("http") or {}).get("sourceIp", "")),
+            source_ip=source_ip,
+            client_ip=client_address(source_ip, headers),
             request_id=str(getattr(context, "aws_request_id", "") or context_block.get("requestId", "")),
             response_headers={},
         )
 
     def add_response_headers(self, headers: Mapping[str, str]) -> None:
         self.response_headers.update(headers)
+
+
+def viewer_address(headers: Mapping[str, str]) -> str | None:
+    """The address part of CloudFront-Viewer-Address ("ip:port", IPv6 without brackets)."""
+    value = headers.get("cloudfront-viewer-address", "").strip()
+    host = value.rsplit(":", 1)[0] if ":" in value else value
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+def client_address(source_ip: str, headers: Mapping[str, str]) -> str:
+    """The client's address, for every route's rate limits and ingestion's visitor ids: API Gateway's
+    source IP, or CloudFront's viewer address when the stack trusts CloudFront (which then also
+    requires the origin secret on every request: `_respond`). Never X-Forwarded-For."""
+    if get_settings().trust_cloudfront_viewer_headers:
+        return viewer_address(headers) or source_ip
+    return source_ip
+
+
+def came_through_the_edge(request: "Request") -> bool:
+    """Whether the request carries the origin secret, when one is configured (else every request does)."""
+    secret = get_settings().cloudfront_origin_secret
+    if secret is None:
+        return True
+    presented = request.headers.get(EDGE_HEADER, "")
+    return hmac.compare_digest(presented.encode(), secret.encode())
 
 
 class Response(NamedTuple):
@@ -135,7 +172,9 @@ def _unexpected_response(request: Request) -> Response:
 
 
 def _respond(handler: Handler, route_key: str, cors: CorsPolicy | None, request: Request) -> Response:
-    """`handler`'s answer, or the error shape of DESIGN.md §5 for whatever it raised."""
+    """`handler`'s answer, or the error shape (docs/api.md) for whatever it raised."""
+    if not came_through_the_edge(request):  # before anything else, preflights included
+        return _error_response(request, Forbidden("Requests must come through the API's CloudFront distribution"))
     if cors is not None:
         if request.route_key == f"OPTIONS {route_key.split(' ', 1)[1]}":
             return cors.preflight(request)
@@ -175,7 +214,7 @@ def lambda_entry(handler: Handler, *, route: str, cors: CorsPolicy | None = None
 
 def authorize_stats(request: Request) -> StatsAccess:
     """Rate limits and bearer auth for a stats request; its responses carry the key's limit headers."""
-    access = authorize_stats_request(request.headers.get("authorization"), request.source_ip)
+    access = authorize_stats_request(request.headers.get("authorization"), request.client_ip)
     request.add_response_headers(access.rate_limit.headers())
     return access
 

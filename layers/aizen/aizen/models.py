@@ -8,9 +8,20 @@ generated methods on import), while a named tuple's class is cheap to create
 does not keep nulls).
 """
 
+import re
 from typing import NamedTuple
 
 API_KEY_SCOPE = "stats:read"
+# A site's domain: a DNS name of letter-digit-hyphen labels ending in a top-level domain of letters
+# (253 characters at most, so its DOMAIN# key stays far below DynamoDB's 2,048 bytes), or localhost.
+_SITE_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^localhost$")
+
+
+def site_domain(text: str) -> str | None:
+    """`text` as a site's domain is stored (trimmed, lower-cased, without `www.`), or None when it
+    is not a domain name. Site creation and ingestion's `d` share it."""
+    normalized = text.strip().lower().removeprefix("www.")
+    return normalized if _SITE_DOMAIN.fullmatch(normalized) else None
 
 
 class User(NamedTuple):

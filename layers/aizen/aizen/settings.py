@@ -68,6 +68,14 @@ def _optional_path(raw: str) -> str | None:
     return raw.strip() or None
 
 
+def _optional_secret(raw: str) -> str | None:
+    """Empty = none; else at least 32 characters (a guessable secret would guard nothing)."""
+    secret = raw.strip()
+    if secret and len(secret) < 32:
+        raise ValueError("must be empty or at least 32 characters")
+    return secret or None
+
+
 class Settings(NamedTuple):
     """Everything the layer reads from the environment, validated once. Each field is
     `AIZEN_<FIELD>`, read by the function its annotation carries."""
@@ -77,8 +85,14 @@ class Settings(NamedTuple):
     salts_table: Annotated[str, _name]  # visitor-id and rate-limit salts, TTL'd, in no backup
     # Origins allowed to call cookie-authenticated POST/DELETE (comma-separated).
     dashboard_origins: Annotated[tuple[str, ...], _origins] = ()
-    ip_limit_per_minute: Annotated[int, _integer(1)] = 60
+    ip_limit_per_minute: Annotated[int, _integer(1)] = 60  # the API's window per address
     key_limit_per_hour: Annotated[int, _integer(1)] = 600
+    # The stats routes' ceiling per site, all its keys together (25 keys would otherwise give 15,000).
+    site_stats_limit_per_hour: Annotated[int, _integer(1)] = 3000
+    # Ingestion's window per address: sized for carrier-grade NAT (docs/ingestion.md#rate-limits).
+    event_ip_limit_per_minute: Annotated[int, _integer(1)] = 1000
+    # Ingestion's ceiling per site, every address together: protects the table and the bill.
+    site_event_limit_per_minute: Annotated[int, _integer(1)] = 3000
     raw_retention_days: Annotated[int, _integer(1)] = 90
     dynamodb_max_attempts: Annotated[int, _integer(1, 10)] = 4
     dynamodb_connect_timeout: Annotated[float, _positive_number] = 2.0
@@ -88,6 +102,8 @@ class Settings(NamedTuple):
     geoip_database: Annotated[str | None, _optional_path] = None
     # Take the client address and geography from CloudFront-Viewer-* headers (only behind CloudFront).
     trust_cloudfront_viewer_headers: Annotated[bool, _flag] = False
+    # The value CloudFront adds as the X-Aizen-Origin-Verify header; when set, requests without it are 403.
+    cloudfront_origin_secret: Annotated[str | None, _optional_secret] = None
     salt_ttl_days: Annotated[int, _integer(1)] = 2  # days a visitor-id salt outlives its local date
 
     @classmethod
@@ -107,7 +123,13 @@ class Settings(NamedTuple):
                 values[name] = read(raw)
             except ValueError as error:
                 raise SettingsError(f"{variable}: {error}") from None
-        return cls(**values)
+        settings = cls(**values)
+        if settings.trust_cloudfront_viewer_headers and settings.cloudfront_origin_secret is None:
+            # Without the secret anyone could reach the API directly and write the viewer headers.
+            raise SettingsError(
+                f"{ENV_PREFIX}TRUST_CLOUDFRONT_VIEWER_HEADERS needs {ENV_PREFIX}CLOUDFRONT_ORIGIN_SECRET"
+            )
+        return settings
 
 
 @lru_cache(maxsize=1)

@@ -162,15 +162,3 @@ def geo_from_cloudfront(headers: dict[str, str]) -> Geo:
     city = unquote(headers.get("cloudfront-viewer-city", "")).strip() or None
     region = f"{country}-{region_code}" if country and region_code else None
     return Geo(country, region, city[:_MAX_VALUE] if city else None)
-
-
-def cloudfront_viewer_ip(headers: dict[str, str]) -> str | None:
-    """The address part of CloudFront-Viewer-Address ("ip:port", IPv6 without brackets)."""
-    address = headers.get("cloudfront-viewer-address", "").strip()
-    if not address:
-        return None
-    host = address.rsplit(":", 1)[0] if address.count(":") >= 1 else address
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None

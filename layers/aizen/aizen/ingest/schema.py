@@ -25,14 +25,17 @@ class EventRequest(BaseModel):
         pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]",  # what aizen.ingest.enrich.valid_url requires
         description="Page URL (u): an absolute http(s) URL with a host",
     )
-    domain: str = Field(min_length=1, description="Site domain (d); comma-separated for several sites")
+    domain: str = Field(
+        min_length=1,
+        description="Site domain (d), e.g. example.com; up to 10 comma-separated for several sites, each a domain name",
+    )
     referrer: str | None = Field(default=None, description="Referrer URL (r)")
     props: dict[str, Any] | str | None = Field(default=None, description="Custom properties (p): object or JSON")
     hashMode: Literal[0, 1] | bool | None = Field(default=None, description="Hash-based routing (h)")  # noqa: N815
 
 
 class Accepted(BaseModel):
-    """202: the event was stored, or dropped on purpose (X-Aizen-Dropped)."""
+    """202: stored, or dropped on purpose (X-Aizen-Dropped: event_name; a bot's event answers as if stored)."""
 
     model_config = ConfigDict(extra="forbid")
 

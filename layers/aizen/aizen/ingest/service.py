@@ -1,29 +1,36 @@
 """Ingestion: one tracker request → enriched raw events, one PutItem each.
 
-The client address's own per-IP window (its counter named by a keyed hash of the address,
-never the address) is counted first, before the body is read: a refused event is never
-parsed nor written. The site is found by domain (cached per process for a few minutes:
-sites never move domains); bots and event names other than pageviews and outbound clicks
-are dropped.
+The client address's own per-IP window (IPv6 per /64; its counter named by a keyed hash, never
+the address) is counted first, before the body is read: a refused event is never parsed nor
+written. The sites are found by domain (cached per process, unknown domains too); bots and event
+names other than pageviews and outbound clicks are dropped; then each site's own window of events
+(its ceiling) is counted before its event is written. Every event a window refuses is counted in
+a metric (`EventsRefusedByAddress`, `EventsRefusedBySite`).
 """
 
+import itertools
 import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from aws_lambda_powertools.metrics import MetricUnit
 
 from aizen import clock, ratelimit
-from aizen.errors import InvalidRequest, NotFound
+from aizen.errors import InvalidRequest, NotFound, RateLimited
 from aizen.events import EventKind, RawEvent
 from aizen.ingest import enrich, visitors, wire
 from aizen.ingest.channels import channel_for
 from aizen.ingest.visitors import visitor_for
+from aizen.observability import metrics
 from aizen.settings import get_settings
 from aizen.store import accounts, events
 
-_SITE_CACHE_SECONDS = 300.0
-_sites: dict[str, tuple[float, "SiteRef"]] = {}
-_sites_lock = threading.Lock()
+SITE_CACHE_SECONDS = 300.0  # sites never move domains
+# A domain no site has is remembered for this long: a site created meanwhile starts counting within it.
+UNKNOWN_DOMAIN_CACHE_SECONDS = 60.0
+MAX_CACHED_DOMAINS = 10_000  # the oldest entries make room (each ~0.3 KB)
+MAX_LINK = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +40,14 @@ class SiteRef:
     timezone: str
 
 
+_sites: dict[str, tuple[float, SiteRef | None]] = {}  # domain -> (expires at, site or None)
+_sites_lock = threading.Lock()
+
+
 @dataclass(frozen=True, slots=True)
 class IngestRequest:
     body: bytes
-    source_ip: str  # API Gateway's sourceIp (the TCP peer)
+    client_ip: str  # the address Aizen trusts: aizen.http.client_address
     headers: Mapping[str, str]  # lower-cased names
 
 
@@ -46,31 +57,35 @@ class IngestOutcome:
     dropped: str | None = None  # "bot" | "event_name" when nothing was stored on purpose
 
 
-def site_by_domain(domain: str) -> SiteRef | None:
-    now = time.monotonic()
-    cached = _sites.get(domain)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    site_id = accounts.get_site_id_by_domain(domain)
-    site = accounts.get_site(site_id) if site_id else None
-    if site is None:
-        return None
-    ref = SiteRef(site.id, site.domain, site.timezone)
-    with _sites_lock:
-        _sites[domain] = (now + _SITE_CACHE_SECONDS, ref)
-    return ref
+def sites_by_domains(domains: Sequence[str]) -> list[SiteRef]:
+    """The sites of `domains` (distinct), in their order. What the cache does not hold is looked up
+    in one go (`accounts.get_sites_by_domains`), and misses are cached too, for less long."""
+    now = clock.now()
+    found: dict[str, SiteRef | None] = {}
+    for domain in domains:
+        cached = _sites.get(domain)
+        if cached is not None and cached[0] > now:
+            found[domain] = cached[1]
+    missing = [domain for domain in domains if domain not in found]
+    if missing:
+        sites = accounts.get_sites_by_domains(missing)
+        with _sites_lock:
+            for domain in missing:
+                site = sites.get(domain)
+                ref = SiteRef(site.id, site.domain, site.timezone) if site else None
+                found[domain] = ref
+                _sites.pop(domain, None)  # re-inserted last: the dict's order is oldest first
+                _sites[domain] = (now + (SITE_CACHE_SECONDS if ref else UNKNOWN_DOMAIN_CACHE_SECONDS), ref)
+            excess = len(_sites) - MAX_CACHED_DOMAINS
+            if excess > 0:
+                for oldest in list(itertools.islice(_sites, excess)):
+                    del _sites[oldest]
+    return [site for site in (found[domain] for domain in domains) if site is not None]
 
 
 def reset_cache() -> None:
     with _sites_lock:
         _sites.clear()
-
-
-def client_address(source_ip: str, headers: Mapping[str, str]) -> str:
-    """API Gateway's source IP; CloudFront's viewer address only when configured. Never X-Forwarded-For."""
-    if get_settings().trust_cloudfront_viewer_headers:
-        return enrich.cloudfront_viewer_ip(dict(headers)) or source_ip
-    return source_ip
 
 
 def geography(ip: str, headers: Mapping[str, str]) -> enrich.Geo:
@@ -111,8 +126,16 @@ def build_event(
         device=agent.device,
         browser=agent.browser,
         os=agent.os,
-        link=link,
+        link=stored_link(link) if link else None,
     )
+
+
+def stored_link(url: str) -> str:
+    """An outbound link as stored: scheme, host and path. The query and fragment go (they carry
+    tokens, session ids and personal data far more often than anything a report needs), and so
+    does any `user:password@` before the host."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2].lower(), parts.path, "", ""))[:MAX_LINK]
 
 
 def _kind_and_link(event: wire.TrackerEvent) -> tuple[EventKind, str | None] | None:
@@ -122,17 +145,42 @@ def _kind_and_link(event: wire.TrackerEvent) -> tuple[EventKind, str | None] | N
         link = event.props.get("url")
         if not isinstance(link, str) or not link:
             raise InvalidRequest("props.url: required for 'Outbound Link: Click' (the clicked URL)")
-        return "outbound_click", enrich.valid_url("props.url", link)[:1024]
+        return "outbound_click", enrich.valid_url("props.url", link)
     return None
 
 
+def _within_site_ceilings(sites: list[SiteRef], limit: int) -> list[SiteRef]:
+    """The sites whose own window of events has room for this one (each counted); when none has,
+    the last refusal is raised."""
+    admitted: list[SiteRef] = []
+    refusal: RateLimited | None = None
+    for site in sites:
+        try:
+            ratelimit.consume_site_events(site.id, limit)
+        except RateLimited as error:
+            refusal = error
+        else:
+            admitted.append(site)
+    if refusal is not None:
+        metrics.add_metric(name="EventsRefusedBySite", unit=MetricUnit.Count, value=len(sites) - len(admitted))
+        if not admitted:
+            raise refusal
+    return admitted
+
+
 def ingest(request: IngestRequest) -> IngestOutcome:
+    settings = get_settings()
     timestamp_ms = int(clock.now() * 1000)
-    ip = client_address(request.source_ip, request.headers)
-    ratelimit.consume_event_ip(visitors.address_key(ip, timestamp_ms), get_settings().ip_limit_per_minute)
+    ip = request.client_ip
+    try:
+        address = visitors.address_key(ratelimit.address_window(ip), timestamp_ms)
+        ratelimit.consume_event_ip(address, settings.event_ip_limit_per_minute)
+    except RateLimited:
+        metrics.add_metric(name="EventsRefusedByAddress", unit=MetricUnit.Count, value=1)
+        raise
     event = wire.parse(request.body)
     enrich.valid_url("url (u)", event.url)
-    sites = [site for site in (site_by_domain(domain) for domain in event.domains) if site is not None]
+    sites = sites_by_domains(event.domains)
     if not sites:
         raise NotFound(f"domain (d): no site is registered for {', '.join(event.domains)}")
     kind_and_link = _kind_and_link(event)
@@ -144,7 +192,8 @@ def ingest(request: IngestRequest) -> IngestOutcome:
         return IngestOutcome(stored=0, dropped="bot")
     kind, link = kind_and_link
     geo = geography(ip, request.headers)
-    for site in sites:
+    admitted = _within_site_ceilings(sites, settings.site_event_limit_per_minute)
+    for site in admitted:
         events.put_event(
             build_event(
                 site,
@@ -159,4 +208,4 @@ def ingest(request: IngestRequest) -> IngestOutcome:
                 link=link,
             )
         )
-    return IngestOutcome(stored=len(sites))
+    return IngestOutcome(stored=len(admitted))

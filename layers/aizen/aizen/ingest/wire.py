@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aizen.errors import InvalidRequest
+from aizen.models import site_domain
 from aizen.validation import refuse_oversized_body
 
 MAX_BODY_BYTES = 8 * 1024
 PAGEVIEW = "pageview"
 OUTBOUND_CLICK = "Outbound Link: Click"
 _ALIASES = {"name": "n", "url": "u", "domain": "d", "referrer": "r", "props": "p"}
+# A site may be listed with others (`d=a.com,b.com`); more than this is not a tracker's doing.
+MAX_DOMAINS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +90,30 @@ def parse(body: bytes) -> TrackerEvent:
     assert name is not None
     assert url is not None
     assert domain is not None
-    domains = tuple(
-        dict.fromkeys(part.strip().lower().removeprefix("www.") for part in domain.split(",") if part.strip())
-    )
-    if not domains:
-        raise InvalidRequest("domain (d): required")
     return TrackerEvent(
         name=name,
         url=url,
-        domains=domains,
+        domains=_domains(domain),
         referrer=_string(payload, "referrer", required=False),
         props=_props(payload),
         hash_mode=_hash_mode(payload),
     )
+
+
+def _hostname(part: str) -> str:
+    """`part` as sites' domains are stored, if it could be one; else 400 naming `domain`. A name no
+    site can have is the sender's mistake (400), not an unknown site (404), and never reaches the store."""
+    host = site_domain(part)
+    if host is None:
+        raise InvalidRequest(f"domain (d): {part.strip()[:100]!r} is not a domain name (e.g. example.com)")
+    return host
+
+
+def _domains(value: str) -> tuple[str, ...]:
+    """The listed sites' domains, at most MAX_DOMAINS, each a hostname, without repeats."""
+    parts = [part for part in value.split(",") if part.strip()]
+    if not parts:
+        raise InvalidRequest("domain (d): required")
+    if len(parts) > MAX_DOMAINS:
+        raise InvalidRequest(f"domain (d): at most {MAX_DOMAINS} domains, comma-separated; got {len(parts)}")
+    return tuple(dict.fromkeys(_hostname(part) for part in parts))
