@@ -26,6 +26,7 @@ from boto3.dynamodb.types import Binary
 
 from aizen import clock
 from aizen.events import CHANNELS, DEVICES, RawEvent
+from aizen.names import canonical_fields
 from aizen.settings import get_settings
 from aizen.store.dynamo import BATCH_SIZE, dynamo_operation, events_table, write_batch
 
@@ -100,7 +101,9 @@ def from_item(item: dict[str, Any]) -> RawEvent:
         kind="outbound_click" if item.get("k") == "c" else "pageview",
         visitor_id=str(item["v"]),
         page=str(item["u"]),
-        **{field: _decode(attribute, item[attribute]) for attribute, field in _OPTIONAL if attribute in item},
+        **canonical_fields(
+            {field: _decode(attribute, item[attribute]) for attribute, field in _OPTIONAL if attribute in item}
+        ),
     )
 
 
