@@ -1,14 +1,18 @@
-"""Data stored under an older OS or browser name answers under today's name (normalise on read).
+"""Today's OS and browser names are what ingestion stores, and data stored under an older
+name answers under today's name (normalise on read).
 
 Raw events and rollup rows written before the names changed ("Mac OS X", "Chrome Mobile iOS")
 are stored as they are; the store's readers rename them (aizen.names), so a filter by the new
 name finds them and a breakdown counts them in one row with the new name's own data.
 """
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
 from aizen.events import RawEvent
+from aizen.ingest import importer
+from aizen.ingest.service import IngestRequest, ingest
 from aizen.periods import local_date, zone
 from aizen.query import service
 from aizen.query.params.aggregate import AggregateParams
@@ -17,6 +21,33 @@ from aizen.store import rollups
 from aizen.store.dynamo import events_table
 from aizen.store.events import to_item
 from tests.support import FrozenClock, Owner
+
+MAC_SAFARI = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 "
+    "Safari/605.1.15"
+)
+
+
+def test_ingestion_stores_todays_names(owner: Owner, clock: FrozenClock) -> None:
+    body = json.dumps({"n": "pageview", "u": "https://example.com/", "d": "example.com"}).encode()
+    ingest(IngestRequest(body=body, source_ip="198.51.100.7", headers={"user-agent": MAC_SAFARI}))
+
+    [item] = events_table().scan()["Items"]
+    assert (item["o"], item["b"]) == ("macOS", "Safari")
+
+
+def test_an_imports_names_and_name_overrides_are_stored_under_todays_names(owner: Owner, clock: FrozenClock) -> None:
+    when = "2026-04-02T12:00:00Z"
+    lines = [
+        json.dumps({"timestamp": when, "name": "pageview", "url": "https://example.com/", "ip": "198.51.100.7",
+                    "user_agent": MAC_SAFARI}),
+        json.dumps({"timestamp": when, "name": "pageview", "url": "https://example.com/", "visitor_id": "v2",
+                    "os": "Mac OS X", "browser": "Chrome Mobile iOS"}),
+    ]  # fmt: skip
+
+    events, _, _ = importer.validate(owner.site.id, lines)
+
+    assert [(event.os, event.browser) for event in events] == [("macOS", "Safari"), ("macOS", "Chrome")]
 
 
 def _store_as_written_before(owner: Owner, clock: FrozenClock, visitor: str, os: str, browser: str) -> None:
