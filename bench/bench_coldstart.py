@@ -14,7 +14,8 @@ architecture, and times in fresh interpreters:
   libraries behave differently outside Lambda (the X-Ray SDK, for one, creates an
   X-Ray client for centralised sampling, ~100 ms, unless `LAMBDA_TASK_ROOT` is set),
 - and, after a stats function's init, the store's DynamoDB connection that its first
-  request creates (not init, but the largest piece of a cold request's own start-up).
+  request creates (not init, but the largest piece of a cold request's own start-up), and
+  after ingestion's init, its first user agent (ua-parser is set up then, not at init).
 
 It prints the median of several runs of each, and the init's ratio to boto3.
 
@@ -73,6 +74,14 @@ print(time.perf_counter() - started)
 # What a cold request does after init, before its first DynamoDB call: create the store's connection.
 FIRST_CONNECTION = "first request's DynamoDB connection"
 _CONNECTION_PROBE = ("import app", "from aizen.store import dynamo\ndynamo.main_table()")
+# What ingestion's first event does after init: set up ua-parser and parse a desktop browser's agent
+# (its rules are compiled as agents reach them: docs/performance.md).
+FIRST_USER_AGENT = "ingestion's first user agent"
+_USER_AGENT_PROBE = (
+    "import app",
+    "from aizen.ingest import enrich\nenrich.parse_user_agent('Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+    "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36')",
+)
 
 
 def build_layout(root: Path) -> Path:
@@ -165,6 +174,7 @@ def main() -> None:
         for spec in template.functions():
             probes[spec.logical_id] = ("", "import app", build_function(spec, tasks))
         probes[FIRST_CONNECTION] = (*_CONNECTION_PROBE, tasks / "StatsAggregateFunction")
+        probes[FIRST_USER_AGENT] = (*_USER_AGENT_PROBE, tasks / "IngestEventFunction")
 
         # Round-robin, so a change in the machine's load touches every probe alike.
         samples: dict[str, list[float]] = {name: [] for name in probes}
@@ -175,7 +185,7 @@ def main() -> None:
         floor = statistics.median(samples[BOTO3])
         for name, times in samples.items():
             median = statistics.median(times)
-            ratio = "" if name == FIRST_CONNECTION else f"   {median / floor:.2f}x"
+            ratio = "" if name in (FIRST_CONNECTION, FIRST_USER_AGENT) else f"   {median / floor:.2f}x"
             print(f"{name:40} {median * 1000:7.1f} ms{ratio}")
 
 

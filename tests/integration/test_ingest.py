@@ -70,7 +70,7 @@ def test_pageview_is_stored_enriched(clock: FrozenClock, aizen_env: Callable[...
         "Unassigned",
     )
     assert (event.country, event.region, event.city) == ("DE", "DE-BE", "Berlin")
-    assert (event.device, event.browser, event.os) == ("desktop", "Safari", "Mac OS X")
+    assert (event.device, event.browser, event.os) == ("desktop", "Safari", "macOS")
     assert len(event.visitor_id) == 16
 
 

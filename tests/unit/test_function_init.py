@@ -50,3 +50,11 @@ def test_a_stats_function_imports_neither_pydantic_nor_the_powertools_resolvers(
 
     assert not [name for name in loaded if name.startswith(("pydantic", "aws_lambda_powertools.event_handler"))]
     assert not [name for name in loaded if name.split(".")[0] == "asyncio"]
+
+
+def test_ingestion_sets_up_no_user_agent_parser_at_init() -> None:
+    # ua-parser and its rules are set up at the first user agent (docs/performance.md, Ingestion)
+    [ingest] = [spec for spec in FUNCTIONS if spec.logical_id == "IngestEventFunction"]
+    loaded = _import_app(ingest, "print(json.dumps(sorted(sys.modules)))")
+
+    assert [name for name in loaded if name.startswith(("ua_parser", "user_agents"))] == []

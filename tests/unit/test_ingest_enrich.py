@@ -1,11 +1,18 @@
 """Enrichment: user agents (real libraries), referrers, pages, channels, geography."""
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import crawleruseragents
 import pytest
+from ua_parser import user_agent_parser as legacy_parser
 
 from aizen.ingest import enrich
 from aizen.ingest.channels import channel_for
+from aizen_local.template import PROJECT_ROOT
+from aizen_local.traffic import BOT_USER_AGENTS, USER_AGENTS
 from tests.geoip import write_city_database
 
 CHROME_WINDOWS = (
@@ -27,7 +34,7 @@ CHROME_ANDROID = (
     [
         (CHROME_WINDOWS, ("Chrome", "Windows", "desktop")),
         (SAFARI_IPHONE, ("Safari", "iOS", "mobile")),
-        (SAFARI_IPAD, ("Safari", "iOS", "tablet")),
+        (SAFARI_IPAD, ("Safari", "iPadOS", "tablet")),
         (CHROME_ANDROID, ("Chrome", "Android", "mobile")),
     ],
 )
@@ -35,6 +42,105 @@ def test_user_agents(user_agent: str, expected: tuple[str, str, str]) -> None:
     agent = enrich.parse_user_agent(user_agent)
     assert (agent.browser, agent.os, agent.device) == expected
     assert not agent.bot
+
+
+# One user agent per rule of docs/ingestion.md's "Device class", with the names it reports.
+@pytest.mark.parametrize(
+    ("user_agent", "expected"),
+    [
+        (
+            "Mozilla/5.0 (Linux; Android 13; KFTRWI) AppleWebKit/537.36 (KHTML, like Gecko) Silk/120.3.1 "
+            "like Chrome/120.0.6099.230 Safari/537.36",
+            ("Amazon Silk", "Android", "tablet"),
+        ),
+        (
+            "Mozilla/5.0 (iPod touch; CPU iPhone OS 9_3_2 like Mac OS X) AppleWebKit/601.1.46 (KHTML, like Gecko) "
+            "Mobile/13F69",
+            ("Safari", "iOS", "mobile"),
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+            "Safari/537.36",
+            ("Chrome", "Android", "tablet"),
+        ),
+        ("Mozilla/5.0 (Android 14; Tablet; rv:133.0) Gecko/133.0 Firefox/133.0", ("Firefox", "Android", "tablet")),
+        ("Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0", ("Firefox", "Android", "mobile")),
+        (
+            "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.2; ARM; Trident/6.0)",
+            ("Internet Explorer", "Windows", "tablet"),
+        ),
+        ("Mozilla/5.0 (WindowsCE 6.0; rv:2.0.1) Gecko/20100101 Firefox/4.0.1", ("Firefox", "Windows", "mobile")),
+        (
+            "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM; Touch; NOKIA; "
+            "Lumia 920)",
+            ("Internet Explorer", "Windows Phone", "mobile"),
+        ),
+        (
+            "Opera/9.80 (J2ME/MIDP; Opera Mini/9.80 (J2ME/22.478; U; en) Presto/2.5.25 Version/10.54",
+            ("Opera Mini", None, "mobile"),
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 "
+            "Safari/605.1.15",
+            ("Safari", "macOS", "desktop"),
+        ),
+        (
+            "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+            "Safari/537.36",
+            ("Chrome", "ChromeOS", "desktop"),
+        ),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", ("Firefox", "Linux", "desktop")),
+        ("Mozilla/5.0 (X11; FreeBSD amd64; rv:133.0) Gecko/20100101 Firefox/133.0", ("Firefox", "FreeBSD", "desktop")),
+        (
+            "Mozilla/5.0 (SMART-TV; Linux; Tizen 2.3) AppleWebkit/538.1 (KHTML, like Gecko) SamsungBrowser/1.0 TV "
+            "Safari/538.1",
+            ("Samsung Internet", "Tizen", None),
+        ),
+        (
+            "Mozilla/5.0 (iPad; CPU OS 12_5_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/12.1.2 Mobile/15E148 Safari/604.1",
+            ("Safari", "iOS", "tablet"),
+        ),
+    ],
+)
+def test_device_classes_and_names(user_agent: str, expected: tuple[str | None, str | None, str | None]) -> None:
+    agent = enrich.parse_user_agent(user_agent)
+    assert (agent.browser, agent.os, agent.device) == expected
+    assert not agent.bot
+
+
+def test_bots_are_what_ua_parsers_legacy_api_and_the_crawler_list_called_bots() -> None:
+    # The example user agents of crawler-user-agents' patterns (every 8th: the rules are the same
+    # regular expressions, compiled by the same `re`) and the demo traffic's agents: ua-parser's
+    # Spider decision is the one its legacy API (read by user-agents-ng) made, and every example is a bot.
+    examples = [example for entry in crawleruseragents.CRAWLER_USER_AGENTS_DATA for example in entry["instances"]]
+    agents = [*examples[::8], *(agent for agent, _ in USER_AGENTS), *BOT_USER_AGENTS]
+
+    def spider(agent: str) -> bool:
+        device = enrich._parser().parse_device(agent)  # the parser parse_user_agent uses
+        return device is not None and device.family == "Spider"
+
+    def legacy_spider(agent: str) -> bool:
+        return bool(legacy_parser.ParseDevice(agent)["family"] == "Spider")  # type: ignore[no-untyped-call]
+
+    decisions = [(legacy_spider(agent), spider(agent)) for agent in agents]
+
+    assert [agent for agent, (legacy, new) in zip(agents, decisions, strict=True) if legacy != new] == []
+    assert sum(legacy for legacy, _ in decisions) > 100  # the Spider rule is exercised
+    assert all(enrich.parse_user_agent(agent).bot for agent in examples[::8])
+    assert not any(enrich.parse_user_agent(agent).bot for agent, _ in USER_AGENTS)
+
+
+def test_importing_enrichment_sets_up_no_user_agent_parser() -> None:
+    # ua-parser and its rules are set up at the first user agent (docs/performance.md)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import json, sys, aizen.ingest.enrich; print(json.dumps(sorted(sys.modules)))"],
+        env={"PATH": "", "PYTHONPATH": str(PROJECT_ROOT / "layers" / "aizen")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [name for name in json.loads(loaded.stdout) if name.startswith(("ua_parser", "user_agents"))] == []
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """Enrichment: user agent, referrer, page, utm parameters and geography.
 
-User agents are parsed by `ua-parser` (the uap-core rules, shipped as `ua-parser-builtins`)
-through `user-agents-ng` (device class and ua-parser's own bot flag), and checked against
-`crawler-user-agents` (a maintained list of crawler patterns). Geography comes from
+User agents are parsed by `ua-parser`'s 1.x API (the uap-core rules, shipped as
+`ua-parser-builtins`), set up at the first user agent and compiling only the rules it
+tries, and checked against `crawler-user-agents` (a maintained list of crawler patterns). Geography comes from
 CloudFront's viewer headers when the deployment trusts them, else from a MaxMind-format
 City database read with `maxminddb`. Every lookup here is pure or cached per process.
 """
@@ -10,21 +10,53 @@ City database read with `maxminddb`. Every lookup here is pure or cached per pro
 import functools
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import crawleruseragents
 import maxminddb
-import user_agents
 
 from aizen.errors import InvalidRequest
+from aizen.names import canonical_browser, canonical_os
+
+if TYPE_CHECKING:
+    import ua_parser
 
 _UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 _MAX_PAGE = 512
 _MAX_VALUE = 256
-# ua-parser names the mobile builds of a browser separately ("Mobile Safari", "Chrome Mobile iOS");
-# the device class already says "mobile", so the browser is reported as its family ("Safari", "Chrome").
-_BROWSER_SUFFIXES = (" Mobile WebView", " Mobile iOS", " Mobile", " iOS", " WebView")
+
+# The device class from ua-parser's families (docs/ingestion.md, "Device class").
+_TABLET_DEVICES = frozenset({"iPad", "Generic Tablet", "BlackBerry Playbook", "HP TouchPad", "Microsoft Surface RT"})
+_TABLET_DEVICE_PREFIXES = ("Kindle",)  # "Kindle", "Kindle Fire", "Kindle Fire HD 8.9\" WiFi"...
+_TABLET_BRANDS = frozenset({"Generic_Android_Tablet"})
+_PHONE_DEVICES = frozenset(
+    {"iPhone", "iPod", "Generic Smartphone", "Generic Feature Phone", "BlackBerry", "iOS-Device", "PlayStation Vita"}
+)
+_MOBILE_OS = frozenset(
+    {
+        "iOS",
+        "Windows Phone",
+        "Windows Mobile",
+        "BlackBerry OS",
+        "Symbian OS",
+        "Symbian^3",
+        "Symbian^3 Anna",
+        "Symbian^3 Belle",
+        "Nokia Series 40",
+        "Nokia Series 30 Plus",
+        "KaiOS",
+        "Firefox OS",
+        "Bada",
+        "Maemo",
+        "MeeGo",
+        "Sailfish",
+        "HarmonyOS",
+    }
+)
+_MOBILE_BROWSERS = frozenset({"Opera Mini", "Opera Mobile", "IE Mobile", "Firefox Mobile", "Chrome Mobile"})
+_DESKTOP_OS = frozenset({"Windows", "Mac OS X", "Chrome OS"})
+_IPADOS_FIRST_MAJOR = 13  # iPadOS 13 (2019) split from iOS; an iPad on iOS 12 or older ran iOS
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,32 +77,66 @@ class Geo:
 NO_GEO = Geo()
 
 
-def _family(name: str | None) -> str | None:
-    if not name or name == "Other":
+@functools.cache
+def _parser() -> "ua_parser.Parser":
+    """ua-parser over uap-core's rules, set up at the first user agent rather than at import.
+
+    The rules are lazy: a rule's regular expression is compiled the first time a user agent
+    reaches it (ua-parser's legacy API, which user-agents-ng reads, compiled all ~1,270 at
+    import). Python's `re` matches them, as the legacy API did (docs/performance.md says why
+    not the `ua-parser-rs` accelerator).
+    """
+    import ua_parser  # with its rules, at the first user agent (docs/performance.md)
+    from ua_parser.basic import Resolver
+
+    return ua_parser.Parser(Resolver(ua_parser.load_lazy_builtins()))
+
+
+def _device_class(user_agent: str, result: "ua_parser.DefaultedResult") -> str | None:
+    device, brand = result.device.family, result.device.brand
+    os = result.os.family
+    if device in _TABLET_DEVICES or device.startswith(_TABLET_DEVICE_PREFIXES) or brand in _TABLET_BRANDS:
+        return "tablet"
+    if device in _PHONE_DEVICES:
+        return "mobile"
+    if os == "Android":  # Android's browsers say "Mobile" on phones only
+        return "mobile" if "Mobile" in user_agent else "tablet"
+    if os == "Windows" and result.os.major is not None:  # ua-parser's "versions" RT (ARM tablets) and CE (handhelds)
+        if result.os.major.startswith("RT"):
+            return "tablet"
+        if result.os.major == "CE":
+            return "mobile"
+    if os in _MOBILE_OS or result.user_agent.family in _MOBILE_BROWSERS or "MIDP" in user_agent:
+        return "mobile"
+    if os in _DESKTOP_OS or (os != "Other" and "X11" in user_agent):  # X11: Linux and BSD desktops
+        return "desktop"
+    return None  # TVs, consoles, cars, unknown
+
+
+def _os_name(result: "ua_parser.DefaultedResult") -> str | None:
+    os = result.os
+    if os.family == "Other":
         return None
-    name = name.removeprefix("Mobile ")
-    for suffix in _BROWSER_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
+    major = int(os.major) if os.major and os.major.isdigit() else 0
+    if os.family == "iOS" and result.device.family == "iPad" and major >= _IPADOS_FIRST_MAJOR:
+        return "iPadOS"
+    return canonical_os(os.family)
 
 
 @functools.lru_cache(maxsize=4096)
 def parse_user_agent(user_agent: str) -> Agent:
-    """Browser family, OS family, device class and whether it is a bot (cached: few distinct agents)."""
+    """Browser family, OS, device class and whether it is a bot (cached: few distinct agents)."""
     if not user_agent.strip():
         return Agent(None, None, None, bot=True)  # no user agent: a script, not a browser
-    parsed = user_agents.parse(user_agent)
-    bot = bool(parsed.is_bot) or crawleruseragents.is_crawler(user_agent)
-    if parsed.is_tablet:
-        device: str | None = "tablet"
-    elif parsed.is_mobile:
-        device = "mobile"
-    elif parsed.is_pc:
-        device = "desktop"
-    else:
-        device = None
-    return Agent(_family(parsed.browser.family), _family(parsed.os.family), device, bot)
+    result = _parser().parse(user_agent).with_defaults()  # a domain without a match: family "Other"
+    bot = result.device.family == "Spider" or crawleruseragents.is_crawler(user_agent)
+    browser = result.user_agent.family
+    return Agent(
+        None if browser == "Other" else canonical_browser(browser),
+        _os_name(result),
+        _device_class(user_agent, result),
+        bot,
+    )
 
 
 def host_of(url: str) -> str | None:

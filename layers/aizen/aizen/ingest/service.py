@@ -22,6 +22,7 @@ from aizen.events import EventKind, RawEvent
 from aizen.ingest import enrich, visitors, wire
 from aizen.ingest.channels import channel_for
 from aizen.ingest.visitors import visitor_for
+from aizen.names import canonical_browser, canonical_os
 from aizen.observability import metrics
 from aizen.settings import get_settings
 from aizen.store import accounts, events
@@ -110,7 +111,7 @@ def build_event(
     hash_mode: bool = False,
     link: str | None = None,
 ) -> RawEvent:
-    """The enriched event (shared by the endpoint and `aizen import`)."""
+    """The enriched event (shared by the endpoint and `aizen import`, whose `os`/`browser` may be any name)."""
     referrer_host = enrich.external_referrer(referrer, site.domain)
     return RawEvent(
         site_id=site.id,
@@ -124,8 +125,8 @@ def build_event(
         region=geo.region,
         city=geo.city,
         device=agent.device,
-        browser=agent.browser,
-        os=agent.os,
+        browser=None if agent.browser is None else canonical_browser(agent.browser),
+        os=None if agent.os is None else canonical_os(agent.os),
         link=stored_link(link) if link else None,
     )
 

@@ -33,6 +33,7 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
 from aizen.columns import EventBlock
+from aizen.names import canonical_browser, canonical_os
 from aizen.settings import get_settings
 from aizen.store import block_codec
 from aizen.store.dynamo import (
@@ -268,6 +269,11 @@ def _decoded(
     first_unexpired_ms = (now_seconds - retention_seconds + 1) * 1000
     for data in _newest_complete(generations):
         block = block_codec.decode(data)
+        # Names stored before today's (docs/ingestion.md, "Names"): renamed once per block.
+        for attribute, canonical in (("os", canonical_os), ("browser", canonical_browser)):
+            block.dictionaries[attribute] = [
+                None if value is None else canonical(value) for value in block.dictionaries[attribute]
+            ]
         yield hour_ms, block.since(first_unexpired_ms, site_id) if hour_ms < first_unexpired_ms else block
 
 

@@ -27,6 +27,7 @@ from boto3.dynamodb.types import Binary
 
 from aizen import clock
 from aizen.events import CHANNELS, DEVICES, RawEvent
+from aizen.names import canonical_fields
 from aizen.settings import get_settings
 from aizen.store.dynamo import BATCH_SIZE, dynamo_operation, events_table, raw_key, raw_query_page, write_batch
 
@@ -101,7 +102,9 @@ def from_item(item: dict[str, Any]) -> RawEvent:
         kind="outbound_click" if item.get("k") == "c" else "pageview",
         visitor_id=str(item["v"]),
         page=str(item["u"]),
-        **{field: _decode(attribute, item[attribute]) for attribute, field in _OPTIONAL if attribute in item},
+        **canonical_fields(
+            {field: _decode(attribute, item[attribute]) for attribute, field in _OPTIONAL if attribute in item}
+        ),
     )
 
 
@@ -204,7 +207,9 @@ def _from_json(item: dict[str, dict[str, str]], site_id: str) -> RawEvent:
         "outbound_click" if kind is not None and kind["S"] == "c" else "pageview",
         item["v"]["S"],
         item["u"]["S"],
-        **{field: _decode(attribute, item[attribute]["S"]) for attribute, field in _OPTIONAL if attribute in item},
+        **canonical_fields(
+            {field: _decode(attribute, item[attribute]["S"]) for attribute, field in _OPTIONAL if attribute in item}
+        ),
     )
 
 

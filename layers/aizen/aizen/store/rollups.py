@@ -30,6 +30,7 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
 from aizen.errors import RollupDayChanged
+from aizen.names import canonical_rows
 from aizen.store.dynamo import dynamo_operation, is_condition_failure, main_table, write_all
 
 STORED: Final = "stored"  # `put_day(based_on=STORED)`: replace whatever version is stored now
@@ -162,7 +163,7 @@ def day_tables(
         day, generation, index = str(item["sk"]).split("#")
         record = days.get(day)
         if record is not None and record["gen"] == generation and int(index) < record["parts"].get(prop, 0):
-            yield day, json.loads(zlib.decompress(bytes(item["rows"])))
+            yield day, canonical_rows(prop, json.loads(zlib.decompress(bytes(item["rows"]))))
 
 
 @dynamo_operation
