@@ -10,6 +10,7 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+from aizen import compaction
 from aizen.events import RawEvent
 from aizen.ingest import importer
 from aizen.ingest.service import IngestRequest, ingest
@@ -30,7 +31,7 @@ MAC_SAFARI = (
 
 def test_ingestion_stores_todays_names(owner: Owner, clock: FrozenClock) -> None:
     body = json.dumps({"n": "pageview", "u": "https://example.com/", "d": "example.com"}).encode()
-    ingest(IngestRequest(body=body, source_ip="198.51.100.7", headers={"user-agent": MAC_SAFARI}))
+    ingest(IngestRequest(body=body, client_ip="198.51.100.7", headers={"user-agent": MAC_SAFARI}))
 
     [item] = events_table().scan()["Items"]
     assert (item["o"], item["b"]) == ("macOS", "Safari")
@@ -88,6 +89,21 @@ def test_a_breakdown_merges_raw_events_stored_under_old_and_new_names(owner: Own
         {"value": "ChromeOS", "visitors": 1, "pageviews": 1},
     ]
     assert by_browser == [{"value": "Chrome", "visitors": 2, "pageviews": 2}]
+
+
+def test_old_names_packed_into_blocks_answer_under_todays_names(owner: Owner, clock: FrozenClock) -> None:
+    # Given: items stored under both names, packed into an hour block by the compaction job
+    _store_as_written_before(owner, clock, "00000000000000c1", "Mac OS X", "Chrome Mobile iOS")
+    _store_as_written_before(owner, clock, "00000000000000c2", "macOS", "Chrome")
+    clock.advance(2 * 3_600)
+    assert compaction.run().events_packed == 2
+
+    # When / Then: the filter and the breakdown read the block under today's names
+    found = service.aggregate(owner.site, AggregateParams.from_query({"period": "today", "os": "macOS"}))
+    assert found["metrics"]["visitors"] == 2
+    assert _breakdown(owner, {"period": "today", "property": "browser"}) == [
+        {"value": "Chrome", "visitors": 2, "pageviews": 2}
+    ]
 
 
 def _rolled_up_day(owner: Owner, clock: FrozenClock, tables: dict[str, list[list[Any]]]) -> date:
