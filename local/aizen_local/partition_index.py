@@ -17,7 +17,7 @@ range-key condition, the filter, the projection and LastEvaluatedKey. Index
 queries (GSI, LSI) and a query without a hash key take moto's path untouched.
 
 `docs/local-store.md` describes the change as an upstream patch, with the
-figures and the argument for its correctness; `tests/unit/test_partition_index.py`
+figures and the argument for its correctness; `tests/integration/test_partition_index.py`
 compares its answers with moto's on the same data.
 """
 
