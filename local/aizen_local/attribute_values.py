@@ -1,19 +1,24 @@
-"""A cheap lookup of AttributeValue members in moto's DynamoDB responses, for the embedded store.
+"""A direct serialization of AttributeValues in moto's DynamoDB responses, for the embedded store.
 
 moto 5.2 writes every response through a generic serializer that walks the
 botocore output shape. For each member of each structure it asks an attribute
 picker, which tries the member's name and its aliases (snake_case, class and
 shape prefixes) on the object. A DynamoDB AttributeValue is a structure of ten
 members (S, N, B, SS, NS, BS, M, L, NULL, BOOL) of which one is set, so every
-attribute of every item costs ten alias searches: with Aizen's 15-attribute
-event items that was 90 % of the embedded store's time on a large Query.
+attribute of every item costs ten alias searches and ten dispatches: with
+Aizen's 15-attribute event items that was 90 % of the embedded store's time on
+a large Query.
 
 The values moto's DynamoDB handler returns are plain dicts built by
 `dynamo_to_dict` (`{"S": "…"}`, `{"B": b"…"}`, `{"M": {…}}`), keyed by the
-canonical member names. `AttributeValueSerializer` looks a member up in such a
-dict with `dict.get` and hands it to moto's own serializer for its type (string,
-blob, list, map, boolean), so the JSON is byte for byte moto's. Every other
-structure, and an AttributeValue that is not a dict, takes moto's path.
+canonical member names. `AttributeValueSerializer` turns such a dict into its
+JSON form in one recursive pass over the shape: a member is looked up with
+`dict.get`, and each type is written by the rule moto's JSON serializer applies
+to it (string: `str`; blob: moto's `_base64`; boolean: as is; list, map and
+nested AttributeValue: element by element; DynamoDB's model gives these shapes no
+serialization names, so names are kept). Anything else (a value that is not
+a dict, a None inside, an Enum, a type outside those) takes moto's own path, so
+the bytes are always moto's. Every other structure is moto's path too.
 
 It is registered for DynamoDB's JSON protocol and acts only inside
 `embedded_request()` (the embedded store's requests); elsewhere in the process,
@@ -24,31 +29,54 @@ has the figures; `tests/integration/test_attribute_values.py` compares the bodie
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from enum import Enum
 from typing import Any
 
+from botocore import model
 from moto.core import serialize
-from moto.core.model import Shape, StructureShape
+from moto.core.model import StructureShape
 from moto.core.serialize import JSONSerializer
 
 _EMBEDDED_REQUEST: ContextVar[bool] = ContextVar("embedded_request", default=False)
 
 
+class _NotPlain(Exception):
+    """A value the direct pass does not handle: moto's own path serializes it."""
+
+
 class AttributeValueSerializer(JSONSerializer):
-    """moto's JSON serializer, with AttributeValue members looked up by their key."""
+    """moto's JSON serializer, with AttributeValues written in one direct pass."""
 
     def _serialize_type_structure(
         self, serialized: MutableMapping[str, Any], value: Any, shape: StructureShape, key: str
     ) -> None:
-        if shape.name != "AttributeValue" or not isinstance(value, dict) or not _EMBEDDED_REQUEST.get():
-            super()._serialize_type_structure(serialized, value, shape, key)
-            return
-        wrapper: dict[str, Any] = {}
-        member_shape: Shape
-        for member_key, member_shape in shape.members.items():
-            member_value = value.get(member_key)
-            if member_value is not None:
-                self._serialize(wrapper, member_value, member_shape, member_key)
-        self._default_serialize(serialized, wrapper, shape, key)
+        if shape.name == "AttributeValue" and key and _EMBEDDED_REQUEST.get():
+            try:
+                serialized[self.get_serialized_name(shape, key)] = self._plain(value, shape)
+                return
+            except _NotPlain:
+                pass
+        super()._serialize_type_structure(serialized, value, shape, key)
+
+    def _plain(self, value: Any, shape: model.Shape) -> Any:
+        """The JSON form moto's serializer gives `value` of this shape, or _NotPlain."""
+        if value is None:
+            raise _NotPlain
+        kind = shape.type_name
+        if kind == "string" and isinstance(value, str | int | float) and not isinstance(value, Enum):
+            return str(value)
+        if kind == "blob":
+            return self._base64(value)
+        if kind == "boolean":
+            return value
+        if kind == "list" and isinstance(shape, model.ListShape) and isinstance(value, list):
+            return [self._plain(element, shape.member) for element in value]
+        if kind == "map" and isinstance(shape, model.MapShape) and isinstance(value, dict):
+            return {name: self._plain(element, shape.value) for name, element in value.items()}
+        if kind == "structure" and isinstance(shape, model.StructureShape) and isinstance(value, dict):
+            members = shape.members
+            return {name: self._plain(value[name], members[name]) for name in members if value.get(name) is not None}
+        raise _NotPlain
 
 
 def install() -> None:
@@ -58,7 +86,7 @@ def install() -> None:
 
 @contextmanager
 def embedded_request() -> Iterator[None]:
-    """Within: this thread's DynamoDB responses use the AttributeValue lookup."""
+    """Within: this thread's DynamoDB responses use the direct AttributeValue pass."""
     token = _EMBEDDED_REQUEST.set(True)
     try:
         yield

@@ -1,12 +1,15 @@
 """The embedded store's AttributeValue lookup writes the same response bytes as moto's serializer."""
 
 from dataclasses import dataclass
+from enum import Enum
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 from moto.core import serialize
-from moto.core.serialize import AttributePicker, AttributePickerContext
+from moto.core.serialize import AttributePicker, AttributePickerContext, JSONSerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model
 
 from aizen.settings import get_settings
 from aizen_local import attribute_values
@@ -126,3 +129,32 @@ def test_outside_the_embedded_store_moto_serializes_as_before(attribute_value_lo
 
     # Then moto's own member search answered it
     assert attribute_value_lookups
+
+
+class Colour(Enum):
+    RED = "red"
+
+
+def test_values_the_direct_pass_does_not_handle_are_written_by_moto() -> None:
+    # Given a GetItem answer with values no DynamoDB item holds, but moto's serializer accepts
+    odd: dict[str, Any] = {
+        "Item": {
+            "none_in_list": {"L": [None, {"S": "x"}]},
+            "enum": {"S": Colour.RED},
+            "tuple_set": {"SS": ("a", "b")},
+            "object": SimpleNamespace(S="picked by attribute"),
+            "usual": {"N": "1"},
+        }
+    }
+    operation = get_service_model("dynamodb").operation_model("GetItem")
+
+    def body(serializer: type[JSONSerializer]) -> Any:
+        return serializer(operation_model=operation, value_picker=XFormedAttributePicker()).serialize(odd)["body"]
+
+    # When moto's serializer and the embedded store's write it
+    with attribute_values.embedded_request():
+        embedded = body(attribute_values.AttributeValueSerializer)
+
+    # Then the bytes are the same
+    assert embedded == body(JSONSerializer)
+    assert '"object": {"S": "picked by attribute"}' in embedded
