@@ -11,10 +11,10 @@ a large Query.
 
 The values moto's DynamoDB handler returns are plain dicts built by
 `dynamo_to_dict` (`{"S": "…"}`, `{"B": b"…"}`, `{"M": {…}}`), keyed by the
-canonical member names. `AttributeValueSerializer` turns such a dict into its
-JSON form in one recursive pass over the shape: a member is looked up with
-`dict.get`, and each type is written by the rule moto's JSON serializer applies
-to it (string: `str`; blob: moto's `_base64`; boolean: as is; list, map and
+canonical member names. `AttributeValueSerializer` turns such a dict, or a
+whole item (a map of them), into its JSON form in one recursive pass over the
+shape: the one member set is read from the dict, and each type is written by
+the rule moto's JSON serializer applies to it (string: `str`; blob: moto's `_base64`; boolean: as is; list, map and
 nested AttributeValue: element by element; DynamoDB's model gives these shapes no
 serialization names, so names are kept). Anything else (a value that is not
 a dict, a None inside, an Enum, a type outside those) takes moto's own path, so
@@ -34,7 +34,7 @@ from typing import Any
 
 from botocore import model
 from moto.core import serialize
-from moto.core.model import StructureShape
+from moto.core.model import MapShape, Shape, StructureShape
 from moto.core.serialize import JSONSerializer
 
 _EMBEDDED_REQUEST: ContextVar[bool] = ContextVar("embedded_request", default=False)
@@ -50,13 +50,23 @@ class AttributeValueSerializer(JSONSerializer):
     def _serialize_type_structure(
         self, serialized: MutableMapping[str, Any], value: Any, shape: StructureShape, key: str
     ) -> None:
-        if shape.name == "AttributeValue" and key and _EMBEDDED_REQUEST.get():
-            try:
-                serialized[self.get_serialized_name(shape, key)] = self._plain(value, shape)
-                return
-            except _NotPlain:
-                pass
-        super()._serialize_type_structure(serialized, value, shape, key)
+        if not (shape.name == "AttributeValue" and key and self._direct(serialized, value, shape, key)):
+            super()._serialize_type_structure(serialized, value, shape, key)
+
+    def _serialize_type_map(self, serialized: MutableMapping[str, Any], value: Any, shape: MapShape, key: str) -> None:
+        """An item (a map of AttributeValues) in one pass, rather than one dispatch per attribute."""
+        if not (shape.value.name == "AttributeValue" and key and self._direct(serialized, value, shape, key)):
+            super()._serialize_type_map(serialized, value, shape, key)
+
+    def _direct(self, serialized: MutableMapping[str, Any], value: Any, shape: Shape, key: str) -> bool:
+        """Write `value` directly if inside the embedded store and plain; False: moto's path must."""
+        if not _EMBEDDED_REQUEST.get():
+            return False
+        try:
+            serialized[self.get_serialized_name(shape, key)] = self._plain(value, shape)
+        except _NotPlain:
+            return False
+        return True
 
     def _plain(self, value: Any, shape: model.Shape) -> Any:
         """The JSON form moto's serializer gives `value` of this shape, or _NotPlain."""
@@ -73,9 +83,11 @@ class AttributeValueSerializer(JSONSerializer):
             return [self._plain(element, shape.member) for element in value]
         if kind == "map" and isinstance(shape, model.MapShape) and isinstance(value, dict):
             return {name: self._plain(element, shape.value) for name, element in value.items()}
-        if kind == "structure" and isinstance(shape, model.StructureShape) and isinstance(value, dict):
-            members = shape.members
-            return {name: self._plain(value[name], members[name]) for name in members if value.get(name) is not None}
+        if kind == "structure" and isinstance(shape, model.StructureShape) and type(value) is dict and len(value) == 1:
+            ((name, member),) = value.items()  # an AttributeValue has one member set
+            if name not in shape.members:
+                raise _NotPlain  # moto's picker would search aliases of the members for it
+            return {name: self._plain(member, shape.members[name])}
         raise _NotPlain
 
 
