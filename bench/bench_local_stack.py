@@ -116,8 +116,10 @@ def main() -> int:
         rollup_ran = threading.Event()  # the first scheduled rollup runs at start: measure after it
         for stream, first in ((stack.stdout, stdout), (stack.stderr, [])):
             threading.Thread(target=drain, args=(stream, first, rollup_ran), daemon=True).start()
-        if not rollup_ran.wait(timeout=600) or not stdout:
-            raise SystemExit("the stack did not start and run its first rollup within 10 minutes")
+        deadline = time.monotonic() + 600
+        while not (rollup_ran.wait(timeout=1) and stdout):
+            if stack.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the stack did not start and run its first rollup (within 10 minutes)")
         summary = json.loads(stdout[0])
         print(
             f"stack up (demo site: {summary['demo_events']} events imported) in {time.monotonic() - started:.0f} s",
