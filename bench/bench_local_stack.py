@@ -1,14 +1,17 @@
 """Wall time of the README's requests, and of raw-event queries, on the local stack with its demo site.
 
-    .venv/bin/python bench/bench_local_stack.py [--runs 3]
+    .venv/bin/python bench/bench_local_stack.py [--runs 3] [--warmup 8]
 
 Starts `aizen serve --port 0` as `make dev` does (the demo site: 400 days of traffic, the
 last 90 as ~13 k raw events), waits for the first scheduled rollup to finish, then sends
 each request `--runs` times with curl and prints, per request, the HTTP status, the median
 of curl's `time_total` and the median CPU time the whole stack (the serving process, its
-embedded store and its function workers) spent on it. The requests: every line `aizen
-serve` prints (the README's "What make dev prints"; the POST and DELETE as a pair, the
-DELETE removing the key the POST made) and three that read raw events. Stops the stack.
+embedded store and its function workers) spent on it. Each GET first runs `--warmup` times
+untimed: each of the stack's four function workers loads a function's handler on its first
+request for it, as a new Lambda environment does, and that cold start is not measured here.
+The requests: every line `aizen serve` prints (the README's "What make dev prints"; the
+POST and DELETE once, as a pair, the DELETE removing the key the POST made) and three that
+read raw events. Stops the stack.
 """
 
 import argparse
@@ -76,10 +79,12 @@ def requests(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return lines
 
 
-def measure(stack: int, summary: dict[str, Any], runs: int) -> None:
-    print(f"{'request':<100} status  wall s  stack CPU s  (median of {runs})")
+def measure(stack: int, summary: dict[str, Any], runs: int, warmup: int) -> None:
+    print(f"{'request':<100} status  wall s  stack CPU s  (median of {runs}, after {warmup} untimed)")
     created = ""
     for label, arguments in requests(summary):
+        for _ in range(warmup if label.startswith("GET") else 0):
+            curl(stack, arguments)
         results = []
         for _ in range(runs if label.startswith("GET") else 1):  # one POST, and one DELETE of the key it made
             status, wall, cpu, body = curl(stack, [word.replace("<key id>", created) for word in arguments])
@@ -104,6 +109,9 @@ def drain(lines: Iterable[str], first: list[str], rollup_ran: threading.Event) -
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--warmup", type=int, default=8, help="untimed runs of each GET first, so that every worker has loaded it"
+    )
     options = parser.parse_args()
     stack = subprocess.Popen(
         [str(AIZEN), "serve", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -125,7 +133,7 @@ def main() -> int:
             f"stack up (demo site: {summary['demo_events']} events imported) in {time.monotonic() - started:.0f} s",
             flush=True,
         )
-        measure(stack.pid, summary, options.runs)
+        measure(stack.pid, summary, options.runs, options.warmup)
     finally:
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=60)
