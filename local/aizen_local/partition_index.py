@@ -94,11 +94,12 @@ def _tables() -> Iterator[Table]:
 
 
 def index_partitions() -> int:
-    """Give every plain moto table in this process the partition-indexed Query; returns how many changed.
+    """Give every plain moto table of this process the partition-indexed Query; returns how many changed.
 
-    Only tables whose class is exactly moto's `Table` change (restored tables keep their own
-    class). The change is per table object, so moto's class, and `mock_aws` in other code, stay as
-    they are.
+    The embedded store calls it after each CreateTable it serves. Only tables whose class is
+    exactly moto's `Table` change (restored tables keep their own class), object by object:
+    moto's class stays as it is, so a process that runs no embedded store (the tests' `mock_aws`)
+    never sees the subclass. In one that does, `mock_aws` tables get it too, with the same answers.
     """
     changed = 0
     for table in _tables():

@@ -7,8 +7,8 @@ DynamoDB's per-item atomicity that the rate limits rely on.
 Two patches to moto make its answers fast enough for a realistic site
 (docs/local-store.md): every table the store creates answers a base-table Query
 from the queried partition instead of walking the whole table
-(`aizen_local.partition_index`), and its responses look AttributeValue members
-up by key instead of through moto's alias search (`aizen_local.attribute_values`).
+(`aizen_local.partition_index`), and its responses write AttributeValues in one
+direct pass instead of through moto's alias search (`aizen_local.attribute_values`).
 """
 
 import threading
@@ -46,7 +46,7 @@ class SerializedApp:
 
 
 class MotoPatchesApp:
-    """WSGI middleware: the store's responses use the AttributeValue lookup, and after a
+    """WSGI middleware: the store's responses write AttributeValues directly, and after a
     CreateTable the new table gets the partition-indexed Query."""
 
     def __init__(self, app: WsgiApp) -> None:

@@ -1,4 +1,4 @@
-"""The embedded store's AttributeValue lookup writes the same response bytes as moto's serializer."""
+"""The embedded store's direct AttributeValue pass writes the same response bytes as moto's serializer."""
 
 from dataclasses import dataclass
 from enum import Enum
