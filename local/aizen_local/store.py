@@ -3,6 +3,12 @@
 moto's server does not make a conditional UpdateItem atomic across concurrent
 requests, so every request goes through one lock: the local stack then keeps
 DynamoDB's per-item atomicity that the rate limits rely on.
+
+Two patches to moto make its answers fast enough for a realistic site
+(docs/local-store.md): every table the store creates answers a base-table Query
+from the queried partition instead of walking the whole table
+(`aizen_local.partition_index`), and its responses write AttributeValues in one
+direct pass instead of through moto's alias search (`aizen_local.attribute_values`).
 """
 
 import threading
@@ -13,6 +19,8 @@ import boto3
 from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from aizen_local import attribute_values
+from aizen_local.partition_index import index_partitions
 from aizen_local.template import Template, create_table_request
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -37,11 +45,27 @@ class SerializedApp:
             return list(self._app(environ, start_response))
 
 
+class MotoPatchesApp:
+    """WSGI middleware: the store's responses write AttributeValues directly, and after a
+    CreateTable the new table gets the partition-indexed Query."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        attribute_values.install()
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with attribute_values.embedded_request():
+            body = list(self._app(environ, start_response))
+        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".CreateTable"):
+            index_partitions()
+        return body
+
+
 class EmbeddedDynamoDB:
     """moto's DynamoDB on a loopback port, in a background thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = SerializedApp(create_backend_app("dynamodb"))
+        app = SerializedApp(MotoPatchesApp(create_backend_app("dynamodb")))
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-dynamodb", daemon=True)
 
