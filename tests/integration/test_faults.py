@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from aizen.events import RawEvent
-from aizen.ingest import importer
+from aizen.importing import service as importer
 from aizen.models import ApiKey
 from aizen.periods import day_start_ms, zone
 from aizen.rollup import job

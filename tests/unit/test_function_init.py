@@ -50,3 +50,12 @@ def test_a_stats_function_imports_neither_pydantic_nor_the_powertools_resolvers(
 
     assert not [name for name in loaded if name.startswith(("pydantic", "aws_lambda_powertools.event_handler"))]
     assert not [name for name in loaded if name.split(".")[0] == "asyncio"]
+
+
+def test_ingestion_imports_no_pydantic() -> None:
+    # Its body is read by aizen.ingest.wire; the size check lives in aizen.bodies, apart from aizen.validation
+    (spec,) = [spec for spec in FUNCTIONS if spec.logical_id == "IngestEventFunction"]
+    loaded = _import_app(spec, "print(json.dumps(sorted(sys.modules)))")
+
+    assert not [name for name in loaded if name.split(".")[0] in ("pydantic", "pydantic_core")]
+    assert "aizen.validation" not in loaded

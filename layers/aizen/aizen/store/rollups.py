@@ -87,7 +87,7 @@ def put_day(
 ) -> int:
     """Write one day's rollup: tables under `generation`, then the day item; returns items written.
 
-    `imports`: marks of the history imports the totals hold (aizen.rollup.history), kept on
+    `imports`: marks of the history imports the totals hold (aizen.importing.history), kept on
     the day item, so they are committed with the totals or not at all.
     `based_on`: the `gen` of the day item the new totals were computed from (None: no item);
     a recomputation from raw events replaces whatever is stored (`STORED`). Raises
