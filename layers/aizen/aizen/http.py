@@ -135,7 +135,7 @@ def _unexpected_response(request: Request) -> Response:
 
 
 def _respond(handler: Handler, route_key: str, cors: CorsPolicy | None, request: Request) -> Response:
-    """`handler`'s answer, or the error shape of DESIGN.md §5 for whatever it raised."""
+    """`handler`'s answer, or the error shape of docs/api.md (Errors) for whatever it raised."""
     if cors is not None:
         if request.route_key == f"OPTIONS {route_key.split(' ', 1)[1]}":
             return cors.preflight(request)

@@ -1,4 +1,4 @@
-"""Fixed-window rate limits (DESIGN.md §5): per client IP, then per API key.
+"""Fixed-window rate limits (docs/api.md, Rate limits): per client IP, then per API key.
 
 Two per-IP windows, each `ip_limit_per_minute` a minute: the API's (`ip#<ip>`, shared by
 the stats and key-management routes) and ingestion's own (`ip#event#<address key>`, a keyed hash of the

@@ -1,9 +1,9 @@
-"""The counting rules of DESIGN.md §3 over raw events. Pure: no I/O.
+"""The counting rules of docs/stats.md (Counting) over raw events. Pure: no I/O.
 
 Events arrive in chunks (one UTC day of a site's partitions at a time, in day
 order, not time-ordered inside a chunk), each with a watermark: every event
 before the watermark has been delivered. The builder groups events by
-(local day, visitor id) — exactly one visitor of DESIGN.md §3 — and, once the
+(local day, visitor id) — exactly one visitor of docs/stats.md (Counting) — and, once the
 watermark has passed the end of a local day, sorts each of that day's groups by
 time, splits it into sessions at gaps of more than 30 minutes, applies the
 filters and hands the group to an accumulator, then forgets it. So memory holds

@@ -132,8 +132,8 @@ def _count(
     """Count the period into the accumulator; True when a rollup was used.
 
     Unfiltered whole-day queries take every rolled-up day from its rollup
-    (DESIGN.md §4); the other days of the raw window come from raw events; days
-    before the raw window without a rollup have no data. Day indexes given to the
+    (docs/rollups.md, Query planning); the other days of the raw window come from
+    raw events; days before the raw window without a rollup have no data. Day indexes given to the
     accumulator are positions in `period.days`.
     """
     tz = zone(period.timezone)

@@ -1,4 +1,4 @@
-"""Per-site, per-local-day rollup items in the main table (DESIGN.md §4).
+"""Per-site, per-local-day rollup items in the main table (docs/rollups.md).
 
 Item layout (see docs/data-model.md):
   ROLLUP#<site>#days    / <YYYY-MM-DD>                  the day: totals (visitors, pageviews, sessions,
