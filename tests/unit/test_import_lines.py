@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from aizen.events import DEVICES
 from aizen.importing.lines import BadLine, ImportRejected, LineReader, read_lines
 from aizen.ingest.service import SiteRef
 
@@ -66,6 +67,13 @@ def reason(text: str) -> str:
 )
 def test_a_bad_line_gets_one_reason_naming_its_field(text: str, expected: str) -> None:
     assert reason(text) == expected
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_every_device_of_the_events_is_accepted(device: str) -> None:
+    event = LineReader(SITE, NOW_MS).event(line(device=device))
+    assert event is not None
+    assert event.device == device
 
 
 def test_a_line_a_minute_ahead_is_accepted_for_clock_skew() -> None:

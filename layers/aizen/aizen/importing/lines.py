@@ -2,7 +2,7 @@
 
 The line format is in docs/ingestion.md (`aizen import`). Every bad line gets one reason
 naming its field, the same sentences whatever pydantic's own wording; the whole file is
-checked before anything is written (`validate`).
+read before anything is written (`read_lines`).
 """
 
 import hashlib
