@@ -26,7 +26,8 @@ from pydantic_core import ErrorDetails
 
 from aizen.errors import InvalidRequest
 from aizen.events import DEVICES, RawEvent
-from aizen.ingest import enrich, service, visitors
+from aizen.ingest import enrich, visitors
+from aizen.ingest.service import SiteRef, build_event
 from aizen.settings import get_settings
 
 MAX_REPORTED_LINES = 1000  # bad lines listed in ImportRejected; all are counted
@@ -179,7 +180,7 @@ class LineKey:
 class LineReader:
     """Reads lines of one site's import: checked, then enriched as ingestion would."""
 
-    def __init__(self, site: service.SiteRef, now_ms: int) -> None:
+    def __init__(self, site: SiteRef, now_ms: int) -> None:
         self.site = site
         self.context = {"now_ms": now_ms}
         self.geoip = get_settings().geoip_database
@@ -203,7 +204,7 @@ class LineReader:
             assert line.ip is not None  # ImportLine requires ip and user_agent without visitor_id
             assert line.user_agent is not None
             visitor = visitors.visitor_for(self.site.id, self.site.timezone, line.timestamp, line.ip, line.user_agent)
-        return service.build_event(
+        return build_event(
             self.site,
             timestamp_ms=line.timestamp,
             kind=line.name,

@@ -21,7 +21,7 @@ from aizen.errors import NotFound, ServiceUnavailable
 from aizen.events import RawEvent
 from aizen.importing import history
 from aizen.importing.lines import LineKey, LineReader, read_lines
-from aizen.ingest import service
+from aizen.ingest.service import SiteRef
 from aizen.periods import day_start_ms, format_instant, local_date, raw_window_first_day, today_in, zone
 from aizen.settings import get_settings
 from aizen.store import accounts, events
@@ -93,11 +93,11 @@ class ImportSummary:
         return {**document, **self.extra}
 
 
-def _site(site_id: str) -> service.SiteRef:
+def _site(site_id: str) -> SiteRef:
     site = accounts.get_site(site_id)
     if site is None:
         raise NotFound(f"site {site_id} not found")
-    return service.SiteRef(site.id, site.domain, site.timezone)
+    return SiteRef(site.id, site.domain, site.timezone)
 
 
 def validate(site_id: str, lines: Iterable[str]) -> tuple[list[RawEvent], list[LineKey], ImportSummary]:
