@@ -65,8 +65,13 @@ template: $(TOOLS)/.installed
 build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
 	$(SAM_ENV) $(TOOLS)/bin/sam build
 
+# Unit and integration tests in PYTEST_WORKERS processes (pytest-xdist; a file's tests stay in one
+# process, so module fixtures are built once); the e2e tier alone after them: its tests share local
+# stacks and time real rate-limit windows, which parallel load would disturb.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed
-	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest
+	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 tests/unit tests/integration
+	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest --durations=15 tests/e2e
 
 bench: $(VENV)/.installed ## run every benchmark (bench/bench_*.py) and print its figures
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
