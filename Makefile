@@ -65,12 +65,13 @@ template: $(TOOLS)/.installed
 build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
 	$(SAM_ENV) $(TOOLS)/bin/sam build
 
-# Unit and integration tests in PYTEST_WORKERS processes (pytest-xdist; a file's tests stay in one
-# process, so module fixtures are built once); the e2e tier alone after them: its tests share local
-# stacks and time real rate-limit windows, which parallel load would disturb.
+# Unit and integration tests in PYTEST_WORKERS processes (pytest-xdist; they have no module or
+# session fixtures, so an idle worker takes the next test, which splits the few long tests of one
+# file); the e2e tier alone after them: each process would start its own session stack, and its
+# tests time real rate-limit windows, which parallel load would disturb.
 PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed
-	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 tests/unit tests/integration
+	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 tests/unit tests/integration
 	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest --durations=15 tests/e2e
 
 bench: $(VENV)/.installed ## run every benchmark (bench/bench_*.py) and print its figures
