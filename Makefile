@@ -65,8 +65,14 @@ template: $(TOOLS)/.installed
 build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
 	$(SAM_ENV) $(TOOLS)/bin/sam build
 
+# Unit and integration tests in PYTEST_WORKERS processes (pytest-xdist; they have no module or
+# session fixtures, so an idle worker takes the next test, which splits the few long tests of one
+# file); the e2e tier alone after them: each process would start its own session stack, and its
+# tests time real rate-limit windows, which parallel load would disturb.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed chromium
-	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest
+	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 tests/unit tests/integration
+	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest --durations=15 tests/e2e
 
 # The end-to-end tests load the local stack's /docs page in a real headless browser: Debian's
 # chromium, installed with apt-get when it is not on the PATH (through sudo unless root).

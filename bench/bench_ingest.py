@@ -39,7 +39,7 @@ os.environ.update(
 )
 
 from aizen import admin  # noqa: E402
-from aizen.ingest import importer  # noqa: E402
+from aizen.importing import service as importer  # noqa: E402
 from aizen.settings import get_settings  # noqa: E402
 from aizen.store import counters  # noqa: E402
 from aizen.store import events as event_store  # noqa: E402

@@ -62,7 +62,7 @@ def seed_site(endpoint: str) -> tuple[str, str]:
     # Imported once the environment names the embedded store.
     from aizen import admin
     from aizen.auth.keys import issue_api_key
-    from aizen.ingest.importer import import_events
+    from aizen.importing.service import import_events
     from aizen_local.traffic import TrafficPlan, ndjson_lines
 
     ensure_tables(load_template(), TABLES, endpoint)

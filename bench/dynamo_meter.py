@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import boto3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.core.models import botocore_stubber
 from urllib3 import HTTPResponse
 
@@ -49,7 +49,9 @@ class Replayer:
         self.requests = self.bytes = 0
 
     def install(self) -> None:
-        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        session = boto3.DEFAULT_SESSION
         assert session is not None
         events = session._session.get_component("event_emitter")
         events.unregister("before-send", botocore_stubber)
@@ -59,13 +61,12 @@ class Replayer:
     def reset_counts(self) -> None:
         self.requests = self.bytes = 0
 
-    def _before_send(self, request: Any, **kwargs: Any) -> AWSResponse:
+    def _before_send(self, request: Any, **kwargs: Any) -> Any:
         key = (str(request.headers.get("X-Amz-Target", b"")), bytes(request.body or b""))
         if self.mode == "pass":
-            answer: AWSResponse = botocore_stubber(request=request, **kwargs)
-            return answer
+            return botocore_stubber(request=request, **kwargs)
         if self.mode == "record":
-            answer = botocore_stubber(request=request, **kwargs)
+            answer: Any = botocore_stubber(request=request, **kwargs)
             self.answers[key] = (answer.status_code, dict(answer.headers), answer.content)
         elif key not in self.answers:
             raise KeyError(f"no recorded answer for {key[0]}: {key[1][:200]!r}")
@@ -73,4 +74,6 @@ class Replayer:
         self.requests += 1
         self.bytes += len(body)
         raw = HTTPResponse(body=io.BytesIO(body), status=status, headers=headers, preload_content=False)
-        return AWSResponse(request.url, status, headers, raw)
+        answer_headers = HTTPHeaders()
+        answer_headers.update(headers)
+        return AWSResponse(request.url, status, answer_headers, raw)

@@ -1,6 +1,6 @@
 """A slow, obviously-correct computation of every stats answer straight from a list of events.
 
-Written from DESIGN.md §2-§3 without using the engine (aizen.query) or aizen.periods,
+Written from docs/stats.md (Periods, Buckets, Counting) without using the engine (aizen.query) or aizen.periods,
 so that tests can hold the endpoints against it. Clarity over speed: every event is
 converted to local time with zoneinfo, bucket starts are found by scanning minutes.
 """

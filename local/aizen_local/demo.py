@@ -7,7 +7,7 @@ from aizen import admin, clock
 from aizen.auth.keys import issue_api_key, revoke_api_key, site_keys
 from aizen.auth.sessions import NewSession, start_session
 from aizen.errors import KeyLimitReached
-from aizen.ingest.importer import ImportSummary, import_events
+from aizen.importing.service import ImportSummary, import_events
 from aizen.models import Site, User
 from aizen.store import accounts
 from aizen_local.traffic import TrafficPlan, ndjson_lines

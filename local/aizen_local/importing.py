@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from aizen.ingest.importer import ImportInterrupted, ImportRejected, import_events
+from aizen.importing.lines import ImportRejected
+from aizen.importing.service import ImportInterrupted, import_events
 
 
 def _lines(stream: TextIO) -> Iterator[str]:

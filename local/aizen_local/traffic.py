@@ -1,4 +1,4 @@
-"""Realistic demo traffic as import records (DESIGN.md §6's NDJSON schema).
+"""Realistic demo traffic as import records (docs/ingestion.md, `aizen import`).
 
 Months of visits for one site, in the site's time zone: a daily rhythm (quiet nights,
 busy afternoons), a weekly one (quieter weekends), steady growth with day-to-day noise,

@@ -1,4 +1,4 @@
-"""Key management through its three handlers: create, list, revoke (DESIGN.md §5, seed docs)."""
+"""Key management through its three handlers: create, list, revoke (docs/api.md, API key management)."""
 
 import hashlib
 import json

@@ -16,7 +16,7 @@ import pytest
 
 from aizen import compaction
 from aizen.events import RawEvent
-from aizen.ingest import importer
+from aizen.importing import service as importer
 from aizen.query import planner
 from aizen.settings import Settings
 from aizen.store import blocks as block_store

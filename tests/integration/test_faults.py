@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from aizen.events import RawEvent
-from aizen.ingest import importer
+from aizen.importing import service as importer
 from aizen.models import ApiKey
 from aizen.periods import day_start_ms, zone
 from aizen.rollup import job
@@ -182,7 +182,7 @@ def test_the_rollup_resumes_where_throttling_stopped_it(owner: Owner, clock: Fro
 
 
 def _assert_design_error(response: Any) -> None:
-    """503, Retry-After, and DESIGN.md §5's error shape with nothing else in it."""
+    """503, Retry-After, and docs/api.md's error shape with nothing else in it."""
     _assert_unavailable(response)
     assert set(response.body) == {"error"}
     assert set(response.body["error"]) == {"code", "message"}

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from aizen.ingest import importer
+from aizen.importing import service as importer
+from aizen.importing.lines import ImportRejected
 from aizen.store import dynamo, rollups
 from aizen.store import events as event_store
 from aizen_local.traffic import TrafficPlan, ndjson_lines
@@ -37,7 +38,7 @@ def test_bad_lines_are_all_named_and_nothing_is_written(clock: FrozenClock) -> N
         line(name="outbound_click"),
         line(url="https://example.com/ok"),
     ]
-    with pytest.raises(importer.ImportRejected) as caught:
+    with pytest.raises(ImportRejected) as caught:
         importer.import_events("site_1", lines)
     assert [(bad.line, bad.reason.split(":")[0]) for bad in caught.value.bad_lines] == [
         (2, "timestamp"),
@@ -62,7 +63,7 @@ def test_bad_lines_are_all_named_and_nothing_is_written(clock: FrozenClock) -> N
 )
 def test_line_reasons(clock: FrozenClock, fields: dict[str, Any], reason: str) -> None:
     make_owner()
-    with pytest.raises(importer.ImportRejected) as caught:
+    with pytest.raises(ImportRejected) as caught:
         importer.import_events("site_1", [line(**fields)])
     assert reason in caught.value.bad_lines[0].reason
 

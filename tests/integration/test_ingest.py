@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from aizen.events import RawEvent
-from aizen.ingest import importer, service, visitors
+from aizen.importing import service as importer
+from aizen.ingest import service, visitors
 from aizen.settings import Settings
 from aizen.store import dynamo, salts
 from aizen.store.events import query_events

@@ -12,7 +12,7 @@ from typing import Any
 
 from aizen import compaction
 from aizen.events import RawEvent
-from aizen.ingest import importer
+from aizen.importing import service as importer
 from aizen.ingest.service import IngestRequest, ingest
 from aizen.periods import local_date, zone
 from aizen.query import service

@@ -10,11 +10,12 @@ import pytest
 from aizen import admin
 from aizen.errors import RollupDayChanged
 from aizen.events import RawEvent
-from aizen.ingest import importer
+from aizen.importing import history
+from aizen.importing import service as importer
 from aizen.models import Site
 from aizen.observability import logger
 from aizen.periods import day_start_ms, zone
-from aizen.rollup import history, job
+from aizen.rollup import job
 from aizen.rollup.compute import compute_day
 from aizen.store import accounts, rollups
 from aizen.store import events as event_store

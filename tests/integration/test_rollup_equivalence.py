@@ -1,4 +1,4 @@
-"""The same question gives the same answer from raw events and from rollups (DESIGN.md §4).
+"""The same question gives the same answer from raw events and from rollups (docs/rollups.md, Equivalence).
 
 Random traffic over months; every unfiltered query is asked before the rollup
 (raw events alone), after it (rolled-up days from rollups, today and the rest

@@ -1,4 +1,4 @@
-"""Bearer authentication of the public stats API, through the real handlers (DESIGN.md §5)."""
+"""Bearer authentication of the public stats API, through the real handlers (docs/api.md, Authentication)."""
 
 from datetime import UTC, datetime
 

@@ -58,3 +58,12 @@ def test_ingestion_sets_up_no_user_agent_parser_at_init() -> None:
     loaded = _import_app(ingest, "print(json.dumps(sorted(sys.modules)))")
 
     assert [name for name in loaded if name.startswith(("ua_parser", "user_agents"))] == []
+
+
+def test_ingestion_imports_no_pydantic() -> None:
+    # Its body is read by aizen.ingest.wire; the size check lives in aizen.bodies, apart from aizen.validation
+    (spec,) = [spec for spec in FUNCTIONS if spec.logical_id == "IngestEventFunction"]
+    loaded = _import_app(spec, "print(json.dumps(sorted(sys.modules)))")
+
+    assert not [name for name in loaded if name.split(".")[0] in ("pydantic", "pydantic_core")]
+    assert "aizen.validation" not in loaded

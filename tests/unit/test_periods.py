@@ -124,6 +124,40 @@ def test_24h_is_the_24_local_hours_ending_with_the_current_one() -> None:
     assert default_interval(period) == "hour"
 
 
+def test_24h_at_the_top_of_an_hour_ends_with_that_hour() -> None:
+    period = resolve_period("24h", "UTC", utc(2026, 3, 6, 0, 0))
+    starts = hours(period)
+    assert (format_instant(starts[0]), format_instant(starts[-1])) == (
+        "2026-03-05T01:00:00.000Z",
+        "2026-03-06T00:00:00.000Z",
+    )
+    assert period.as_json() == {"from": "2026-03-05", "to": "2026-03-06", "preset": "24h"}
+
+
+def test_24h_over_a_fall_back_night_spans_23_wall_clock_hours_and_keeps_both_1am_buckets() -> None:
+    # 2025-11-02 10:30 EST in New York: the 24 hour buckets go back to 12:00 EDT the day before
+    period = resolve_period("24h", "America/New_York", utc(2025, 11, 2, 15, 30))
+    starts = hours(period)
+    assert len(starts) == 24
+    assert period.end_ms - period.start_ms == 24 * HOUR_MS
+    local = local_dates(starts, "America/New_York")
+    assert (local[0], local[-1]) == ("2025-11-01T12:00:00-04:00", "2025-11-02T10:00:00-05:00")
+    assert [moment for moment in local if "T01:" in moment] == [
+        "2025-11-02T01:00:00-04:00",
+        "2025-11-02T01:00:00-05:00",
+    ]
+
+
+def test_24h_over_a_spring_forward_night_has_no_2am_bucket_and_spans_25_wall_clock_hours() -> None:
+    period = resolve_period("24h", "America/Los_Angeles", utc(2026, 3, 8, 17, 30))  # 10:30 PDT
+    starts = hours(period)
+    assert len(starts) == 24
+    local = local_dates(starts, "America/Los_Angeles")
+    assert (local[0], local[-1]) == ("2026-03-07T10:00:00-08:00", "2026-03-08T10:00:00-07:00")
+    assert not any("T02:" in moment for moment in local)
+    assert period.as_json()["from"] == "2026-03-07"
+
+
 # DST and odd offsets: named cases --------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 @dataclass(eq=False)
 class AizenError(Exception):
-    """Base of every error a client may see; `code` and `status` follow DESIGN.md §5."""
+    """Base of every error a client may see; `code` and `status` follow docs/api.md (Errors)."""
 
     message: str
     headers: dict[str, str] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""The raw event: what ingestion stores and what the query engine counts (DESIGN.md §3)."""
+"""The raw event: what ingestion stores and what the query engine counts (docs/stats.md, Counting)."""
 
 from dataclasses import dataclass
 from typing import Literal

@@ -172,7 +172,7 @@ def _unexpected_response(request: Request) -> Response:
 
 
 def _respond(handler: Handler, route_key: str, cors: CorsPolicy | None, request: Request) -> Response:
-    """`handler`'s answer, or the error shape (docs/api.md) for whatever it raised."""
+    """`handler`'s answer, or the error shape of docs/api.md (Errors) for whatever it raised."""
     if not came_through_the_edge(request):  # before anything else, preflights included
         return _error_response(request, Forbidden("Requests must come through the API's CloudFront distribution"))
     if cors is not None:

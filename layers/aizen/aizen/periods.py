@@ -1,4 +1,4 @@
-"""Periods and timeseries buckets in a site's local calendar (DESIGN.md §2). Pure: no I/O.
+"""Periods and timeseries buckets in a site's local calendar (docs/stats.md, Periods). Pure: no I/O.
 
 All instants are integer UTC milliseconds. A local day starts at the first instant
 whose local date is that day (local midnight, or the end of a DST gap that swallows
@@ -121,7 +121,7 @@ def resolve_period(
     custom_to: date | None = None,
     first_retained_day: date | None = None,
 ) -> Period:
-    """The local date range (and UTC instants) of a preset at `now_seconds` (DESIGN.md §2 table).
+    """The local date range (and UTC instants) of a preset at `now_seconds` (docs/stats.md, Periods).
 
     `custom_from`/`custom_to` must be given for `custom` (the parameter parser checks
     that); `first_retained_day` is the site's first day with data, for `all`.
@@ -193,7 +193,7 @@ def _rolling_day(tz: ZoneInfo, timezone: str, now_seconds: float, today: date) -
 
 
 def bucket_starts(period: Period, interval: str) -> list[int]:
-    """UTC ms of every bucket start in the period, in order (DESIGN.md §2).
+    """UTC ms of every bucket start in the period, in order (docs/stats.md, Buckets).
 
     Week (Monday) and month buckets are calendar-aligned, except the first, which
     starts at the period's first day.

@@ -1,4 +1,4 @@
-"""Fixed-window rate limits (docs/api.md#rate-limits): per client address, per API key, per site.
+"""Fixed-window rate limits (docs/api.md, Rate limits): per client address, per API key, per site.
 
 Two per-address windows: the API's (`ip#<address>`, `ip_limit_per_minute`, shared by the stats
 and key-management routes) and ingestion's own (`ip#event#<address key>`,

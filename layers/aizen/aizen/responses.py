@@ -1,4 +1,4 @@
-"""The error body every endpoint answers with (DESIGN.md §5), as a pydantic model.
+"""The error body every endpoint answers with (docs/api.md, Errors), as a pydantic model.
 
 `aizen.http.error_body` builds it as a plain dict; this model is its schema for
 docs/openapi.json, and tests validate real error answers against it.

@@ -5,7 +5,8 @@
 
 from pydantic import BaseModel, ValidationError
 
-from aizen.errors import InvalidRequest, PayloadTooLarge
+from aizen.bodies import refuse_oversized_body
+from aizen.errors import InvalidRequest
 
 
 def describe(error: ValidationError, model: type[BaseModel]) -> str:
@@ -21,13 +22,6 @@ def describe(error: ValidationError, model: type[BaseModel]) -> str:
         return f"Unknown field {field}; allowed fields: {allowed}"
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"{field}: {message}"
-
-
-def refuse_oversized_body(body: str | bytes, max_bytes: int) -> None:
-    """`413 payload_too_large` for a body over the endpoint's own limit; called before any parsing."""
-    size = len(body.encode() if isinstance(body, str) else body)
-    if size > max_bytes:
-        raise PayloadTooLarge(f"body: {size} bytes is over the {max_bytes}-byte limit")
 
 
 def parse_json_body[M: BaseModel](model: type[M], body: str | bytes | None, *, max_bytes: int | None = None) -> M:

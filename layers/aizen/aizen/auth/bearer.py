@@ -1,4 +1,4 @@
-"""Bearer-token authentication for the public stats API (DESIGN.md §5)."""
+"""Bearer-token authentication for the public stats API (docs/api.md, Authentication)."""
 
 from typing import NamedTuple
 

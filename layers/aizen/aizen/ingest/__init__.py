@@ -1,1 +1,1 @@
-"""Data in: the tracker wire format, enrichment, visitor ids, ingestion and import."""
+"""Data in: the tracker wire format, enrichment, visitor ids, and ingestion (the import: aizen.importing)."""

@@ -1,4 +1,4 @@
-"""Visitor ids (DESIGN.md §3): hash(daily salt, site, IP, user agent); no IP or user agent is kept.
+"""Visitor ids (docs/ingestion.md, Visitor ids): hash(daily salt, site, IP, user agent); no IP or user agent is kept.
 
 A salt is random, per site and site-local date, created on first use by a conditional put
 (the first writer wins, every other reader gets the winner's salt), cached in the process,

@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aizen.bodies import refuse_oversized_body
 from aizen.errors import InvalidRequest
 from aizen.models import site_domain
-from aizen.validation import refuse_oversized_body
 
 MAX_BODY_BYTES = 8 * 1024
 PAGEVIEW = "pageview"

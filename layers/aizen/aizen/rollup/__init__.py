@@ -1,1 +1,1 @@
-"""The scheduled rollup job (DESIGN.md §4)."""
+"""The scheduled rollup job (docs/rollups.md)."""

@@ -1,9 +1,9 @@
 """One site-local day's rollup, computed by the same counting rules as every query.
 
-A rollup holds what an unfiltered query needs (DESIGN.md §4): the day's totals
-and a value table per breakdown property (region and city excluded: they are
-raw-window only). Visitors are (visitor id, local date) pairs, so days add up
-exactly.
+A rollup holds what an unfiltered query needs (docs/rollups.md, What a day's rollup
+holds): the day's totals and a value table per breakdown property (region and city
+excluded: they are raw-window only). Visitors are (visitor id, local date) pairs, so
+days add up exactly.
 """
 
 from collections.abc import Iterable

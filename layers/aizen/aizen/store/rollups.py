@@ -1,4 +1,4 @@
-"""Per-site, per-local-day rollup items in the main table (DESIGN.md §4).
+"""Per-site, per-local-day rollup items in the main table (docs/rollups.md).
 
 Item layout (see docs/data-model.md):
   ROLLUP#<site>#days    / <YYYY-MM-DD>                  the day: totals (visitors, pageviews, sessions,
@@ -88,7 +88,7 @@ def put_day(
 ) -> int:
     """Write one day's rollup: tables under `generation`, then the day item; returns items written.
 
-    `imports`: marks of the history imports the totals hold (aizen.rollup.history), kept on
+    `imports`: marks of the history imports the totals hold (aizen.importing.history), kept on
     the day item, so they are committed with the totals or not at all.
     `based_on`: the `gen` of the day item the new totals were computed from (None: no item);
     a recomputation from raw events replaces whatever is stored (`STORED`). Raises

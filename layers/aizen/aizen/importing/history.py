@@ -1,4 +1,4 @@
-"""History older than the raw window goes straight into rollups (DESIGN.md §6, import).
+"""History older than the raw window goes straight into rollups (docs/rollups.md, History imports).
 
 Such days have no raw events to recompute from, so an import adds its events'
 rollup to what the day already holds (the import's visitors are new
