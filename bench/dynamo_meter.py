@@ -75,5 +75,6 @@ class Replayer:
         self.bytes += len(body)
         raw = HTTPResponse(body=io.BytesIO(body), status=status, headers=headers, preload_content=False)
         answer_headers = HTTPHeaders()
-        answer_headers.update(headers)
+        for name, value in headers.items():
+            answer_headers[name] = value
         return AWSResponse(request.url, status, answer_headers, raw)

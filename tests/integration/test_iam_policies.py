@@ -115,7 +115,7 @@ def test_ingestions_requests_are_all_allowed(owner: Owner, clock: FrozenClock) -
            body='{"n": "pageview", "u": "https://example.com/", "d": "example.com"}')  # fmt: skip
 
     assert answer.status == 202
-    assert {call.operation for call in calls} == {"GetItem", "PutItem", "UpdateItem"}
+    assert {call.operation for call in calls} == {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"}
     assert _denied("IngestEventFunction", calls) == []
 
 

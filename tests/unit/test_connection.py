@@ -1,6 +1,7 @@
 """How a table's name travels to the functions, the CLI and the local stack (aizen_local.connection)."""
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,7 +46,8 @@ def test_the_local_state_names_every_table_and_a_state_of_fewer_tables_is_ignore
 
 
 def test_connect_to_a_stack_takes_every_table_from_its_outputs(aizen_env: Callable[..., Settings]) -> None:
-    aizen_env()
+    # connect() sets the table variables in os.environ: set through aizen_env, they are restored after
+    aizen_env(**{name: os.environ[f"AIZEN_{name}"] for name in ("MAIN_TABLE", "EVENTS_TABLE", "SALTS_TABLE")})
     outputs = {f"{table}Name": {"Value": f"stack-{table}"} for table in TEMPLATE.tables()}
     body = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
     with mock_aws():

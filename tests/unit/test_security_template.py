@@ -404,3 +404,16 @@ def test_no_module_opens_network_connections_of_its_own(path: Path) -> None:
             imported.update(f"{node.module}.{alias.name}" for alias in node.names)
 
     assert not {name for name in imported if name in NETWORK_CLIENTS or name.split(".")[0] in NETWORK_CLIENTS}
+
+
+def test_ingestion_reads_sites_by_batch_and_salts_by_key_and_nothing_else() -> None:
+    # Up to 10 domains in one BatchGetItem (aizen.store.accounts); no Scan, no Query of Main
+    reads = [
+        action
+        for statement in policy_of(TEMPLATE, "IngestEventFunction")
+        if statement["Resource"] == {"Fn::GetAtt": ["MainTable", "Arn"]}
+        for action in _as_list(statement["Action"])
+        if action not in ("dynamodb:PutItem", "dynamodb:UpdateItem")
+    ]
+
+    assert sorted(reads) == ["dynamodb:BatchGetItem", "dynamodb:GetItem"]

@@ -112,7 +112,7 @@ def test_a_short_origin_secret_fails(aizen_env: ApplyEnv) -> None:
 
 def test_the_template_refuses_trust_without_the_origin_secret() -> None:
     template = load_template().raw
-    [rule] = template["Rules"].values()
+    rule = template["Rules"]["CloudFrontTrustNeedsTheOriginSecret"]
     secret = template["Parameters"]["CloudFrontOriginSecret"]
 
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "TrustCloudFrontViewerHeaders"}, "true"]}
