@@ -122,7 +122,10 @@ def _attribute_test(filters: Filters) -> Callable[[EventBlock, int], bool] | Non
         return None
 
     def test(block: EventBlock, position: int) -> bool:
-        return all((block.value(name, position) or NONE_VALUE) == value for name, value in wanted)
+        for name, value in wanted:
+            if (block.dictionaries[name][block.codes[name][position]] or NONE_VALUE) != value:
+                return False
+        return True
 
     return test
 

@@ -8,8 +8,9 @@ A block is one `aizen.columns.EventBlock` as zlib-compressed columns:
     runs       packed ints: the length of each of the r runs (one visitor's events each)
     visitors   uint32 byte length, then the r visitor ids joined by NUL
     then per attribute of aizen.columns.ATTRIBUTES:
-      dictionary  uint32 count k, packed ints: the UTF-8 length of entries 1..k-1, their bytes
-                  (entry 0 is always the absent value)
+      dictionary  uint32 count k (entry 0 is always the absent value), then entries 1..k-1:
+                  0x00, uint32 byte length and the entries joined by NUL; or, when an entry
+                  holds a NUL, 0x01, packed ints of their UTF-8 lengths and their bytes
       codes       packed ints: n codes into the dictionary
 
 "packed ints" are one typecode byte (B, H, I or Q: the narrowest that holds the largest
@@ -37,6 +38,9 @@ _HEADER = struct.Struct("<BIIQ")
 _LENGTH = struct.Struct("<I")
 _TYPECODES = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF), ("Q", 0xFFFF_FFFF_FFFF_FFFF))
 _WIDTH = {typecode: array(typecode).itemsize for typecode, _ in _TYPECODES}
+# How a dictionary's entries are stored: joined by NUL (one split decodes them), or, when an
+# entry holds a NUL itself, as their lengths and bytes.
+_SPLIT_BY_NUL, _SPLIT_BY_LENGTHS = b"\x00", b"\x01"
 
 if sys.byteorder != "little":  # pragma: no cover - both Lambda architectures are little-endian
     raise ImportError("aizen.store.block_codec needs a little-endian machine")
@@ -71,10 +75,16 @@ def encode(block: EventBlock, base_ms: int) -> bytes:
         visitors,
     ]
     for attribute in ATTRIBUTES:
-        entries = [value.encode() for value in block.dictionaries[attribute][1:] if value is not None]
+        entries = [value for value in block.dictionaries[attribute][1:] if value is not None]
         if len(entries) != len(block.dictionaries[attribute]) - 1:
             raise ValueError(f"{attribute}: only entry 0 of a dictionary may be the absent value")
-        parts += [_LENGTH.pack(len(entries) + 1), _packed([len(entry) for entry in entries]), *entries]
+        if any("\x00" in entry for entry in entries):
+            encoded = [entry.encode() for entry in entries]
+            parts += [_LENGTH.pack(len(entries) + 1), _SPLIT_BY_LENGTHS, _packed([len(entry) for entry in encoded])]
+            parts += encoded
+        else:
+            joined = "\x00".join(entries).encode()
+            parts += [_LENGTH.pack(len(entries) + 1), _SPLIT_BY_NUL, _LENGTH.pack(len(joined)), joined]
         parts.append(_packed(block.codes[attribute]))
     return zlib.compress(b"".join(parts))
 
@@ -119,14 +129,23 @@ def decode(data: bytes) -> EventBlock:
     kinds = bytes(reader.take(count))
     run_starts = [0, *accumulate(reader.ints(runs))]
     position = run_starts[-1]
-    visitors = bytes(reader.take(reader.length())).decode().split("\x00") if runs else []
+    joined_visitors = bytes(reader.take(reader.length()))
+    visitors = joined_visitors.decode().split("\x00") if runs else []
     dictionaries: dict[str, list[str | None]] = {}
     codes: dict[str, Sequence[int]] = {}
     for attribute in ATTRIBUTES:
         size = reader.length()
         dictionary: list[str | None] = [None]
-        for length in reader.ints(size - 1).tolist():
-            dictionary.append(bytes(reader.take(length)).decode())
+        if bytes(reader.take(1)) == _SPLIT_BY_NUL:
+            if size > 1:
+                dictionary += bytes(reader.take(reader.length())).decode().split("\x00")
+            else:
+                reader.take(reader.length())
+        else:
+            for length in reader.ints(size - 1).tolist():
+                dictionary.append(bytes(reader.take(length)).decode())
+        if len(dictionary) != size:
+            raise BlockFormatError(f"{attribute}: the dictionary does not hold {size} entries")
         dictionaries[attribute] = dictionary
         codes[attribute] = reader.ints(count)
     if reader.offset != len(payload) or position != count or len(visitors) != runs:

@@ -1,0 +1,115 @@
+"""The packed block format (aizen.store.block_codec) and EventBlock (aizen.columns), without DynamoDB."""
+
+import random
+
+import pytest
+
+from aizen.columns import EventBlock
+from aizen.events import RawEvent
+from aizen.store import block_codec
+from aizen.store.blocks import HOUR_MS, MAX_PART_BYTES, encode_parts
+
+HOUR = 1_775_156_400_000  # an hour start
+
+
+def _events(count: int, seed: int = 1, visitors: int = 50) -> list[RawEvent]:
+    rng = random.Random(seed)  # noqa: S311 - test data, not a secret
+    return [
+        RawEvent(
+            "site_1",
+            HOUR + rng.randrange(HOUR_MS),
+            rng.choice(["pageview", "pageview", "outbound_click"]),
+            f"{rng.randrange(visitors):016x}",
+            rng.choice(["/", "/pricing", "/blog/ünïcode", "/a\x00b"]),
+            referrer=rng.choice([None, "google.com"]),
+            country=rng.choice([None, "US", "DE"]),
+            city=rng.choice([None, "Zürich"]),
+            device=rng.choice(["desktop", "mobile"]),
+            os=rng.choice([None, "macOS"]),
+            link=rng.choice([None, "https://example.com/x"]),
+        )
+        for _ in range(count)
+    ]
+
+
+def _sorted(events: list[RawEvent]) -> list[RawEvent]:
+    return sorted(events, key=lambda event: (event.visitor_id, event.timestamp_ms, event.kind, event.page))
+
+
+def test_a_block_holds_exactly_its_events_sorted_into_one_run_per_visitor() -> None:
+    events = _events(500)
+
+    block = EventBlock.of_events(events)
+
+    assert _sorted(list(block.events("site_1"))) == _sorted(events)
+    assert len(block.visitors) == len(set(block.visitors)) == len({event.visitor_id for event in events})
+    for visitor, start, end in block.runs():
+        times = block.timestamps[start:end]
+        assert times == sorted(times)
+        assert {event.visitor_id for event in block.events("site_1", start, end)} == {visitor}
+
+
+@pytest.mark.parametrize("count", [0, 1, 700])
+def test_decode_gives_back_what_encode_packed(count: int) -> None:
+    # Given: events with absent values, non-ASCII values and a page holding a NUL
+    events = _events(count)
+
+    # When
+    decoded = block_codec.decode(block_codec.encode(EventBlock.of_events(events), HOUR))
+
+    # Then
+    assert _sorted(list(decoded.events("site_1"))) == _sorted(events)
+
+
+def test_an_hour_of_typical_events_packs_into_a_few_bytes_each() -> None:
+    events = [event for event in _events(3_000, visitors=1_000) if "\x00" not in event.page]
+
+    packed = block_codec.encode(EventBlock.of_events(events), HOUR)
+
+    assert len(packed) / len(events) < 20
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: data[:-3], "not a compressed block"),
+        (lambda data: b"not zlib", "not a compressed block"),
+    ],
+)
+def test_damaged_bytes_are_refused(damage: object, message: str) -> None:
+    data = block_codec.encode(EventBlock.of_events(_events(10)), HOUR)
+
+    with pytest.raises(block_codec.BlockFormatError, match=message):
+        block_codec.decode(damage(data))  # type: ignore[operator]
+
+
+def test_events_outside_the_blocks_time_range_are_refused() -> None:
+    with pytest.raises(ValueError, match="within 49 days"):
+        block_codec.encode(EventBlock.of_events(_events(3)), HOUR + HOUR_MS)
+
+
+def test_a_big_hour_is_split_between_visitors_into_parts_under_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: a part limit small enough that 2,000 events need several parts
+    monkeypatch.setattr("aizen.store.blocks.MAX_PART_BYTES", 4_000)
+    events = _events(2_000, visitors=400)
+
+    # When
+    parts = encode_parts(EventBlock.of_events(events), HOUR)
+
+    # Then: every part is small enough, no visitor is in two parts, and together they hold every event
+    decoded = [block_codec.decode(part) for part in parts]
+    assert len(parts) > 2
+    assert all(len(part) <= 4_000 for part in parts)
+    visitors = [visitor for block in decoded for visitor in block.visitors]
+    assert len(visitors) == len(set(visitors))
+    assert _sorted([event for block in decoded for event in block.events("site_1")]) == _sorted(events)
+    assert MAX_PART_BYTES == 300_000
+
+
+def test_since_drops_only_the_events_before_its_time() -> None:
+    events = _events(300)
+    cut = HOUR + HOUR_MS // 2
+
+    kept = EventBlock.of_events(events).since(cut, "site_1")
+
+    assert _sorted(list(kept.events("site_1"))) == _sorted([event for event in events if event.timestamp_ms >= cut])
