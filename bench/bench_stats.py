@@ -298,6 +298,7 @@ def main() -> None:
     print(f"\nbefore blocks: single items through boto3's parser: {before:,.0f} events per CPU-second (read only)")
     replayer.reset_counts()
     call("StatsAggregateFunction", "/api/v1/stats/aggregate", "period=7d&metrics=visitors", tokens[EMPTY_SITE])
+    fixed_requests = replayer.requests
     fixed = cpu_of(
         lambda: call(
             "StatsAggregateFunction", "/api/v1/stats/aggregate", "period=7d&metrics=visitors", tokens[EMPTY_SITE]
@@ -306,7 +307,7 @@ def main() -> None:
     )
     print(
         f"fixed cost of a stats request (empty site, 7d): {fixed * 1000:.1f} ms CPU, "
-        f"{replayer.requests} DynamoDB requests (target <= 15 ms); answer {json.dumps(empty['metrics'])}"
+        f"{fixed_requests} DynamoDB requests a call (target <= 15 ms); answer {json.dumps(empty['metrics'])}"
     )
 
 
