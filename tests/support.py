@@ -3,7 +3,7 @@
 import io
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +18,14 @@ from urllib3 import HTTPResponse
 
 from aizen.auth import keys as key_management
 from aizen.auth.sessions import NewSession, start_session
+from aizen.events import RawEvent
 from aizen.ingest import service as ingest_service
 from aizen.ingest import visitors
 from aizen.models import Site, User
 from aizen.settings import get_settings
 from aizen.store import accounts, dynamo
 from aizen.store.dynamo import reset_connections
+from aizen.store.events import to_item
 from aizen_local.apigw import LocalLambdaContext, http_event
 from aizen_local.functions import function_spec, load_handler
 from aizen_local.store import ensure_tables
@@ -364,6 +366,13 @@ def leave_keys_unprocessed(*, times: int | None = None) -> list[int]:
 
     _keep_answered_requests_from_moto().register_first("before-send.dynamodb", answer)
     return left
+
+
+def store_single_items(events: Iterable[RawEvent], retention_days: int) -> None:
+    """Events as ingestion stores them, one item each (a batch writer: fast in moto)."""
+    with dynamo.events_table().batch_writer() as writer:
+        for event in events:
+            writer.put_item(Item=to_item(event, retention_days))
 
 
 def stored_event_count() -> int:

@@ -38,7 +38,7 @@ def stored_events(stack: RunningStack, site_id: str) -> list[RawEvent]:
         "dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], region_name="us-east-1",
         aws_access_key_id="local", aws_secret_access_key="local",
     ).Table(env["AIZEN_EVENTS_TABLE"])  # fmt: skip
-    items = table.scan()["Items"]
+    items = table.scan(FilterExpression="attribute_exists(v)")["Items"]  # single items, not blocks or markers
     events = [from_item(item) for item in items]
     return sorted((event for event in events if event.site_id == site_id), key=lambda event: event.timestamp_ms)
 

@@ -20,10 +20,9 @@ from aizen.importing import service as importer
 from aizen.query import planner
 from aizen.settings import Settings
 from aizen.store import blocks as block_store
-from aizen.store import dynamo, rollups
-from aizen.store.events import to_item
+from aizen.store import rollups
 from tests import stats_reference as ref
-from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner
+from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
 
 HOUR = 3_600
 TZ = ZoneInfo("America/Los_Angeles")
@@ -50,12 +49,6 @@ QUESTIONS = [
     ),
     ("StatsTimeseriesFunction", "/api/v1/stats/timeseries", {"period": "24h", "metrics": "visitors,pageviews"}),
 ]
-
-
-def _seed(events: list[RawEvent], retention: int) -> None:
-    with dynamo.events_table().batch_writer() as writer:
-        for event in events:
-            writer.put_item(Item=to_item(event, retention))
 
 
 def _answers(token: str) -> list[Any]:
@@ -90,7 +83,7 @@ def site(clock: FrozenClock, aizen_env: Any) -> tuple[str, str, list[RawEvent], 
     owner = make_owner()
     _, token = make_key(owner.site.id)
     events = ref.random_traffic(zlib.crc32(b"compaction"), owner.site.id, SEED_NOW * 1000, visitors=40, days=8)
-    _seed(events, settings.raw_retention_days)
+    store_single_items(events, settings.raw_retention_days)
     return owner.site.id, token, events, settings
 
 
@@ -245,7 +238,9 @@ def test_one_failing_site_does_not_stop_the_others(
     first = make_owner(site_id="site_a", domain="a.example", user_id="user_a").site
     second = make_owner(site_id="site_b", domain="b.example", user_id="user_b").site
     for site in (first, second):
-        _seed([RawEvent(site.id, SEED_NOW * 1000 - 5 * HOUR * 1000, "pageview", "00000000000000aa", "/")], 90)
+        store_single_items(
+            [RawEvent(site.id, SEED_NOW * 1000 - 5 * HOUR * 1000, "pageview", "00000000000000aa", "/")], 90
+        )
     pack = compaction._pack
 
     def failing(site_id: str, *args: Any) -> int:

@@ -14,22 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aizen import compaction
-from aizen.events import RawEvent
 from aizen.rollup import job
 from aizen.settings import Settings
-from aizen.store import dynamo, rollups
-from aizen.store.events import to_item
+from aizen.store import rollups
 from aizen.vocabulary import ROLLUP_PROPERTIES
 from tests import stats_reference as ref
-from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner
+from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
 
 DAY = 86_400
-
-
-def _seed(events: list[RawEvent], retention: int) -> None:
-    with dynamo.events_table().batch_writer() as writer:
-        for event in events:
-            writer.put_item(Item=to_item(event, retention))
 
 
 def _questions(custom: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]:
@@ -76,7 +68,7 @@ def test_raw_and_rollups_agree(timezone: str, now: int, clock: FrozenClock, aize
     owner = make_owner(timezone=timezone)
     _, token = make_key(owner.site.id)
     events = ref.random_traffic(zlib.crc32(timezone.encode()), owner.site.id, now * 1000, visitors=30, days=64)
-    _seed(events, settings.raw_retention_days)
+    store_single_items(events, settings.raw_retention_days)
     today = ref.local(now * 1000, ZoneInfo(timezone)).date()
     custom = ((today - timedelta(days=63)).isoformat(), (today - timedelta(days=1)).isoformat())
     questions = _questions(custom)

@@ -16,11 +16,9 @@ from aizen import compaction
 from aizen.events import RawEvent
 from aizen.periods import PRESETS
 from aizen.settings import Settings
-from aizen.store import dynamo
-from aizen.store.events import to_item
 from aizen.vocabulary import PROPERTIES, PROPERTY_METRICS
 from tests import stats_reference as ref
-from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner
+from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
 
 # `compacted`: the compaction job ran two days and a bit before "now", so ranges mix packed
 # hour blocks (split across local days in the :45 and :30 zones) with single items.
@@ -49,12 +47,6 @@ FILTER_SETS: list[dict[str, str]] = [
 TIMESERIES_INTERVALS = ("day", "week", "month", "hour", None)
 
 
-def _seed(events: list[RawEvent], retention: int) -> None:
-    with dynamo.events_table().batch_writer() as writer:
-        for event in events:
-            writer.put_item(Item=to_item(event, retention))
-
-
 def _query(params: dict[str, str | None]) -> str:
     return "&".join(f"{name}={value}" for name, value in params.items() if value is not None)
 
@@ -78,7 +70,7 @@ def test_every_endpoint_matches_the_reference(
     stale = [
         RawEvent(owner.site.id, now_ms - 100 * 86_400_000, "pageview", "00000000000000aa", "/old"),
     ]
-    _seed(events + stale, settings.raw_retention_days)
+    store_single_items(events + stale, settings.raw_retention_days)
     if compacted:
         clock.current = float(now - 2 * 86_400 - 1_234)
         report = compaction.run()
