@@ -273,3 +273,9 @@ def test_write_grants_on_events_are_detected(policy: Any) -> None:
 )
 def test_read_grants_are_not_mistaken_for_writes(policy: Any) -> None:
     assert write_grants_on([policy], "EventsTable") == []
+
+
+@pytest.mark.parametrize("function", ["StatsAggregateFunction", "StatsTimeseriesFunction", "StatsBreakdownFunction"])
+def test_the_stats_functions_that_read_ranges_get_a_full_vcpu(function: str) -> None:
+    # Raw reads are CPU-bound; Lambda gives one vCPU at 1,769 MB (docs/performance.md, Lambda sizing)
+    assert FUNCTIONS[function].properties["MemorySize"] == 1769
