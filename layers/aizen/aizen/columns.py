@@ -69,13 +69,6 @@ class EventBlock:
             decoded = self._values[attribute] = list(map(lookup, self.codes[attribute]))
         return decoded
 
-    def code_of(self, attribute: str, value: str | None) -> int | None:
-        """The code of `value` in this block's dictionary; None when no event has it."""
-        try:
-            return self.dictionaries[attribute].index(value)
-        except ValueError:
-            return None
-
     def runs(self) -> Iterator[tuple[str, int, int]]:
         """(visitor id, first position, end position) of every run."""
         starts = self.run_starts
