@@ -11,10 +11,7 @@ classes add the checks across parameters. Every failure becomes `400 invalid_req
 whose message names the parameter and lists the allowed values. Unknown parameters are
 refused. `docs/openapi.json` describes the parameters from these same tables.
 
-Why not pydantic models, as for JSON bodies: importing pydantic and building a model's
-validator costs ~50 ms of each stats function's cold start, which alone breaks their
-cold-start target (docs/performance.md), while every parser here was already our own
-(a query string is all strings; pydantic only carried them).
+Why not pydantic models, as for JSON bodies: docs/performance.md (cold start).
 """
 
 import re
