@@ -1,7 +1,7 @@
 """Query parameters of the four stats endpoints: one declarative table per endpoint.
 
-This module holds what they share (the tables' machinery, the readers, the metrics of each
-endpoint); each endpoint's parameter class is in its own module, so a stats function builds
+This module holds what they share (the tables' machinery and the readers; the metrics of each
+endpoint are in `aizen.vocabulary`); each endpoint's parameter class is in its own module, so a stats function builds
 only its own at init (`aizen.query.params.aggregate`, `.timeseries`, `.breakdown`,
 `.realtime`; the first three extend `.ranges.RangeParams`).
 
