@@ -92,12 +92,12 @@ def _compact_forward(site: Site, now_ms: int, deadline: float, report: Compactio
 def recompact_hour(site: Site, hour_ms: int, report: CompactionReport) -> None:
     """Pack one hour again from its single items (under a newer generation), delete the older
     generations, and mark the hour's local day for the rollup job."""
-    existing = block_store.generations(site.id, hour_ms)
-    generation = max(int(clock.now() * 1000), max(existing, default=0) + 1)
+    existing = block_store.hour_parts(site.id, hour_ms)
+    generation = max(int(clock.now() * 1000), max(map(block_store.generation_of, existing), default=0) + 1)
     events = list(event_store.query_events(site.id, hour_ms, hour_ms + HOUR_MS))
     if events:
         report.parts_written += _pack(site.id, hour_ms, events, generation)
-    block_store.delete_generations(site.id, hour_ms, [older for older in existing if older < generation])
+    block_store.delete_parts(site.id, [key for key in existing if block_store.generation_of(key) < generation])
     report.hours_recompacted += 1
     report.events_packed += len(events)
     tz = zone(site.timezone)

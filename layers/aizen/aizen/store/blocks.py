@@ -140,8 +140,8 @@ def put_hour(site_id: str, hour_ms: int, generation_ms: int, parts: Sequence[byt
     )
 
 
-@dynamo_operation
-def _hour_keys(site_id: str, hour_ms: int) -> list[bytes]:
+def hour_parts(site_id: str, hour_ms: int) -> list[bytes]:
+    """The sort keys of every part of the hour's block, of every generation (complete or not)."""
     request = _hours_request(site_id, hour_ms, hour_ms + HOUR_MS)
     request["ProjectionExpression"] = "s"
     keys: list[bytes] = []
@@ -153,16 +153,12 @@ def _hour_keys(site_id: str, hour_ms: int) -> list[bytes]:
         request["ExclusiveStartKey"] = raw_key(page["LastEvaluatedKey"])
 
 
-def generations(site_id: str, hour_ms: int) -> list[int]:
-    """The generations that have parts of the hour's block (complete or not)."""
-    return sorted({int.from_bytes(key[6:12], "big") for key in _hour_keys(site_id, hour_ms)})
+def generation_of(key: bytes) -> int:
+    return int.from_bytes(key[6:12], "big")
 
 
-def delete_generations(site_id: str, hour_ms: int, doomed: Sequence[int]) -> None:
-    """Delete every part of the hour's block generations `doomed`."""
-    if not doomed:
-        return
-    keys = [key for key in _hour_keys(site_id, hour_ms) if int.from_bytes(key[6:12], "big") in doomed]
+def delete_parts(site_id: str, keys: Sequence[bytes]) -> None:
+    """Delete block parts by their sort keys."""
     write_all(
         get_settings().events_table,
         [{"DeleteRequest": {"Key": {"p": block_partition(site_id), "s": Binary(key)}}} for key in keys],
@@ -257,7 +253,7 @@ def read_blocks(site_id: str, start_ms: int, end_ms: int, now_seconds: int) -> I
             expires = int(item["x"]["N"])
             if expires <= now_seconds:
                 continue  # TTL deletion is lazy
-            generation = int.from_bytes(key[6:12], "big")
+            generation = generation_of(key)
             generations.setdefault(generation, {})[key[12]] = (key[13], binascii.a2b_base64(item["c"]["B"]))
     yield from _decoded(site_id, hour, generations, expires, now_seconds)
 
