@@ -3,13 +3,16 @@
 from dataclasses import dataclass
 from typing import Literal
 
-EventKind = Literal["pageview", "outbound_click"]
+# A custom event is an interaction (a session with one pageview and one custom event did not
+# bounce) unless the tracker marked it `interactive: false`; engagement events report time
+# and scroll on a page view and are neither pageviews nor interactions (docs/ingestion.md).
+EventKind = Literal["pageview", "outbound_click", "custom", "engagement"]
 NONE_VALUE = "(none)"  # how a missing value is reported and filtered, for every property
 
 
 @dataclass(frozen=True, slots=True)
 class RawEvent:
-    """One pageview or outbound click, already enriched.
+    """One pageview, outbound click, custom event or engagement report, already enriched.
 
     A slotted dataclass rather than a pydantic model: the query engine reads
     millions of these, and they are built only from validated input or from the
@@ -30,6 +33,11 @@ class RawEvent:
     browser: str | None = None
     os: str | None = None
     link: str | None = None  # outbound_click only: the clicked URL
+    name: str | None = None  # custom only: the event name as sent (at most 120 characters)
+    props: str | None = None  # custom props as a JSON object with sorted keys, string values; None when none
+    interactive: bool = True  # custom only: False when the tracker sent `i: false`
+    engaged_ms: int | None = None  # engagement only: engaged milliseconds since the page view's last report
+    scroll_depth: int | None = None  # engagement only: deepest scroll on the page so far, percent 0-100
 
 
 DEVICES = ("desktop", "mobile", "tablet")

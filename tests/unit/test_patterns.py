@@ -1,0 +1,35 @@
+import pytest
+
+from aizen.goals import Goal
+from aizen.patterns import has_wildcard, wildcard
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "matches"),
+    [
+        ("/blog", "/blog", True),
+        ("/blog", "/blog/", False),
+        ("/blog/*", "/blog/post", True),
+        ("/blog/*", "/blog/2024/post", False),
+        ("/blog/**", "/blog/2024/post", True),
+        ("/blog/**", "/blog/", True),
+        ("/*/edit", "/post/edit", True),
+        ("/*/edit", "/a/b/edit", False),
+        ("/a.b", "/aXb", False),
+        ("/price?", "/price?", True),
+        ("**", "", True),
+        ("/Blog", "/blog", False),
+    ],
+)
+def test_wildcards_match_whole_values(pattern: str, value: str, matches: bool) -> None:
+    assert (wildcard(pattern).fullmatch(value) is not None) is matches
+
+
+def test_has_wildcard() -> None:
+    assert has_wildcard("/a/*")
+    assert not has_wildcard("/a")
+
+
+def test_a_page_goal_matches_its_pattern_and_an_event_goal_no_page() -> None:
+    assert Goal("g1", "Visit /blog/**", page_pattern="/blog/**").matches_page("/blog/x/y")
+    assert not Goal("g2", "Signup", event_name="Signup").matches_page("/blog")
