@@ -1,4 +1,4 @@
-"""Scheduled (EventBridge) rollup of finished site-local days."""
+"""The rollup worker: rolls up the site of each message of the rollup queue (one per invocation)."""
 
 from typing import Any
 
@@ -7,17 +7,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from aizen.observability import logger, metrics, traced_when_sampled
 from aizen.rollup import job
+from aizen.store import rollup_queue
 
 
 @logger.inject_lambda_context(log_event=False)
 @traced_when_sampled
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    report = job.run()
-    metrics.add_metric(name="RollupSites", unit=MetricUnit.Count, value=report.sites)
-    metrics.add_metric(name="RollupDays", unit=MetricUnit.Count, value=report.days_rolled_up)
-    metrics.add_metric(name="RollupItems", unit=MetricUnit.Count, value=report.items_written)
-    metrics.add_metric(name="RollupFailedSites", unit=MetricUnit.Count, value=len(report.failed_sites))
-    if not report.failed_sites:
+    reports = []
+    for site_id in rollup_queue.site_ids_of(event):
+        budget = context.get_remaining_time_in_millis() / 1000 - job.WORKER_RESERVE_SECONDS
+        report = job.run_site(site_id, budget)  # raises when the site fails: the queue retries it
+        reports.append(report)
+        metrics.add_metric(name="RollupSites", unit=MetricUnit.Count, value=report.sites)
+        metrics.add_metric(name="RollupDays", unit=MetricUnit.Count, value=report.days_rolled_up)
+        metrics.add_metric(name="RollupItems", unit=MetricUnit.Count, value=report.items_written)
+        metrics.add_metric(name="RollupDaysLeft", unit=MetricUnit.Count, value=report.days_left)
+        metrics.add_metric(name="RollupDaysSetAside", unit=MetricUnit.Count, value=len(report.days_set_aside))
         metrics.add_metric(name="RollupSucceeded", unit=MetricUnit.Count, value=1)
-    return report.as_dict()
+    return {"sites": [report.as_dict() for report in reports]}

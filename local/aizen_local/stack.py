@@ -12,6 +12,7 @@ from aizen_local import connection
 from aizen_local.demo import curl_lines, seed_demo
 from aizen_local.gateway import LocalHttpApi
 from aizen_local.invoker import LambdaPool
+from aizen_local.queues import EmbeddedSqs, QueuePoller, ensure_queues, event_source_mappings
 from aizen_local.scheduler import Schedule, rate_seconds
 from aizen_local.store import EmbeddedDynamoDB, ensure_tables
 from aizen_local.template import load_template
@@ -27,8 +28,10 @@ class ServeOptions:
     workers: int = 4
 
 
-def _function_environment(api_origins: list[str], endpoint: str, tables: dict[str, str]) -> dict[str, str]:
-    """Globals' variables from the template, plus what differs on this machine."""
+def _function_environment(
+    api_origins: list[str], endpoint: str, tables: dict[str, str], sqs_endpoint: str, queues: dict[str, str]
+) -> dict[str, str]:
+    """Globals' variables from the template, plus what differs on this machine (the queues too)."""
     template = load_template()
     environment = template.function_environment(tables)
     environment["AIZEN_DASHBOARD_ORIGINS"] = os.environ.get("AIZEN_DASHBOARD_ORIGIN") or ",".join(api_origins)
@@ -38,6 +41,8 @@ def _function_environment(api_origins: list[str], endpoint: str, tables: dict[st
     environment.update(
         {
             "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "AWS_ENDPOINT_URL_SQS": sqs_endpoint,
+            "AIZEN_ROLLUP_QUEUE_URL": queues["RollupQueue"],
             "AWS_DEFAULT_REGION": os.environ["AWS_DEFAULT_REGION"],
             "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
             "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
@@ -63,13 +68,15 @@ def serve(options: ServeOptions) -> int:
     }
     ensure_tables(template, tables, endpoint)
     connection.apply(endpoint, tables)
+    sqs = EmbeddedSqs().start()
+    queues = ensure_queues(template, sqs.endpoint)
 
     functions = template.functions()
     api = LocalHttpApi((options.host, options.port), functions)
     port = api.server_address[1]
     api_url = f"http://{options.host}:{port}"
     origins = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
-    pool = LambdaPool(_function_environment(origins, endpoint, tables), options.workers)
+    pool = LambdaPool(_function_environment(origins, endpoint, tables, sqs.endpoint, queues), options.workers)
     pool.warm_up()
     api.pool = pool
 
@@ -93,8 +100,15 @@ def serve(options: ServeOptions) -> int:
         for spec in functions
         for expression in spec.schedules
     ]
+    timeouts = {spec.logical_id: int(spec.properties.get("Timeout", 60)) for spec in functions}
+    pollers = [
+        QueuePoller(queues[queue], function, batch_size, lambda name, event: pool.invoke(name, event, timeouts[name]))
+        for queue, function, batch_size in event_source_mappings(template)
+    ]
     for schedule in schedules:
         schedule.start()
+    for poller in pollers:
+        poller.start()
 
     print(json.dumps(summary), flush=True)
     _print_banner(summary)
@@ -107,10 +121,13 @@ def serve(options: ServeOptions) -> int:
     log.info("stopping")
     for schedule in schedules:
         schedule.stop()
+    for poller in pollers:
+        poller.stop()
     api.shutdown()
     pool.shutdown()
     if embedded:
         embedded.stop()
+    sqs.stop()
     connection.STATE_FILE.unlink(missing_ok=True)
     return 0
 

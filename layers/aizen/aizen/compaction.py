@@ -33,6 +33,7 @@ from aizen.models import Site
 from aizen.observability import logger
 from aizen.periods import local_date, zone
 from aizen.settings import get_settings
+from aizen.site_jobs import for_each_site
 from aizen.store import accounts, rollups
 from aizen.store import blocks as block_store
 from aizen.store import events as event_store
@@ -146,15 +147,12 @@ def compact_site(site: Site, report: CompactionReport, budget_seconds: float) ->
 
 def run(site_ids: list[str] | None = None, *, budget_seconds: float = 120.0) -> CompactionReport:
     report = CompactionReport()
-    for site_id in site_ids if site_ids is not None else accounts.list_site_ids():
-        report.sites += 1
-        try:
-            site = accounts.get_site(site_id)
-            if site is None:
-                continue
-            report.lag_seconds = max(report.lag_seconds, compact_site(site, report, budget_seconds))
-        except Exception:
-            logger.exception("compaction failed for a site", extra={"site_id": site_id})
-            report.failed_sites.append(site_id)
+
+    def compact(site: Site) -> None:
+        report.lag_seconds = max(report.lag_seconds, compact_site(site, report, budget_seconds))
+
+    report.sites, report.failed_sites = for_each_site(
+        site_ids if site_ids is not None else accounts.list_site_ids(), compact, "compaction failed for a site"
+    )
     logger.info("compaction finished", extra=report.as_dict())
     return report

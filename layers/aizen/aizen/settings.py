@@ -105,6 +105,8 @@ class Settings(NamedTuple):
     # The value CloudFront adds as the X-Aizen-Origin-Verify header; when set, requests without it are 403.
     cloudfront_origin_secret: Annotated[str | None, _optional_secret] = None
     salt_ttl_days: Annotated[int, _integer(1)] = 2  # days a visitor-id salt outlives its local date
+    # The rollup queue's URL (SQS): the rollup dispatcher sends one message per site there.
+    rollup_queue_url: Annotated[str | None, _optional_path] = None
 
     @classmethod
     def from_environ(cls) -> "Settings":

@@ -6,6 +6,7 @@ Item layout (see docs/data-model.md):
                                                         `imports` (marks of history imports, if any)
   ROLLUP#<site>#<prop>  / <YYYY-MM-DD>#<gen>#<part>     one property's value table, zlib-compressed JSON rows
   ROLLUP#<site>#dirty   / <YYYY-MM-DD>                  a day an import changed: roll it up again
+  ROLLUP#<site>#attempts / <YYYY-MM-DD>                 `tries`: runs that started the day and never finished it
 
 Separate partitions per kind keep each query reading only what it needs: an
 aggregate reads one small day item per day, a page breakdown only page tables.
@@ -203,3 +204,31 @@ def clear_dirty(site_id: str, day: str, mark: str) -> bool:
             return False
         raise
     return True
+
+
+@dynamo_operation
+def day_attempts(site_id: str) -> dict[str, int]:
+    """Day -> how many rollup runs started the day without finishing it (docs/rollups.md, "A day
+    too large for one run")."""
+    return {
+        str(item["sk"]): int(item.get("tries", 0))
+        for item in _query(_pk(site_id, "attempts"), "0000-00-00", "9999-99-99")
+    }
+
+
+@dynamo_operation
+def count_attempt(site_id: str, day: str, change: int, expires_at: int) -> None:
+    """Add `change` (1 when a run starts the day, -1 when it failed for a reason other than its
+    size) to the day's unfinished attempts; the item expires with the day's raw events."""
+    main_table().update_item(
+        Key={"pk": _pk(site_id, "attempts"), "sk": day},
+        UpdateExpression="ADD tries :change SET #ttl = :ttl",
+        ExpressionAttributeNames={"#ttl": "ttl"},
+        ExpressionAttributeValues={":change": change, ":ttl": expires_at},
+    )
+
+
+@dynamo_operation
+def clear_attempts(site_id: str, day: str) -> None:
+    """The day is rolled up: forget its unfinished attempts."""
+    main_table().delete_item(Key={"pk": _pk(site_id, "attempts"), "sk": day})
