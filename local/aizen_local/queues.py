@@ -113,11 +113,18 @@ def event_source_mappings(template: Template) -> list[tuple[str, str, int]]:
     return mappings
 
 
-def poll_once(queue_url: str, function: str, batch_size: int, invoke: Invoke, wait_seconds: int = 0) -> bool:
-    """One round of the poller: receive, invoke, delete on success. Returns whether a batch came."""
+def poll_once(
+    queue_url: str, function: str, batch_size: int, invoke: Invoke, wait_seconds: int = 0, **receive: Any
+) -> bool:
+    """One round of the poller: receive, invoke, delete on success. Returns whether a batch came.
+    `receive`: more ReceiveMessage arguments (tests pass VisibilityTimeout=0: a failure is back at once)."""
     client = boto3.client("sqs")
     answer = client.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=batch_size,
+        WaitTimeSeconds=wait_seconds,
+        AttributeNames=["All"],
+        **receive,
     )
     messages = answer.get("Messages", [])
     if not messages:
