@@ -90,7 +90,7 @@ def _keys_revoke(args: argparse.Namespace) -> int:
 def _rollup(args: argparse.Namespace) -> int:
     if args.site:
         _site(args.site)
-    return _print(job.run([args.site] if args.site else None).as_dict())
+    return _print(job.run([args.site] if args.site else None, retry_set_aside=args.retry_set_aside).as_dict())
 
 
 def _compact(args: argparse.Namespace) -> int:
@@ -192,8 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("--end", type=_iso_datetime, help="no event at or after this instant (default: now)")
     traffic.add_argument("--seed", type=int, default=7)
 
-    rollup = command(commands, "rollup", _rollup, "run the scheduled rollup job now")
+    rollup = command(commands, "rollup", _rollup, "run the rollup now, every site (or one) in this process")
     rollup.add_argument("--site", help="only this site")
+    rollup.add_argument(
+        "--retry-set-aside",
+        action="store_true",
+        help="also roll up the days set aside after 3 unfinished attempts (run it where there is more memory)",
+    )
     compact = command(commands, "compact", _compact, "run the scheduled compaction job now (hours into blocks)")
     compact.add_argument("--site", help="only this site")
     return parser

@@ -7,10 +7,12 @@ by tests/iam_policies.py, as AWS would judge them. A grant narrowed below what t
 here; tests/unit/test_security_template.py shows the same statements refuse what the code never does.
 """
 
+import json
 import os
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import boto3
 import pytest
 
 from aizen import compaction
@@ -20,8 +22,11 @@ from aizen.periods import day_start_ms, zone
 from aizen.rollup import job
 from aizen.store import events as event_store
 from aizen.store import rollups
+from aizen_local.apigw import LocalLambdaContext
+from aizen_local.functions import load_handler
+from aizen_local.queues import ensure_queues
 from aizen_local.template import load_template
-from tests.iam_policies import RequestReader, allows, statements
+from tests.iam_policies import IamRequest, RequestReader, allows, statements
 from tests.support import (
     STATS_PATHS,
     DynamoCall,
@@ -145,10 +150,39 @@ def test_the_rollups_requests_are_all_allowed(
     rolled = rollups.rolled_up_days(owner.site.id, "2000-01-01", "2100-01-01")
     rollups.mark_dirty(owner.site.id, list(rolled))  # an import changed them: rewrite, delete, clear
     clock.advance(DAY)
+    event = {"Records": [{"body": json.dumps({"site_id": owner.site.id})}]}
 
     calls = record_dynamodb_calls()
-    report = job.run()
+    result = load_handler("RollupFunction")(event, LocalLambdaContext(function_name="RollupFunction"))
 
-    assert report.failed_sites == []
+    assert result["sites"][0]["days_rolled_up"] > 0
     assert {call.operation for call in calls} >= {"Query", "GetItem", "PutItem", "BatchWriteItem", "DeleteItem"}
+    assert "UpdateItem" in {call.operation for call in calls}  # the day's attempt
     assert _denied("RollupFunction", calls) == []
+
+
+# SQS operation -> the IAM action that authorises it (SendMessageBatch is sqs:SendMessage).
+SQS_ACTIONS = {"SendMessage": "sqs:SendMessage", "SendMessageBatch": "sqs:SendMessage"}
+
+
+def test_the_rollup_dispatchers_requests_are_all_allowed(
+    owner: Owner, clock: FrozenClock, aizen_env: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: the queue from the template, and the SQS requests of the default session recorded
+    queue_url = ensure_queues(TEMPLATE, None)["RollupQueue"]
+    aizen_env(ROLLUP_QUEUE_URL=queue_url)
+    sqs_operations: list[str] = []
+    session = boto3.Session()
+    session.events.register("before-call.sqs", lambda model, **_: sqs_operations.append(model.name))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    calls = record_dynamodb_calls()
+
+    # When
+    result = load_handler("RollupDispatchFunction")({}, LocalLambdaContext(function_name="RollupDispatchFunction"))
+
+    # Then: listing the sites and sending to the rollup queue, nothing more
+    policy = statements(TEMPLATE, "RollupDispatchFunction")
+    assert result == {"sites_dispatched": 1}
+    assert _denied("RollupDispatchFunction", calls) == []
+    assert sqs_operations == ["SendMessageBatch"]
+    assert all(allows(policy, IamRequest(SQS_ACTIONS[name], "RollupQueue", ())) for name in sqs_operations)

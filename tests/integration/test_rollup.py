@@ -84,6 +84,8 @@ def test_no_sites_no_work() -> None:
         "items_written": 0,
         "events_read": 0,
         "failed_sites": [],
+        "days_left": 0,
+        "days_set_aside": [],
     }
 
 
@@ -298,15 +300,17 @@ def test_parts_of_an_unfinished_generation_are_ignored(clock: FrozenClock) -> No
     assert stored == [("2026-01-01", [["/a", 1, 1]])]
 
 
-def test_the_scheduled_function_runs_the_job_on_its_sample_event(clock: FrozenClock) -> None:
+def test_the_worker_rolls_up_the_site_of_its_sample_event(clock: FrozenClock) -> None:
     _site(clock, 1)
     _site(clock, 2)
+    clock.advance(2 * DAY)
     event = json.loads((PROJECT_ROOT / "events" / "RollupFunction.json").read_text())
 
     result = load_handler("RollupFunction")(event, LocalLambdaContext(function_name="RollupFunction"))
 
-    assert result["sites"] == 2
-    assert result["failed_sites"] == []
+    assert [report["days_rolled_up"] for report in result["sites"]] == [2]
+    assert rollups.rolled_up_days("site_1", "2000-01-01", "2100-01-01")
+    assert rollups.rolled_up_days("site_2", "2000-01-01", "2100-01-01") == {}
 
 
 def test_history_past_the_raw_window_merges_into_the_days_rollup(clock: FrozenClock) -> None:

@@ -154,18 +154,26 @@ def test_errors_of_every_function_are_alarmed(function: str) -> None:
 # (4) the rollup has not succeeded for two schedule periods ------------------------------------
 
 
-def test_rollup_staleness_alarm_reads_the_emf_metric_of_the_rollup_function() -> None:
+def test_rollup_staleness_alarm_reads_the_emf_metrics_of_the_rollup_functions() -> None:
     environment = TEMPLATE.raw["Globals"]["Function"]["Environment"]["Variables"]
     namespace = environment["POWERTOOLS_METRICS_NAMESPACE"]
     service = environment["POWERTOOLS_SERVICE_NAME"]
     alarm = _only(_alarms_reading(namespace, "RollupSucceeded", "service", service), "RollupSucceeded")
+    assert _alarms_reading(namespace, "RollupSitesDispatched", "service", service) == ["RollupStaleAlarm"]
+    stats = {query["Id"]: query["MetricStat"] for query in alarm["Metrics"] if "MetricStat" in query}
+    (returned,) = [query for query in alarm["Metrics"] if query.get("ReturnData", True)]
 
     assert (namespace, service) == ("Aizen", "aizen")
-    assert alarm["Statistic"] == "Sum"
+    assert stats["succeeded"]["Metric"]["MetricName"] == "RollupSucceeded"
+    assert stats["dispatched"]["Metric"]["MetricName"] == "RollupSitesDispatched"
+    assert all(stat["Stat"] == "Sum" for stat in stats.values())
+    assert all(stat["Period"] == {"Ref": "RollupStalenessSeconds"} for stat in stats.values())
+    # Sites rolled up; 1 when the dispatcher ran and found no site; a dispatcher that did not run
+    # (no RollupSitesDispatched) counts as one that found sites, so only the sites rolled up count.
+    assert returned["Expression"] == "IF(FILL(dispatched, 1) > 0, FILL(succeeded, 0), 1)"
     assert alarm["ComparisonOperator"] == "LessThanThreshold"
     assert alarm["Threshold"] == 1
     assert alarm["TreatMissingData"] == "breaching"  # no run at all is no success either
-    assert alarm["Period"] == {"Ref": "RollupStalenessSeconds"}
     assert alarm["EvaluationPeriods"] == 1
 
 
@@ -179,18 +187,12 @@ def test_rollup_staleness_default_is_two_schedule_periods() -> None:
     assert parameters["RollupStalenessSeconds"]["MaxValue"] <= 86400  # CloudWatch's limit for Period
 
 
-def test_the_rollup_function_emits_rollup_succeeded_only_without_failed_sites() -> None:
-    source = (PROJECT_ROOT / "functions/rollup/app.py").read_text()
-
-    assert re.search(r"if not report\.failed_sites:\s+metrics\.add_metric\(name=\"RollupSucceeded\"", source)
-
-
 # (5) Lambda throttles ---------------------------------------------------------------------------
 
 CLOUDWATCH_METRICS_PER_ALARM = 10  # "Alarms based on metric math expressions can have up to 10 metrics"
 
 
-def test_throttles_of_every_function_are_summed_in_one_alarm() -> None:
+def test_throttles_of_every_function_are_summed_in_one_alarm_per_kind() -> None:
     throttle_alarms = [
         logical_id
         for logical_id, alarm in ALARMS.items()
@@ -199,25 +201,31 @@ def test_throttles_of_every_function_are_summed_in_one_alarm() -> None:
             for metric in _metric_stats(alarm)
         )
     ]
-    alarm = _only(throttle_alarms, "AWS/Lambda Throttles")
-    stats = {query["Id"]: query["MetricStat"] for query in alarm["Metrics"] if "MetricStat" in query}
-    functions = {}
-    for metric_id, stat in stats.items():
-        (dimension,) = stat["Metric"]["Dimensions"]
-        assert dimension["Name"] == "FunctionName"
-        functions[metric_id] = dimension["Value"]["Ref"]
-    returned = [query for query in alarm["Metrics"] if query.get("ReturnData", True)]
+    watched: dict[str, list[str]] = {}
+    for logical_id in throttle_alarms:
+        alarm = ALARMS[logical_id]
+        stats = {query["Id"]: query["MetricStat"] for query in alarm["Metrics"] if "MetricStat" in query}
+        for stat in stats.values():
+            (dimension,) = stat["Metric"]["Dimensions"]
+            assert dimension["Name"] == "FunctionName"
+            watched.setdefault(logical_id, []).append(dimension["Value"]["Ref"])
+            assert stat["Metric"]["MetricName"] == "Throttles"
+            assert stat["Stat"] == "Sum"
+            assert stat["Period"] == 300
+        returned = [query for query in alarm["Metrics"] if query.get("ReturnData", True)]
+        assert len(stats) <= CLOUDWATCH_METRICS_PER_ALARM
+        assert len(returned) == 1
+        assert sorted(returned[0]["Expression"].split(" + ")) == sorted(f"FILL({metric_id}, 0)" for metric_id in stats)
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["Threshold"] == 0
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [ALARM_TOPIC]
 
-    assert sorted(functions.values()) == sorted(FUNCTIONS)
-    assert len(stats) <= CLOUDWATCH_METRICS_PER_ALARM
-    assert all(stat["Metric"]["MetricName"] == "Throttles" for stat in stats.values())
-    assert all(stat["Stat"] == "Sum" and stat["Period"] == 300 for stat in stats.values())
-    assert len(returned) == 1
-    assert sorted(returned[0]["Expression"].split(" + ")) == sorted(f"FILL({metric_id}, 0)" for metric_id in stats)
-    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-    assert alarm["Threshold"] == 0
-    assert alarm["TreatMissingData"] == "notBreaching"
-    assert alarm["AlarmActions"] == alarm["OKActions"] == [ALARM_TOPIC]
+    # Every function in exactly one alarm: the HTTP functions in one, the jobs in the other
+    assert sorted(function for functions in watched.values() for function in functions) == sorted(FUNCTIONS)
+    http = {spec.logical_id for spec in TEMPLATE.functions() if spec.routes}
+    assert sorted(watched["LambdaThrottlesAlarm"]) == sorted(http)
+    assert sorted(watched["JobThrottlesAlarm"]) == sorted(set(FUNCTIONS) - http)
 
 
 # (6) latency of the stats routes ----------------------------------------------------------------
@@ -369,22 +377,70 @@ def test_a_throttled_request_emits_server_errors(
     assert _without_latency(record["values"]) == {"Requests": [1.0], "ServerErrors": [1.0]}
 
 
-@pytest.mark.parametrize(("failed_sites", "succeeded"), [([], True), (["site_1"], False)])
-def test_the_rollup_emits_its_counts_and_rollup_succeeded_only_without_failures(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], failed_sites: list[str], succeeded: bool
+def test_the_rollup_worker_emits_its_counts_and_rollup_succeeded_for_a_site_rolled_up(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    report = job.RollupReport(sites=3, days_rolled_up=5, items_written=40, failed_sites=failed_sites)
-    monkeypatch.setattr(job, "run", lambda: report)
+    report = job.RollupReport(sites=1, days_rolled_up=5, items_written=40, days_left=2, days_set_aside=["s/d"])
+    monkeypatch.setattr(job, "run_site", lambda site_id, budget: report)
+    event = json.loads((PROJECT_ROOT / "events" / "RollupFunction.json").read_text())
 
-    load_handler("RollupFunction")({}, LocalLambdaContext(function_name="RollupFunction"))
+    load_handler("RollupFunction")(event, LocalLambdaContext(function_name="RollupFunction"))
 
     (record,) = emf_records(capsys.readouterr().out)
     assert (record["namespace"], record["dimensions"], record["service"]) == ("Aizen", [["service"]], "aizen")
-    expected = {"RollupSites": [3.0], "RollupDays": [5.0], "RollupItems": [40.0]}
-    expected["RollupFailedSites"] = [float(len(failed_sites))]
-    if succeeded:
-        expected["RollupSucceeded"] = [1.0]
-    assert record["values"] == expected
+    assert record["values"] == {
+        "RollupSites": [1.0],
+        "RollupDays": [5.0],
+        "RollupItems": [40.0],
+        "RollupDaysLeft": [2.0],
+        "RollupDaysSetAside": [1.0],
+        "RollupSucceeded": [1.0],
+    }
+
+
+def test_a_failed_site_emits_no_rollup_succeeded(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(site_id: str, budget: float) -> job.RollupReport:
+        raise RuntimeError("lost the connection")
+
+    monkeypatch.setattr(job, "run_site", failing)
+    event = json.loads((PROJECT_ROOT / "events" / "RollupFunction.json").read_text())
+
+    with pytest.raises(RuntimeError):  # the queue hands the site out again, then to the dead-letter queue
+        load_handler("RollupFunction")(event, LocalLambdaContext(function_name="RollupFunction"))
+
+
+@pytest.mark.parametrize("sites", [0, 3])
+def test_the_dispatcher_emits_the_sites_it_dispatched_even_none(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sites: int
+) -> None:
+    monkeypatch.setattr(job, "dispatch", lambda run_id: sites)
+
+    load_handler("RollupDispatchFunction")({}, LocalLambdaContext(function_name="RollupDispatchFunction"))
+
+    (record,) = emf_records(capsys.readouterr().out)
+    assert record["values"] == {"RollupSitesDispatched": [float(sites)]}
+
+
+def test_a_site_in_the_dead_letter_queue_is_alarmed() -> None:
+    alarm = _only(
+        _alarms_reading(
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
+            {"Fn::GetAtt": ["RollupDeadLetterQueue", "QueueName"]},
+        ),
+        "the rollup's dead-letter queue",
+    )  # fmt: skip
+    queue = TEMPLATE.resources["RollupQueue"]["Properties"]
+
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["RollupDeadLetterQueue", "Arn"]}
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+
+
+def test_a_day_set_aside_is_alarmed() -> None:
+    alarm = _only(_alarms_reading("Aizen", "RollupDaysSetAside", "service", "aizen"), "RollupDaysSetAside")
+
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
 
 
 # Metrics and the operations guide ---------------------------------------------------------------
@@ -401,8 +457,10 @@ def test_the_code_emits_the_documented_metric_names() -> None:
         "RollupSites",
         "RollupDays",
         "RollupItems",
-        "RollupFailedSites",
+        "RollupDaysLeft",
+        "RollupDaysSetAside",
         "RollupSucceeded",
+        "RollupSitesDispatched",
     }
 
 

@@ -243,9 +243,12 @@ def test_api_gateway_invokes_the_alias_and_codedeploy_shifts_it(spec: FunctionSp
     assert [alarm["Name"] for alarm in alarms] == _deployment_alarms(spec)
 
 
-def test_the_rollup_schedule_invokes_the_alias() -> None:
+def test_the_rollup_schedule_and_queue_invoke_the_alias() -> None:
     resources = _translated()["Resources"]
-    (target,) = resources["RollupFunctionSchedule"]["Properties"]["Targets"]
+    (target,) = resources["RollupDispatchFunctionSchedule"]["Properties"]["Targets"]
+    mapping = resources["RollupFunctionQueueMapping"]["Properties"]
 
-    assert target["Arn"] == {"Ref": f"RollupFunctionAlias{ALIAS}"}
-    assert resources["RollupFunctionSchedulePermission"]["Properties"]["FunctionName"] == target["Arn"]
+    assert target["Arn"] == {"Ref": f"RollupDispatchFunctionAlias{ALIAS}"}
+    assert resources["RollupDispatchFunctionSchedulePermission"]["Properties"]["FunctionName"] == target["Arn"]
+    assert mapping["FunctionName"] == {"Ref": f"RollupFunctionAlias{ALIAS}"}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["RollupQueue", "Arn"]}

@@ -94,6 +94,8 @@ def test_every_grant_on_main_and_salts_is_limited_to_partitions(function: str) -
     for statement in policy_of(TEMPLATE, function):
         if {"Fn::GetAtt": [EVENTS, "Arn"]} in _as_list(statement["Resource"]):
             continue  # raw events: partitions are <site id>#…, which IAM cannot tie to a caller's site
+        if not {MAIN, SALTS} & {resource["Fn::GetAtt"][0] for resource in _as_list(statement["Resource"])}:
+            continue  # the rollup queue (SQS): no partitions
         leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
         assert leading, f"{function}: {statement['Sid']} is not limited to partitions"
         assert all(not pattern.startswith("*") for pattern in leading)
@@ -213,15 +215,15 @@ def test_key_management_counts_the_ip_window_and_touches_no_other_counter(functi
 @pytest.mark.parametrize(
     ("action", "table", "partition_key", "allowed"),
     [
-        ("GetItem", MAIN, "SITES", True),
-        ("Query", MAIN, "SITES", True),
         ("GetItem", MAIN, "SITE#s_1", True),
         ("Query", MAIN, "ROLLUP#s_1#days", True),
         ("GetItem", MAIN, "ROLLUP#s_1#days", True),
         ("PutItem", MAIN, "ROLLUP#s_1#days", True),
         ("DeleteItem", MAIN, "ROLLUP#s_1#dirty", True),
+        ("DeleteItem", MAIN, "ROLLUP#s_1#attempts", True),
         ("BatchWriteItem", MAIN, "ROLLUP#s_1#page", True),
         ("Query", EVENTS, "s_1#20260402#0", True),
+        ("Query", MAIN, "SITES", False),  # the dispatcher's: a worker has one site
         ("PutItem", MAIN, "SITE#s_1", False),
         ("UpdateItem", MAIN, "SITE#s_1", False),
         ("DeleteItem", MAIN, "USER#u_1", False),
@@ -236,6 +238,59 @@ def test_the_rollup_writes_only_rollups_and_reads_only_sites_and_raw_events(
     action: str, table: str, partition_key: str, allowed: bool
 ) -> None:
     assert _may("RollupFunction", action, table, partition_key) is allowed
+
+
+def test_the_rollup_counts_a_days_attempts_and_updates_nothing_else() -> None:
+    attempts = ("pk", "sk", "tries", "ttl")
+
+    assert _may("RollupFunction", "UpdateItem", MAIN, "ROLLUP#s_1#attempts", attempts)
+    assert not _may("RollupFunction", "UpdateItem", MAIN, "ROLLUP#s_1#days", attempts)
+    assert not _may("RollupFunction", "UpdateItem", MAIN, "ROLLUP#s_1#attempts", (*attempts, "visitors"))
+    assert not _may("RollupFunction", "UpdateItem", MAIN, "ROLLUP#s_1#attempts", attempts, "ALL_NEW")
+
+
+ROLLUP_QUEUE, DEAD_LETTERS = "RollupQueue", "RollupDeadLetterQueue"
+RECEIVE = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+
+
+@pytest.mark.parametrize(
+    ("function", "action", "queue", "allowed"),
+    [
+        ("RollupDispatchFunction", "sqs:SendMessage", ROLLUP_QUEUE, True),
+        *[("RollupDispatchFunction", action, ROLLUP_QUEUE, False) for action in RECEIVE],
+        *[("RollupFunction", action, ROLLUP_QUEUE, True) for action in RECEIVE],
+        ("RollupFunction", "sqs:SendMessage", ROLLUP_QUEUE, False),
+        *[("RollupFunction", action, DEAD_LETTERS, False) for action in ["sqs:SendMessage", *RECEIVE]],
+        *[("RollupDispatchFunction", action, DEAD_LETTERS, False) for action in ["sqs:SendMessage", *RECEIVE]],
+    ],
+)
+def test_the_dispatcher_only_sends_and_the_worker_only_receives_on_the_rollup_queue(
+    function: str, action: str, queue: str, allowed: bool
+) -> None:
+    assert allows(policy_of(TEMPLATE, function), IamRequest(action, queue, ())) is allowed
+
+
+def test_no_other_function_reaches_a_queue() -> None:
+    reaching = sorted(function for function in FUNCTIONS if "sqs:" in repr(policy_of(TEMPLATE, function)))
+
+    assert reaching == ["RollupDispatchFunction", "RollupFunction"]
+
+
+@pytest.mark.parametrize(
+    ("action", "table", "partition_key", "allowed"),
+    [
+        ("Query", MAIN, "SITES", True),
+        ("GetItem", MAIN, "SITE#s_1", False),
+        ("GetItem", MAIN, "SITES", False),
+        ("Query", MAIN, "ROLLUP#s_1#days", False),
+        ("PutItem", MAIN, "ROLLUP#s_1#days", False),
+        ("Query", EVENTS, "s_1#20260402#0", False),
+    ],
+)
+def test_the_rollup_dispatcher_lists_the_sites_and_reads_nothing_else(
+    action: str, table: str, partition_key: str, allowed: bool
+) -> None:
+    assert _may("RollupDispatchFunction", action, table, partition_key) is allowed
 
 
 def test_a_batch_with_one_key_outside_the_rollups_is_refused_whole() -> None:
@@ -385,7 +440,7 @@ def test_ingestion_reads_only_its_lookups_and_writes_only_salts_counters_and_eve
 
 @pytest.mark.parametrize("spec", FUNCTIONS.values(), ids=lambda spec: spec.logical_id)
 def test_every_function_has_a_bounded_timeout(spec: Any) -> None:
-    limit = 900 if spec.schedules else 10
+    limit = 10 if spec.routes else 900  # HTTP functions 10 s; the jobs (scheduled or queued) 900 s
 
     assert spec.properties["Timeout"] <= limit
 
