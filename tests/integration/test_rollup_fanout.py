@@ -64,7 +64,8 @@ def _heavy(site_id: str, monkeypatch: pytest.MonkeyPatch, days: set[str] | None 
 
 
 def _schedule() -> dict[str, Any]:
-    return json.loads((PROJECT_ROOT / "events" / "RollupDispatchFunction.json").read_text())
+    event: dict[str, Any] = json.loads((PROJECT_ROOT / "events" / "RollupDispatchFunction.json").read_text())
+    return event
 
 
 def _invoke(function: str, event: dict[str, Any], timeout_seconds: int = 900) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def _lambda_poller(queue_url: str) -> int:
 
 def _visible(queue_url: str) -> list[str]:
     sqs = boto3.client("sqs")
-    bodies = []
+    bodies: list[str] = []
     while True:
         answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30)
         if not answer.get("Messages"):
@@ -217,7 +218,12 @@ def test_the_worker_budget_stops_before_the_lambda_timeout(
 ) -> None:
     # Given: a message for a site
     budgets: list[float] = []
-    monkeypatch.setattr(job, "run_site", lambda site, budget: budgets.append(budget) or job.RollupReport(sites=1))
+
+    def run_site(site_id: str, budget: float) -> job.RollupReport:
+        budgets.append(budget)
+        return job.RollupReport(sites=1)
+
+    monkeypatch.setattr(job, "run_site", run_site)
     event = json.loads((PROJECT_ROOT / "events" / "RollupFunction.json").read_text())
 
     # When: the worker runs with 900 s (the template's Timeout) before Lambda would end it
