@@ -16,7 +16,7 @@ from aizen.store import rollup_queue
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     reports = []
     for site_id in rollup_queue.site_ids_of(event):
-        budget = context.get_remaining_time_in_millis() / 1000 - job.WORKER_RESERVE_SECONDS
+        budget = context.get_remaining_time_in_millis() / 1000 * job.WORKER_BUDGET_SHARE
         report = job.run_site(site_id, budget)  # raises when the site fails: the queue retries it
         reports.append(report)
         metrics.add_metric(name="RollupSites", unit=MetricUnit.Count, value=report.sites)

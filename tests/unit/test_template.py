@@ -220,6 +220,7 @@ def test_rollup_writes_on_main_table_are_detected_but_events_stay_read_only() ->
         "ReadAndWriteRollups: dynamodb:PutItem",
         "ReadAndWriteRollups: dynamodb:DeleteItem",
         "ReadAndWriteRollups: dynamodb:BatchWriteItem",
+        "CountDayAttempts: dynamodb:UpdateItem",
     ]
     assert write_grants_on(policies, "EventsTable") == []
 

@@ -26,9 +26,9 @@ from aizen.site_jobs import for_each_site
 from aizen.store import accounts, rollup_queue, rollups
 
 MAX_DAY_ATTEMPTS = 3  # as many as the queue's maxReceiveCount (template.yaml, RollupQueue)
-# A worker starts no new day once it has less than this left before its timeout (900 s):
-# a per-site budget of 600 s, and a day started within it has 300 s to finish.
-WORKER_RESERVE_SECONDS = 300.0
+# A worker starts no new day in the last third of its time: with the template's 900 s timeout,
+# a per-site budget of 600 s, and a day started within it has 300 s more to finish.
+WORKER_BUDGET_SHARE = 2 / 3
 
 
 @dataclass
