@@ -80,7 +80,13 @@ def serve(options: ServeOptions) -> int:
     pool.warm_up()
     api.pool = pool
 
-    summary: dict[str, object] = {"api_url": api_url, "dynamodb_endpoint": endpoint, "tables": list(tables.values())}
+    summary: dict[str, object] = {
+        "api_url": api_url,
+        "dynamodb_endpoint": endpoint,
+        "tables": list(tables.values()),
+        "sqs_endpoint": sqs.endpoint,
+        "queues": queues,
+    }
     if options.demo:
         tenant = seed_demo()
         summary.update(
