@@ -17,6 +17,7 @@ import boto3
 from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from aizen_local.store import QuietRequestHandler
 from aizen_local.template import Template
 
 log = logging.getLogger("aizen.local")
@@ -28,7 +29,9 @@ class EmbeddedSqs:
     """moto's SQS on a loopback port, in a background thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server: BaseWSGIServer = make_server(host, port, create_backend_app("sqs"), threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            host, port, create_backend_app("sqs"), threaded=True, request_handler=QuietRequestHandler
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-sqs", daemon=True)
 
     @property

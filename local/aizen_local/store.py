@@ -26,7 +26,7 @@ from aizen_local.template import Template, create_table_request
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class _QuietRequestHandler(MotoRequestHandler):
+class QuietRequestHandler(MotoRequestHandler):
     """No access log line per store request."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -66,7 +66,7 @@ class EmbeddedDynamoDB:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = SerializedApp(MotoPatchesApp(create_backend_app("dynamodb")))
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-dynamodb", daemon=True)
 
     @property
