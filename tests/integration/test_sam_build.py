@@ -82,7 +82,7 @@ def test_every_function_is_built_with_its_handler() -> None:
 
 def test_layer_ships_only_the_models_of_the_aws_services_the_functions_call() -> None:
     for data in (LAYER / "botocore" / "data", LAYER / "boto3" / "data"):
-        assert sorted(path.name for path in data.iterdir() if path.is_dir()) == ["dynamodb"], data
+        assert sorted(path.name for path in data.iterdir() if path.is_dir()) == ["dynamodb", "sqs"], data
     # botocore's own configuration stays: endpoints, partitions, retries, defaults
     kept = {path.name for path in (LAYER / "botocore" / "data").iterdir() if path.is_file()}
     assert {"endpoints.json", "partitions.json", "_retry.json", "sdk-default-configuration.json"} <= kept
@@ -95,7 +95,8 @@ def test_the_layers_sdk_builds_the_store_connection() -> None:
         "import sys; sys.path.insert(0, sys.argv[1]); import boto3; "
         "assert boto3.__file__.startswith(sys.argv[1]), boto3.__file__; "
         "table = boto3.resource('dynamodb', region_name='us-east-1').Table('t'); "
-        "print(table.meta.client.meta.service_model.service_name)"
+        "print(table.meta.client.meta.service_model.service_name); "
+        "print(boto3.client('sqs', region_name='us-east-1').meta.service_model.service_name)"
     )
 
     answer = subprocess.run(
@@ -103,7 +104,7 @@ def test_the_layers_sdk_builds_the_store_connection() -> None:
     )
 
     assert answer.returncode == 0, answer.stderr
-    assert answer.stdout.strip() == "dynamodb"
+    assert answer.stdout.split() == ["dynamodb", "sqs"]  # the store, and the rollup dispatcher's queue
 
 
 def _dynamodb_requests(sdk_paths: list[Path], regions: list[str]) -> tuple[Path, dict[str, list[str]]]:
