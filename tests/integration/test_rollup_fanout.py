@@ -251,3 +251,12 @@ def test_the_queue_tries_a_site_as_often_as_a_day_may_be_attempted() -> None:
     assert queue["RedrivePolicy"]["maxReceiveCount"] == job.MAX_DAY_ATTEMPTS
     assert queue["FifoQueue"] is True
     assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]  # AWS's advice for a Lambda event source
+
+
+def test_the_workers_running_at_once_are_bounded_by_a_parameter() -> None:
+    template = load_template()
+    mapping = template.resources["RollupFunctionQueueMapping"]["Properties"]
+
+    assert mapping["BatchSize"] == 1
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "RollupMaxConcurrency"}
+    assert template.raw["Parameters"]["RollupMaxConcurrency"]["Default"] == 10
