@@ -3,8 +3,10 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from aizen.query.filter_grammar import CONDITION_PROPERTIES, parse_filters, public_name
+from aizen.query.filter_grammar import CONDITION_PROPERTIES, FILTERS_PATTERN, parse_filters, public_name
 from aizen.vocabulary import Condition
 
 
@@ -88,3 +90,22 @@ def test_public_name_of_a_custom_property() -> None:
 def test_refusals_name_the_position_and_what_was_expected(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         parse_filters(text)
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(st.from_regex(FILTERS_PATTERN, fullmatch=True))
+def test_every_string_of_the_documented_pattern_parses(text: str) -> None:
+    assert parse_filters(text)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(["visit:country", "event:page", "event:props:", "==", "!=", "=", "|", ";", "\\", "x"])))
+def test_the_documented_pattern_accepts_exactly_what_parses(parts: list[str]) -> None:
+    text = "".join(parts)
+    try:
+        parse_filters(text)
+    except ValueError:
+        parses = False
+    else:
+        parses = True
+    assert (re.fullmatch(FILTERS_PATTERN, text) is not None) == parses, text

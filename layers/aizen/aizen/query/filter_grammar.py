@@ -32,6 +32,15 @@ PROPS_PREFIX = "event:props:"
 OPERATORS = ("==", "!=")
 _ESCAPED = ("|", ";", "\\")
 _PROPERTY_END = "=!;|\\"
+# The grammar as a JSON-schema (ECMA) pattern, for docs/openapi.json and its property tests.
+_PROPERTY_PATTERN = (
+    r"(event:page|event:goal|event:props:[^=!;|\\]+|visit:("
+    + "|".join(name.removeprefix("visit:") for name in CONDITION_PROPERTIES if name.startswith("visit:"))
+    + "))"
+)
+_VALUE_PATTERN = r"([^|;\\]|\\[|;\\])+"
+_CONDITION_PATTERN = rf"{_PROPERTY_PATTERN}(==|!=){_VALUE_PATTERN}(\|{_VALUE_PATTERN})*"
+FILTERS_PATTERN = rf"^{_CONDITION_PATTERN}(;{_CONDITION_PATTERN})*$"
 _LISTED = ", ".join([*list(CONDITION_PROPERTIES)[:2], f"{PROPS_PREFIX}<key>", *list(CONDITION_PROPERTIES)[2:]])
 
 
