@@ -366,7 +366,7 @@ def random_traffic(seed: int, site_id: str, now_ms: int, *, visitors: int = 25, 
         for _ in range(rng.randint(1, 4)):
             ts = now_ms - rng.randint(0, days * 86_400_000)
             place = rng.choice(PLACES)
-            attributes = {
+            attributes: dict[str, Any] = {
                 "referrer": rng.choice(REFERRERS),
                 "channel": rng.choice(CHANNELS),
                 "country": place[0],
