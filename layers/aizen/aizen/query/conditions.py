@@ -31,7 +31,9 @@ class ValueTest(dict[str, bool]):
 
     def __init__(self, conditions: list[Condition]) -> None:
         super().__init__()
-        self._conditions = [([wildcard(pattern) for pattern in c.patterns], c.negated) for c in conditions]
+        self._conditions = [
+            ([wildcard(pattern) for pattern in condition.patterns], condition.negated) for condition in conditions
+        ]
 
     def __missing__(self, value: str) -> bool:
         passes = all(
