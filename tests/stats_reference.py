@@ -137,7 +137,13 @@ def sessions_of(events: list[RawEvent], tz: ZoneInfo) -> dict[tuple[str, date], 
 
 
 def session_ok(session: RefSession, filters: dict[str, str]) -> bool:
-    return all(val(session.first, name) == value for name, value in filters.items() if name != "page")
+    plain = all(val(session.first, name) == value for name, value in filters.items() if name not in ("page", "filters"))
+    conditions = ref_conditions(filters.get("filters", ""))
+    return plain and all(
+        condition_holds(condition, session_value(session, condition[0]))
+        for condition in conditions
+        if condition[0] != "page"
+    )
 
 
 def event_ok(event: RawEvent, session: RefSession, filters: dict[str, str], rng: Range) -> bool:
@@ -145,7 +151,90 @@ def event_ok(event: RawEvent, session: RefSession, filters: dict[str, str], rng:
         return False
     if "page" in filters and event.page != filters["page"]:
         return False
+    for condition in ref_conditions(filters.get("filters", "")):
+        if condition[0] == "page" and not condition_holds(condition, event.page):
+            return False
     return session_ok(session, filters)
+
+
+# The filters= parameter (docs/stats.md, Filters), read and matched the slow way ------------
+
+RefCondition = tuple[str, bool, list[str]]  # (property, negated, patterns)
+REF_PROPERTIES = {
+    "event:page": "page",
+    "visit:entry_page": "entry_page",
+    "visit:exit_page": "exit_page",
+    "visit:referrer": "referrer",
+    "visit:source": "referrer",
+    **{f"visit:{name}": name for name in SESSION_ATTRIBUTES},
+}
+
+
+def _split_unescaped(text: str, separator: str) -> list[str]:
+    """Split at each `separator` not preceded by an escaping backslash; escapes are kept."""
+    parts, current, index = [], "", 0
+    while index < len(text):
+        if text[index] == "\\":
+            current += text[index : index + 2]
+            index += 2
+        elif text[index] == separator:
+            parts.append(current)
+            current, index = "", index + 1
+        else:
+            current += text[index]
+            index += 1
+    return [*parts, current]
+
+
+def _unescape(text: str) -> str:
+    out, index = "", 0
+    while index < len(text):
+        if text[index] == "\\":
+            index += 1
+        out += text[index]
+        index += 1
+    return out
+
+
+def ref_conditions(text: str) -> list[RefCondition]:
+    """`visit:country==US|DE;event:page!=/blog/**` -> [(property, negated, patterns)]; well-formed input only."""
+    if not text:
+        return []
+    conditions = []
+    for part in _split_unescaped(text, ";"):
+        cut = min(index for index in (part.find("=="), part.find("!=")) if index >= 0)
+        name, negated, values = part[:cut], part[cut] == "!", part[cut + 2 :]
+        conditions.append(
+            (REF_PROPERTIES[name], negated, [_unescape(value) for value in _split_unescaped(values, "|")])
+        )
+    return conditions
+
+
+def wildcard_match(pattern: str, value: str) -> bool:
+    """`**` is any characters, `*` any characters but `/`, everything else itself: tried every way."""
+    if not pattern:
+        return not value
+    if pattern.startswith("**"):
+        return any(wildcard_match(pattern[2:], value[cut:]) for cut in range(len(value) + 1))
+    if pattern[0] == "*":
+        reach = value.find("/") if "/" in value else len(value)
+        return any(wildcard_match(pattern[1:], value[cut:]) for cut in range(reach + 1))
+    return bool(value) and value[0] == pattern[0] and wildcard_match(pattern[1:], value[1:])
+
+
+def condition_holds(condition: RefCondition, value: str) -> bool:
+    _, negated, patterns = condition
+    return any(wildcard_match(pattern, value) for pattern in patterns) != negated
+
+
+def session_value(session: RefSession, prop: str) -> str:
+    """A session's value for a condition: its first event's attribute, or its first/last pageview's page."""
+    pages = [event.page for event in session.events if event.kind == "pageview"]
+    if prop == "entry_page":
+        return pages[0] if pages else NONE
+    if prop == "exit_page":
+        return pages[-1] if pages else NONE
+    return val(session.first, prop)
 
 
 def matching(
@@ -277,7 +366,7 @@ def random_traffic(seed: int, site_id: str, now_ms: int, *, visitors: int = 25, 
         for _ in range(rng.randint(1, 4)):
             ts = now_ms - rng.randint(0, days * 86_400_000)
             place = rng.choice(PLACES)
-            attributes = {
+            attributes: dict[str, Any] = {
                 "referrer": rng.choice(REFERRERS),
                 "channel": rng.choice(CHANNELS),
                 "country": place[0],

@@ -298,7 +298,11 @@ def _operations() -> list[_Operation]:
             AggregateParams.PARAMETERS,
             AGGREGATE_METRICS,
             security=_BEARER,
-            examples={"period": "30d", "metrics": "visitors,pageviews,bounce_rate"},
+            examples={
+                "period": "30d",
+                "metrics": "visitors,pageviews,bounce_rate",
+                "filters": "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari",
+            },
         ),
         _Operation(
             "get",

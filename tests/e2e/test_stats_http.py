@@ -77,3 +77,25 @@ def test_the_seed_examples(stack: RunningStack, http: httpx.Client, tenant: Tena
     missing = _get(http, "/api/v1/stats/breakdown?period=30d", tenant)
     assert missing.status_code == 400
     assert missing.json() == {"error": {"code": "invalid_request", "message": "property is required"}}
+
+
+def test_a_filters_string_over_http(stack: RunningStack, http: httpx.Client, tenant: Tenant) -> None:
+    # The client percent-encodes | ; = as in any query value; the stack hands the handler the decoded string
+    _seed(stack, tenant.site_id)
+    headers = {"Authorization": f"Bearer {tenant.token}"}
+
+    def aggregate(filters: str) -> httpx.Response:
+        params = {"period": "7d", "metrics": "visitors,pageviews", "filters": filters}
+        return http.get("/api/v1/stats/aggregate", params=params, headers=headers)
+
+    assert aggregate("event:page==/|/pricing;visit:country==US|DE").json()["metrics"] == {
+        "visitors": 2,
+        "pageviews": 3,
+    }
+    assert aggregate("event:page==/d*;visit:browser!=(none)").json()["metrics"] == {"visitors": 0, "pageviews": 0}
+    assert aggregate("event:page==/d*").json()["metrics"] == {"visitors": 1, "pageviews": 1}
+    refused = aggregate("visit:country=US")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"] == (
+        "filters: expected == or != after visit:country at position 14, found '='"
+    )

@@ -5,6 +5,8 @@ Five time zones (DST in both hemispheres and directions, a 45-minute offset, a
 property and a rotation of filter combinations, through the real handlers over moto.
 """
 
+import dataclasses
+import random
 import zlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 from aizen import compaction
 from aizen.events import RawEvent
 from aizen.periods import PRESETS
+from aizen.rollup import job
 from aizen.settings import Settings
 from aizen.vocabulary import PROPERTIES, PROPERTY_METRICS
 from tests import stats_reference as ref
@@ -228,3 +231,92 @@ def _check_breakdown(
         }, params
         checked += 1
     return checked
+
+
+# The filters= parameter -----------------------------------------------------------------------
+
+FILTER_PAGES = ("/", "/pricing", "/blog/a", "/blog/2024/post", "/docs/api/keys", "/a|b", "/#/settings")
+# Every operator, wildcard form, escaped |, != with several values, (none), the same property twice,
+# and combinations with the plain filters.
+CONDITION_SETS: list[dict[str, str]] = [
+    {"filters": "visit:country==US|DE"},
+    {"filters": "visit:browser!=Safari"},
+    {"filters": "visit:browser!=Chrome|Safari|(none)"},
+    {"filters": "event:page==/blog/*"},
+    {"filters": "event:page==/blog/**"},
+    {"filters": "event:page!=/blog/**|/"},
+    {"filters": r"event:page==/a\|b|/docs/**"},
+    {"filters": "event:page==**s**"},
+    {"filters": "event:page==/blog/**;event:page!=/blog/*/**"},
+    {"filters": "visit:referrer==(none)"},
+    {"filters": "visit:source!=(none);visit:channel==*Search|Referral"},
+    {"filters": "visit:entry_page==/blog/**;visit:exit_page!=/pricing"},
+    {"filters": "visit:exit_page==/*"},
+    {"filters": "visit:region==US-*;visit:city!=New*"},
+    {"filters": "visit:device==*top|mobile;visit:os!=iOS"},
+    {"country": "US", "filters": "event:page==/blog/**;visit:os!=iOS"},
+    {"page": "/", "browser": "Chrome", "filters": "visit:referrer!=github.com|(none)"},
+]
+CONDITION_PERIODS = (("7d", "day"), ("30d", "week"), ("24h", "hour"), ("custom", "day"))
+CONDITION_PROPERTIES = ("page", "entry_page", "exit_link", "channel", "referrer", "country", "device", "browser", "os")
+
+
+@pytest.mark.parametrize(
+    ("timezone", "now", "source"),
+    [
+        pytest.param("America/Los_Angeles", SEED_NOW, "raw", id="los-angeles-spring-forward-raw"),
+        pytest.param(
+            "Europe/Berlin", int(datetime(2025, 10, 30, 9, tzinfo=UTC).timestamp()), "compacted", id="berlin-fall-back"
+        ),
+        pytest.param("Asia/Kathmandu", SEED_NOW, "rollups", id="kathmandu-545-compacted-and-rolled-up"),
+    ],
+)
+def test_filters_match_the_reference(timezone: str, now: int, source: str, clock: FrozenClock, aizen_env: Any) -> None:
+    # Given: random traffic over pages with nested paths and a literal |, stored as single items,
+    # packed into hour blocks (compacted), or packed and rolled up (unfiltered days then read rollups)
+    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
+    clock.current = float(now)
+    tz = ZoneInfo(timezone)
+    now_ms = now * 1000
+    owner = make_owner(timezone=timezone)
+    _, token = make_key(owner.site.id)
+    pages = random.Random(now)  # noqa: S311 - test traffic
+    events = [
+        dataclasses.replace(event, page=pages.choice(FILTER_PAGES))
+        for event in ref.random_traffic(zlib.crc32(timezone.encode()), owner.site.id, now_ms)
+    ]
+    store_single_items(events, settings.raw_retention_days)
+    if source != "raw":
+        clock.current = float(now - 2 * 86_400 - 1_234)
+        assert compaction.run().hours_compacted > 24
+        clock.current = float(now)
+    if source == "rollups":
+        assert job.run().days_rolled_up > 30
+    today = ref.local(now_ms, tz).date()
+    custom = (today - timedelta(days=20), today - timedelta(days=3))
+    checked = 0
+    rotation = zlib.crc32(timezone.encode())  # each scenario asks each set over another period and property
+    for number, conditions in enumerate(CONDITION_SETS):
+        preset, interval = CONDITION_PERIODS[(number + rotation) % len(CONDITION_PERIODS)]
+        rng = ref.expected_range(preset, tz, now_ms, custom, None)
+        base: dict[str, Any] = {"period": preset}
+        if preset == "custom":
+            base.update({"from": custom[0].isoformat(), "to": custom[1].isoformat()})
+        expected_period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": preset}
+        checked += _check_aggregate(base, conditions, rng, expected_period, False, events, tz, token)
+        checked += _check_timeseries(base, conditions, interval, rng, expected_period, False, events, tz, token)
+        prop = CONDITION_PROPERTIES[(number + rotation) % len(CONDITION_PROPERTIES)]
+        checked += _check_breakdown(base, conditions, prop, rng, expected_period, False, events, tz, token)
+        # Outside the raw window: 422, as for the plain filters
+        checked += _check_aggregate({"period": "12m"}, conditions, rng, {}, True, events, tz, token)
+    # A region breakdown scoped by the plain country and a visit:city condition
+    scoped = {"country": "US", "filters": "visit:city!=New*;event:page!=/"}
+    rng = ref.expected_range("30d", tz, now_ms, None, None)
+    expected_period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": "30d"}
+    checked += _check_breakdown({"period": "30d"}, scoped, "region", rng, expected_period, False, events, tz, token)
+    if source == "rollups":  # the same days answer an unfiltered question from their rollups
+        response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", {"period": "7d"}, token)
+        assert response.body["meta"]["from_rollups"] is True
+        rng = ref.expected_range("7d", tz, now_ms, None, None)
+        assert response.body["metrics"] == {"visitors": ref.aggregate(events, tz, {}, rng)["visitors"]}
+    assert checked >= 4 * len(CONDITION_SETS)

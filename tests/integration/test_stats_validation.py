@@ -68,6 +68,18 @@ REALTIME = ("StatsRealtimeFunction", "/api/v1/stats/realtime")
         (BREAKDOWN, "property=page&page_number=1" + "0" * 5000, "page_number: must be an integer from "),
         (REALTIME, "minutes=", "minutes: must be an integer"),
         (REALTIME, "period=today", "Unknown parameter period; allowed parameters: minutes"),
+        (AGGREGATE, "filters=visit:country%3DUS", "filters: expected == or != after visit:country at position 14"),
+        (TIMESERIES, "filters=visit:country==US%7C", "filters: expected a value at position 19, found the end"),
+        (BREAKDOWN, "property=page&filters=visit:utm_source==x", "filters: unknown property visit:utm_source at "),
+        (AGGREGATE, "filters=event:goal==Signup", "filters: event:goal is not available yet"),
+        (TIMESERIES, "filters=event:props:plan!=pro", "filters: event:props:plan is not available yet"),
+        (AGGREGATE, "country=US&filters=visit:country!=DE", "filters: country is filtered twice"),
+        (
+            BREAKDOWN,
+            "property=city&country=US&region=US-CA&filters=visit:region==US-NY",
+            "filters: region is filtered twice",
+        ),
+        (REALTIME, "filters=visit:country==US", "Unknown parameter filters; allowed parameters: minutes"),
     ],
 )
 def test_bad_parameters_are_400_naming_them(
@@ -118,6 +130,9 @@ def test_minutes_default_and_clamp(api_key: tuple[ApiKey, str], minutes: str | N
         (BREAKDOWN, "period=12m&property=region&country=US"),
         (BREAKDOWN, "period=12m&property=city&country=US"),
         (BREAKDOWN, "period=12m&property=page&browser=Chrome"),
+        (AGGREGATE, "period=12m&filters=visit:country!=US"),
+        (TIMESERIES, "period=ytd&interval=month&filters=event:page==/blog/**"),
+        (BREAKDOWN, "period=12m&property=country&filters=visit:exit_page==/**"),
     ],
 )
 def test_raw_only_queries_outside_the_raw_window_are_422(

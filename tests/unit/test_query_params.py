@@ -21,7 +21,7 @@ from aizen.query.params.aggregate import AggregateParams
 from aizen.query.params.breakdown import BreakdownParams
 from aizen.query.params.realtime import RealtimeParams
 from aizen.query.params.timeseries import TimeseriesParams
-from aizen.vocabulary import FILTER_PARAMETERS, PROPERTY_METRICS
+from aizen.vocabulary import FILTER_PARAMETERS, PROPERTY_METRICS, Condition
 
 ENDPOINTS: list[type[QueryParams]] = [AggregateParams, TimeseriesParams, BreakdownParams, RealtimeParams]
 
@@ -124,7 +124,7 @@ def test_aggregate_defaults() -> None:
     params = AggregateParams.from_query({})
     assert (params.period, params.date_from, params.date_to, params.metrics) == ("30d", None, None, None)
     assert params.metric_names == ("visitors",)
-    assert set(params.filters) == {None}
+    assert set(params.filters) == {None, ()}  # no plain filter, no conditions
 
 
 def test_the_shared_filters_reach_the_engine_by_name() -> None:
@@ -138,7 +138,7 @@ def test_the_shared_filters_reach_the_engine_by_name() -> None:
     ("query", "message"),
     [
         ({"colour": "red"}, "Unknown parameter colour; allowed parameters: period, from, to, metrics, page, referrer, "
-         "country, device, browser, os"),
+         "country, device, browser, os, filters"),
         ({"period": "week"}, "period: must be one of today, yesterday, 24h, 7d, 30d, 12m, wtd, mtd, ytd, month, "
          "custom, all"),
         ({"metrics": "visitors,clicks"}, "metrics: unknown metric clicks; allowed metrics: visitors, pageviews, "
@@ -155,6 +155,47 @@ def test_the_shared_filters_reach_the_engine_by_name() -> None:
 )  # fmt: skip
 def test_aggregate_refusals(query: dict[str, str], message: str) -> None:
     assert refused(AggregateParams, **query) == message
+
+
+def test_filters_become_conditions_beside_the_plain_filters() -> None:
+    filters = AggregateParams.from_query({"page": "/", "filters": "visit:country==US|DE;visit:browser!=Safari"}).filters
+    assert filters.page == "/"
+    assert filters.conditions == (
+        Condition("country", False, ("US", "DE")),
+        Condition("browser", True, ("Safari",)),
+    )
+    assert filters.active
+    assert AggregateParams.from_query({"filters": "event:page==/**"}).filters.active
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"filters": ""}, "filters: expected a property (event:page, event:goal, event:props:<key>, "),
+        ({"filters": "visit:country=US"}, "filters: expected == or != after visit:country at position 14, found '='"),
+        ({"filters": "event:goal==Signup"}, "filters: event:goal is not available yet; filter on event:page or a "
+         "visit: property for now"),
+        ({"filters": "event:props:plan==pro"}, "filters: event:props:plan is not available yet; "),
+        ({"filters": "visit:country==US", "country": "DE"}, "filters: country is filtered twice, by the country "
+         "parameter and by visit:country in filters; use one"),
+        ({"filters": "event:page!=/a", "page": "/b"}, "filters: page is filtered twice, by the page parameter and by "
+         "event:page in filters; use one"),
+        ({"filters": "visit:source==x", "referrer": "y"}, "filters: referrer is filtered twice, by the referrer "
+         "parameter and by visit:referrer in filters; use one"),
+    ],
+)  # fmt: skip
+def test_filters_refusals(query: dict[str, str], message: str) -> None:
+    for params in (AggregateParams, TimeseriesParams):
+        assert refused(params, **query).startswith(message)
+    assert refused(BreakdownParams, property="page", **query).startswith(message)
+
+
+def test_breakdown_refuses_a_region_given_both_ways_and_takes_one() -> None:
+    query = {"property": "city", "country": "US", "filters": "visit:region==US-CA"}
+    assert BreakdownParams.from_query(query).filters.conditions == (Condition("region", False, ("US-CA",)),)
+    assert refused(BreakdownParams, **query, region="US-NY") == (
+        "filters: region is filtered twice, by the region parameter and by visit:region in filters; use one"
+    )
 
 
 def test_a_custom_range_of_one_day_is_accepted() -> None:
@@ -205,7 +246,7 @@ def test_breakdown_sort_and_region() -> None:
     [
         ({}, "property is required"),
         ({"colour": "red"}, "Unknown parameter colour; allowed parameters: period, from, to, metrics, page, referrer, "
-         "country, device, browser, os, property, region, sort, limit, page_number"),
+         "country, device, browser, os, filters, property, region, sort, limit, page_number"),
         ({"property": "weather"}, "property: must be one of page, entry_page, exit_link, channel, referrer, country, "
          "region, city, device, browser, os"),
         ({"property": "page", "metrics": "clicks"}, "metrics: clicks is not allowed with property=page; allowed "

@@ -34,11 +34,29 @@ FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
 SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")
 
 
+# What a `filters=` condition (aizen.query.filter_grammar) can name that the engine cannot
+# match yet: goals and custom properties; a request naming one is 400.
+PENDING_CONDITION_PROPERTIES = ("goal", "props")
+
+
+class Condition(NamedTuple):
+    """One condition of a `filters=` string: the property's value matches one of `patterns`
+    (negated: none of them). Patterns take `*` and `**` (aizen.patterns); a missing value is
+    `(none)`. `page` matches events, `entry_page`/`exit_page` the session's first/last
+    pageview's page, the session attributes the session's first event."""
+
+    property: str  # page, entry_page, exit_page, goal, props, or one of SESSION_ATTRIBUTES
+    negated: bool
+    patterns: tuple[str, ...]
+    key: str | None = None  # props only: the custom property's key
+
+
 class Filters(NamedTuple):
     """Exact, case-sensitive, AND-ed. `(none)` matches a missing value.
 
     `page` matches events; the others match the session's attributes (its first event's).
-    `region` only scopes city breakdowns.
+    `region` only scopes city breakdowns. `conditions` are the `filters=` parameter's, AND-ed
+    with the others.
     """
 
     page: str | None = None
@@ -48,6 +66,7 @@ class Filters(NamedTuple):
     device: str | None = None
     browser: str | None = None
     os: str | None = None
+    conditions: tuple[Condition, ...] = ()
 
     @property
     def session_filters(self) -> tuple[tuple[str, str], ...]:
@@ -59,4 +78,4 @@ class Filters(NamedTuple):
 
     @property
     def active(self) -> bool:
-        return self.page is not None or bool(self.session_filters)
+        return self.page is not None or bool(self.session_filters) or bool(self.conditions)

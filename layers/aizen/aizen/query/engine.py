@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, Protocol, cast
 
 from aizen.columns import OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import NONE_VALUE
+from aizen.query.conditions import page_test, session_test
 from aizen.vocabulary import Filters
 
 SESSION_GAP_MS = 30 * 60 * 1000
@@ -158,6 +159,8 @@ class SessionBuilder:
         self._open: dict[int, defaultdict[str, list[Segment]]] = {}
         self._attribute_test = _attribute_test(scope.filters)
         self._page = scope.filters.page
+        self._condition_test = session_test(scope.filters.conditions)  # filters= (aizen.query.conditions)
+        self._page_test = page_test(scope.filters.conditions)
         self._clip = scope.start_ms > scope.day_starts[0] or scope.end_ms < scope.day_starts[-1]
         self.events_seen = 0
 
@@ -241,6 +244,8 @@ class SessionBuilder:
         block, first, _ = segments[0]
         if self._attribute_test is not None and not self._attribute_test(block, first):
             return
+        if self._condition_test is not None and not self._condition_test(segments):
+            return
         last_block, _, last_end = segments[-1]
         first_ms = block.timestamps[first]
         last_ms = last_block.timestamps[last_end - 1]
@@ -248,15 +253,19 @@ class SessionBuilder:
         for _, start, end in segments:
             events += end - start
         matching: list[tuple[EventBlock, int]] | None = None
-        if self._page is not None or self._clip:
+        page_passes = self._page_test
+        if self._page is not None or self._clip or page_passes is not None:
             page = self._page
             range_start, range_end = self._scope.start_ms, self._scope.end_ms
             matching = []
             for segment_block, start, end in segments:
                 times = segment_block.timestamps
                 pages = segment_block.values("page") if page is not None else None
+                condition_pages = segment_block.values("page") if page_passes is not None else None
                 for position in range(start, end):
                     if pages is not None and pages[position] != page:
+                        continue
+                    if condition_pages is not None and not page_passes[condition_pages[position]]:  # type: ignore[index]
                         continue
                     if self._clip and not range_start <= times[position] < range_end:
                         continue

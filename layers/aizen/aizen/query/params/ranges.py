@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from aizen.errors import InvalidRequest
 from aizen.periods import PRESETS
+from aizen.query.filter_grammar import FILTERS_PATTERN, parse_filters, public_name
 from aizen.query.params import (
     DATE_RANGE,
     DATE_SCHEMA,
@@ -17,7 +18,10 @@ from aizen.query.params import (
     metric_list,
     one_of,
 )
-from aizen.vocabulary import Filters
+from aizen.vocabulary import FILTER_PARAMETERS, PENDING_CONDITION_PROPERTIES, Condition, Filters
+
+# The plain filter parameters a filters= condition may not repeat (region: breakdowns by city).
+_PLAIN_FILTERS = (*FILTER_PARAMETERS, "region")
 
 RANGE_PARAMETERS = (
     Parameter(
@@ -39,6 +43,15 @@ RANGE_PARAMETERS = (
     filter_parameter("device", "Exact device type, e.g. desktop or mobile"),
     filter_parameter("browser", "Exact browser name"),
     filter_parameter("os", "Exact operating system name"),
+    Parameter(
+        "filters",
+        parse_filters,
+        {"type": "string", "minLength": 1, "pattern": FILTERS_PATTERN},
+        "Plausible Stats API v1 filters, AND-ed with the parameters above: property==value or property!=value, "
+        "| between values (\\| for a literal |), * and ** wildcards, ; between conditions, e.g. "
+        "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari (docs/stats.md, Filters)",
+        attribute="conditions",
+    ),
 )
 
 
@@ -60,6 +73,7 @@ class RangeParams(QueryParams):
     device: str | None
     browser: str | None
     os: str | None
+    conditions: tuple[Condition, ...] | None
 
     def check(self) -> None:
         """The rules across parameters."""
@@ -72,6 +86,18 @@ class RangeParams(QueryParams):
                 raise InvalidRequest(f"{missing} is required with period=custom (both from and to, YYYY-MM-DD)")
             if self.date_from > self.date_to:
                 raise InvalidRequest("from must not be after to")
+        plain = self.filters
+        for condition in self.conditions or ():
+            if condition.property in PENDING_CONDITION_PROPERTIES:
+                raise InvalidRequest(
+                    f"filters: {public_name(condition)} is not available yet; "
+                    "filter on event:page or a visit: property for now"
+                )
+            if condition.property in _PLAIN_FILTERS and getattr(plain, condition.property) is not None:
+                raise InvalidRequest(
+                    f"filters: {condition.property} is filtered twice, by the {condition.property} parameter and by "
+                    f"{public_name(condition)} in filters; use one"
+                )
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -87,4 +113,5 @@ class RangeParams(QueryParams):
             device=self.device,
             browser=self.browser,
             os=self.os,
+            conditions=self.conditions or (),
         )
