@@ -178,6 +178,8 @@ def aggregate(events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng
         "pageviews": pageviews,
         "bounce_rate": round_half_up(100 * bounces / len(counted), 1) if counted else 0,
         "visit_duration": int(round_half_up(sum(durations) / len(counted) / 1000)) if counted else 0,
+        "visits": len(counted),
+        "views_per_visit": round_half_up(pageviews / len(counted), 2) if counted else 0,
     }
 
 
@@ -195,17 +197,33 @@ def bucket_label(ts_ms: int, interval: str, tz: ZoneInfo, rng: Range) -> Any:
 
 def timeseries(
     events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, interval: str
-) -> dict[Any, dict[str, int]]:
-    """{bucket label: {visitors, pageviews}} for the buckets that have data."""
+) -> dict[Any, dict[str, int | float]]:
+    """{bucket label: {visitors, pageviews, visits, views_per_visit}} for the buckets that have data.
+
+    A visit (a session with a matching event, starting in the range) counts in the bucket of its first event."""
     visitors: dict[Any, set[tuple[str, date]]] = defaultdict(set)
     pageviews: dict[Any, int] = defaultdict(int)
-    for visitor, _, hits in matching(events, tz, filters, rng):
+    visits: dict[Any, int] = defaultdict(int)
+    for visitor, session, hits in matching(events, tz, filters, rng):
         for event in hits:
             label = bucket_label(event.timestamp_ms, interval, tz, rng)
             visitors[label].add(visitor)
             if event.kind == "pageview":
                 pageviews[label] += 1
-    return {label: {"visitors": len(visitors[label]), "pageviews": pageviews[label]} for label in visitors}
+        if rng.start_ms <= session.first.timestamp_ms < rng.end_ms:
+            visits[bucket_label(session.first.timestamp_ms, interval, tz, rng)] += 1
+    return {
+        label: {
+            "visitors": len(visitors[label]),
+            "pageviews": pageviews[label],
+            "visits": visits[label],
+            "views_per_visit": round_half_up(pageviews[label] / visits[label], 2) if visits[label] else 0,
+        }
+        for label in visitors.keys() | visits.keys()
+    }
+
+
+EMPTY_BUCKET = {"visitors": 0, "pageviews": 0, "visits": 0, "views_per_visit": 0}
 
 
 def expected_bucket_labels(interval: str, tz: ZoneInfo, rng: Range) -> list[Any]:
@@ -224,12 +242,15 @@ def expected_bucket_labels(interval: str, tz: ZoneInfo, rng: Range) -> list[Any]
 def breakdown(
     events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, prop: str
 ) -> dict[str, dict[str, int]]:
-    """{value: {metric: n}} with every metric the property allows."""
+    """{value: {metric: n}} with every metric the property allows (visits: sessions per session value)."""
     visitors: dict[str, set[tuple[str, date]]] = defaultdict(set)
     pageviews: dict[str, int] = defaultdict(int)
     entries: dict[str, int] = defaultdict(int)
     clicks: dict[str, int] = defaultdict(int)
+    visits: dict[str, int] = defaultdict(int)
     for visitor, session, hits in matching(events, tz, filters, rng):
+        if prop in SESSION_ATTRIBUTES and rng.start_ms <= session.first.timestamp_ms < rng.end_ms:
+            visits[val(session.first, prop)] += 1
         if prop == "entry_page":
             pageviews_in_session = [e for e in session.events if e.kind == "pageview"]
             if pageviews_in_session and rng.start_ms <= session.first.timestamp_ms < rng.end_ms:
@@ -248,7 +269,12 @@ def breakdown(
         return {value: {"entries": n} for value, n in entries.items()}
     if prop == "exit_link":
         return {value: {"clicks": n} for value, n in clicks.items()}
-    return {value: {"visitors": len(visitors[value]), "pageviews": pageviews[value]} for value in visitors}
+    if prop == "page":
+        return {value: {"visitors": len(visitors[value]), "pageviews": pageviews[value]} for value in visitors}
+    return {
+        value: {"visitors": len(visitors[value]), "pageviews": pageviews[value], "visits": visits[value]}
+        for value in visitors
+    }
 
 
 def realtime(events: list[RawEvent], tz: ZoneInfo, now_ms: int, minutes: int) -> int:

@@ -28,12 +28,12 @@ def _questions(custom: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]
     aggregate = ("StatsAggregateFunction", "/api/v1/stats/aggregate")
     series = ("StatsTimeseriesFunction", "/api/v1/stats/timeseries")
     breakdown = ("StatsBreakdownFunction", "/api/v1/stats/breakdown")
-    metrics = "visitors,pageviews,bounce_rate,visit_duration"
+    metrics = "visitors,pageviews,bounce_rate,visit_duration,visits,views_per_visit"
     questions: list[tuple[str, str, dict[str, str]]] = []
     for period in ("7d", "30d", "yesterday", "wtd", "mtd", "month", "12m", "all"):
         questions.append((*aggregate, {"period": period, "metrics": metrics}))
     for period, interval in (("30d", "day"), ("12m", "week"), ("12m", "month"), ("all", "day")):
-        questions.append((*series, {"period": period, "interval": interval, "metrics": "visitors,pageviews"}))
+        questions.append((*series, {"period": period, "interval": interval, "metrics": "visitors,pageviews,visits"}))
     for prop, allowed in ROLLUP_PROPERTIES.items():
         questions.append((*breakdown, {"period": "30d", "property": prop, "metrics": ",".join(allowed)}))
         questions.append((*breakdown, {"period": "all", "property": prop, "limit": "3", "page_number": "2"}))

@@ -121,7 +121,7 @@ def _check_aggregate(
     tz: ZoneInfo,
     token: str,
 ) -> int:
-    params = {**base, **filters, "metrics": "visitors,pageviews,bounce_rate,visit_duration"}
+    params = {**base, **filters, "metrics": "visitors,pageviews,bounce_rate,visit_duration,visits,views_per_visit"}
     response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
     if filters and outside:
         assert response.status == 422, params
@@ -147,7 +147,7 @@ def _check_timeseries(
     tz: ZoneInfo,
     token: str,
 ) -> int:
-    params = {**base, **filters, "interval": interval, "metrics": "visitors,pageviews"}
+    params = {**base, **filters, "interval": interval, "metrics": "visitors,pageviews,visits,views_per_visit"}
     response = _ask("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
     effective = interval or ("hour" if base["period"] == "24h" or rng.first == rng.last else "day")
     if outside and (filters or effective == "hour"):
@@ -167,7 +167,7 @@ def _check_timeseries(
     expected = [
         {
             "date": datetime.fromtimestamp(instant / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            **counts.get(label, {"visitors": 0, "pageviews": 0}),
+            **counts.get(label, ref.EMPTY_BUCKET),
         }
         for label, instant in zip(labels, instants, strict=True)
     ]

@@ -142,7 +142,7 @@ def test_the_shared_filters_reach_the_engine_by_name() -> None:
         ({"period": "week"}, "period: must be one of today, yesterday, 24h, 7d, 30d, 12m, wtd, mtd, ytd, month, "
          "custom, all"),
         ({"metrics": "visitors,clicks"}, "metrics: unknown metric clicks; allowed metrics: visitors, pageviews, "
-         "bounce_rate, visit_duration"),
+         "bounce_rate, visit_duration, visits, views_per_visit"),
         ({"country": ""}, "country: must not be empty"),
         ({"from": "2026-03-01"}, "from and to are only valid with period=custom"),
         ({"period": "7d", "to": "2026-03-01"}, "from and to are only valid with period=custom"),
@@ -169,7 +169,7 @@ def test_timeseries_defaults_and_refusals() -> None:
     assert refused(TimeseriesParams, period="24h", interval="day") == "interval: period=24h only supports interval=hour"
     assert refused(TimeseriesParams, interval="minute") == "interval: must be one of hour, day, week, month"
     assert refused(TimeseriesParams, metrics="bounce_rate") == (
-        "metrics: unknown metric bounce_rate; allowed metrics: visitors, pageviews"
+        "metrics: unknown metric bounce_rate; allowed metrics: visitors, pageviews, visits, views_per_visit"
     )
 
 

@@ -41,6 +41,8 @@ class AggregateMetrics(TypedDict):
     pageviews: NotRequired[int]
     bounce_rate: NotRequired[float]
     visit_duration: NotRequired[float]
+    visits: NotRequired[int]
+    views_per_visit: NotRequired[float]
 
 
 class AggregateResponse(BaseModel):
@@ -56,6 +58,8 @@ class TimeseriesPoint(TypedDict):
     date: str
     visitors: NotRequired[int]
     pageviews: NotRequired[int]
+    visits: NotRequired[int]
+    views_per_visit: NotRequired[float]
 
 
 class TimeseriesResponse(BaseModel):
@@ -74,6 +78,7 @@ class BreakdownRow(TypedDict):
     pageviews: NotRequired[int]
     entries: NotRequired[int]
     clicks: NotRequired[int]
+    visits: NotRequired[int]
 
 
 class Pagination(BaseModel):

@@ -25,7 +25,7 @@ from aizen.periods import (
     zone,
 )
 from aizen.query import planner
-from aizen.query.engine import Buckets, Totals, ValueTable
+from aizen.query.engine import Buckets, Totals, ValueTable, views_per_visit
 from aizen.settings import get_settings
 from aizen.vocabulary import ROLLUP_PROPERTIES
 
@@ -115,7 +115,12 @@ def timeseries(site: Site, params: TimeseriesParams) -> dict[str, Any]:
         rollups_allowed=interval != "hour",
         known_rollups=known_rollups,
     )
-    series: dict[str, list[int]] = {"visitors": buckets.visitors, "pageviews": buckets.pageviews}
+    series: dict[str, list[int] | list[float]] = {
+        "visitors": buckets.visitors,
+        "pageviews": buckets.pageviews,
+        "visits": buckets.visits,
+        "views_per_visit": [views_per_visit(*pair) for pair in zip(buckets.pageviews, buckets.visits, strict=True)],
+    }
     return {
         "period": period.as_json(),
         "interval": interval,
