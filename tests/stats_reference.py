@@ -282,6 +282,73 @@ def realtime(events: list[RawEvent], tz: ZoneInfo, now_ms: int, minutes: int) ->
     return len({(e.visitor_id, local(e.timestamp_ms, tz).date()) for e in window})
 
 
+# Comparisons -------------------------------------------------------------------------------
+
+
+def _a_year_before(day: date, is_last: bool) -> date:
+    try:
+        earlier = date(day.year - 1, day.month, day.day)
+    except ValueError:  # 29 February of a leap year
+        return date(day.year - 1, 2, 28)
+    february_ends = day.month == 2 and day + timedelta(1) == date(day.year, 3, 1)
+    if is_last and february_ends:
+        return date(day.year - 1, 3, 1) - timedelta(1)  # the earlier February's last day
+    return earlier
+
+
+def expected_comparison_days(
+    mode: str, first: date, last: date, match_day_of_week: bool, custom: tuple[date, date] | None
+) -> tuple[date, date]:
+    """docs/stats.md, Comparisons: the earlier period's first and last day."""
+    if mode == "custom":
+        assert custom is not None
+        return custom
+    if mode == "previous_period":
+        start, end = first - timedelta((last - first).days + 1), first - timedelta(1)
+    else:
+        start, end = _a_year_before(first, False), _a_year_before(last, True)
+    if not match_day_of_week:
+        return start, end
+    # The nearest start on first's weekday; a later one only while the period still ends before `first`.
+    moves = [k for k in range(-6, 7) if (start + timedelta(k)).weekday() == first.weekday()]
+    allowed = [k for k in moves if k <= 0 or end + timedelta(k) < first]
+    k = min(allowed, key=lambda move: (abs(move), move))
+    return start + timedelta(k), end + timedelta(k)
+
+
+def expected_change(metric: str, current: float, previous: float) -> float | int | None:
+    if previous == 0:
+        return None
+    if metric == "bounce_rate":
+        return round_half_up(current - previous, 1) if current >= previous else -round_half_up(previous - current, 1)
+    percent = (current - previous) / previous * 100
+    magnitude = int(round_half_up(abs(percent)))
+    return magnitude if percent >= 0 else -magnitude
+
+
+def expected_changes(current: dict[str, Any], previous: dict[str, Any], metrics: Any) -> dict[str, Any]:
+    return {metric: expected_change(metric, current[metric], previous[metric]) for metric in metrics}
+
+
+def timeseries_points(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, interval: str, metrics: Any
+) -> list[dict[str, Any]]:
+    """The timeseries' `results`: every bucket with its UTC start and the metrics asked for."""
+    labels = expected_bucket_labels(interval, tz, rng)
+    if interval == "hour":
+        instants = minute_scan(rng.start_ms, rng.end_ms, tz)
+    else:
+        instants = [max(first_instant_of(label, tz), rng.start_ms) for label in labels]
+    counts = timeseries(events, tz, filters, rng, interval)
+    return [
+        {
+            "date": datetime.fromtimestamp(instant / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            **{metric: counts.get(label, EMPTY_BUCKET)[metric] for metric in metrics},
+        }
+        for label, instant in zip(labels, instants, strict=True)
+    ]
+
+
 # Traffic -----------------------------------------------------------------------------------
 
 PAGES = ("/", "/pricing", "/blog/a", "/#/settings", "/docs")

@@ -138,7 +138,7 @@ def test_the_shared_filters_reach_the_engine_by_name() -> None:
     ("query", "message"),
     [
         ({"colour": "red"}, "Unknown parameter colour; allowed parameters: period, from, to, metrics, page, referrer, "
-         "country, device, browser, os"),
+         "country, device, browser, os, compare, compare_from, compare_to, match_day_of_week"),
         ({"period": "week"}, "period: must be one of today, yesterday, 24h, 7d, 30d, 12m, wtd, mtd, ytd, month, "
          "custom, all"),
         ({"metrics": "visitors,clicks"}, "metrics: unknown metric clicks; allowed metrics: visitors, pageviews, "
@@ -205,7 +205,8 @@ def test_breakdown_sort_and_region() -> None:
     [
         ({}, "property is required"),
         ({"colour": "red"}, "Unknown parameter colour; allowed parameters: period, from, to, metrics, page, referrer, "
-         "country, device, browser, os, property, region, sort, limit, page_number"),
+         "country, device, browser, os, compare, compare_from, compare_to, match_day_of_week, property, region, sort, "
+         "limit, page_number"),
         ({"property": "weather"}, "property: must be one of page, entry_page, exit_link, channel, referrer, country, "
          "region, city, device, browser, os"),
         ({"property": "page", "metrics": "clicks"}, "metrics: clicks is not allowed with property=page; allowed "

@@ -9,6 +9,7 @@ validate real service answers against them, so the two cannot drift.
 from typing import NotRequired, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, with_config
+from pydantic.json_schema import SkipJsonSchema
 
 from aizen.periods import Interval, Preset
 from aizen.vocabulary import PROPERTIES
@@ -45,11 +46,45 @@ class AggregateMetrics(TypedDict):
     views_per_visit: NotRequired[float]
 
 
+class ComparisonPeriod(BaseModel):
+    """The earlier period compared with: local dates, inclusive."""
+
+    model_config = _STRICT
+
+    date_from: str = Field(alias="from", json_schema_extra={"format": "date"})
+    date_to: str = Field(alias="to", json_schema_extra={"format": "date"})
+
+
+@with_config(_STRICT)
+class AggregateChange(TypedDict):
+    """Per metric asked for: percent change from the comparison, a whole number (bounce_rate: the
+    difference in percentage points); null when the comparison's value is 0."""
+
+    visitors: NotRequired[int | None]
+    pageviews: NotRequired[int | None]
+    bounce_rate: NotRequired[float | None]
+    visit_duration: NotRequired[int | None]
+    visits: NotRequired[int | None]
+    views_per_visit: NotRequired[int | None]
+
+
+class AggregateComparison(BaseModel):
+    model_config = _STRICT
+
+    period: ComparisonPeriod
+    metrics: AggregateMetrics
+    change: AggregateChange
+
+
+_ONLY_WITH_COMPARE = "Present only with the compare parameter"
+
+
 class AggregateResponse(BaseModel):
     model_config = _STRICT
 
     period: PeriodOut
     metrics: AggregateMetrics
+    comparison: AggregateComparison | SkipJsonSchema[None] = Field(default=None, description=_ONLY_WITH_COMPARE)
     meta: Meta
 
 
@@ -62,13 +97,52 @@ class TimeseriesPoint(TypedDict):
     views_per_visit: NotRequired[float]
 
 
+class TimeseriesComparison(BaseModel):
+    model_config = _STRICT
+
+    period: ComparisonPeriod
+    results: list[TimeseriesPoint] = Field(
+        description="The comparison's own buckets (same interval), in order: `results[i]` pairs with the"
+        " main `results[i]`"
+    )
+
+
 class TimeseriesResponse(BaseModel):
     model_config = _STRICT
 
     period: PeriodOut
     interval: Interval
     results: list[TimeseriesPoint] = Field(description="One point per bucket; `date` is the bucket's UTC start")
+    comparison: TimeseriesComparison | SkipJsonSchema[None] = Field(default=None, description=_ONLY_WITH_COMPARE)
     meta: Meta
+
+
+@with_config(_STRICT)
+class BreakdownMetrics(TypedDict):
+    visitors: NotRequired[int]
+    pageviews: NotRequired[int]
+    entries: NotRequired[int]
+    clicks: NotRequired[int]
+    visits: NotRequired[int]
+
+
+@with_config(_STRICT)
+class BreakdownChange(TypedDict):
+    """Percent change from the comparison per metric, a whole number; null when the comparison's value is 0."""
+
+    visitors: NotRequired[int | None]
+    pageviews: NotRequired[int | None]
+    entries: NotRequired[int | None]
+    clicks: NotRequired[int | None]
+    visits: NotRequired[int | None]
+
+
+@with_config(_STRICT)
+class BreakdownRowComparison(TypedDict):
+    """The row's value in the comparison period (0 when absent there)."""
+
+    metrics: BreakdownMetrics
+    change: BreakdownChange
 
 
 @with_config(_STRICT)
@@ -79,6 +153,7 @@ class BreakdownRow(TypedDict):
     entries: NotRequired[int]
     clicks: NotRequired[int]
     visits: NotRequired[int]
+    comparison: NotRequired[BreakdownRowComparison]
 
 
 class Pagination(BaseModel):
@@ -90,6 +165,14 @@ class Pagination(BaseModel):
     total_pages: int = Field(ge=0)
 
 
+class BreakdownComparison(BaseModel):
+    """The period the rows' `comparison` numbers are from."""
+
+    model_config = _STRICT
+
+    period: ComparisonPeriod
+
+
 class BreakdownResponse(BaseModel):
     model_config = _STRICT
 
@@ -97,6 +180,7 @@ class BreakdownResponse(BaseModel):
     period: PeriodOut
     results: list[BreakdownRow]
     pagination: Pagination
+    comparison: BreakdownComparison | SkipJsonSchema[None] = Field(default=None, description=_ONLY_WITH_COMPARE)
     meta: Meta
 
 
