@@ -6,7 +6,7 @@ OpenAPI description (`docs/openapi.json`) is generated from them, and tests
 validate real service answers against them, so the two cannot drift.
 """
 
-from typing import NotRequired, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from pydantic.json_schema import SkipJsonSchema
@@ -77,6 +77,17 @@ class AggregateComparison(BaseModel):
 
 
 _ONLY_WITH_COMPARE = "Present only with the compare parameter"
+_COMPARED_PERIOD: dict[str, Any] = {"from": "2026-02-21", "to": "2026-02-27"}
+_AGGREGATE_COMPARISON_EXAMPLE: dict[str, Any] = {
+    "period": _COMPARED_PERIOD,
+    "metrics": {"visitors": 2017, "bounce_rate": 35.1},
+    "change": {"visitors": 20, "bounce_rate": 2.7},
+}
+_BREAKDOWN_COMPARISON_EXAMPLE: dict[str, Any] = {"period": _COMPARED_PERIOD}
+_TIMESERIES_COMPARISON_EXAMPLE: dict[str, Any] = {
+    "period": _COMPARED_PERIOD,
+    "results": [{"date": "2026-02-21T08:00:00.000Z", "visitors": 2017, "pageviews": 4630}],
+}
 
 
 class AggregateResponse(BaseModel):
@@ -84,7 +95,9 @@ class AggregateResponse(BaseModel):
 
     period: PeriodOut
     metrics: AggregateMetrics
-    comparison: AggregateComparison | SkipJsonSchema[None] = Field(default=None, description=_ONLY_WITH_COMPARE)
+    comparison: AggregateComparison | SkipJsonSchema[None] = Field(
+        default=None, description=_ONLY_WITH_COMPARE, json_schema_extra={"examples": [_AGGREGATE_COMPARISON_EXAMPLE]}
+    )
     meta: Meta
 
 
@@ -113,7 +126,9 @@ class TimeseriesResponse(BaseModel):
     period: PeriodOut
     interval: Interval
     results: list[TimeseriesPoint] = Field(description="One point per bucket; `date` is the bucket's UTC start")
-    comparison: TimeseriesComparison | SkipJsonSchema[None] = Field(default=None, description=_ONLY_WITH_COMPARE)
+    comparison: TimeseriesComparison | SkipJsonSchema[None] = Field(
+        default=None, description=_ONLY_WITH_COMPARE, json_schema_extra={"examples": [_TIMESERIES_COMPARISON_EXAMPLE]}
+    )
     meta: Meta
 
 
@@ -153,7 +168,15 @@ class BreakdownRow(TypedDict):
     entries: NotRequired[int]
     clicks: NotRequired[int]
     visits: NotRequired[int]
-    comparison: NotRequired[BreakdownRowComparison]
+    comparison: NotRequired[
+        Annotated[
+            BreakdownRowComparison,
+            Field(
+                description="With compare: the value in the comparison period",
+                examples=[{"metrics": {"clicks": 40}, "change": {"clicks": 18}}],
+            ),
+        ]
+    ]
 
 
 class Pagination(BaseModel):
@@ -180,7 +203,9 @@ class BreakdownResponse(BaseModel):
     period: PeriodOut
     results: list[BreakdownRow]
     pagination: Pagination
-    comparison: BreakdownComparison | SkipJsonSchema[None] = Field(default=None, description=_ONLY_WITH_COMPARE)
+    comparison: BreakdownComparison | SkipJsonSchema[None] = Field(
+        default=None, description=_ONLY_WITH_COMPARE, json_schema_extra={"examples": [_BREAKDOWN_COMPARISON_EXAMPLE]}
+    )
     meta: Meta
 
 
