@@ -37,6 +37,17 @@ def _questions(custom: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]
     for prop, allowed in ROLLUP_PROPERTIES.items():
         questions.append((*breakdown, {"period": "30d", "property": prop, "metrics": ",".join(allowed)}))
         questions.append((*breakdown, {"period": "all", "property": prop, "limit": "3", "page_number": "2"}))
+    # Comparisons (docs/stats.md, Comparisons): every mode, with and without match_day_of_week
+    for compare, extra in (
+        ("previous_period", {}),
+        ("previous_period", {"match_day_of_week": "true"}),
+        ("year_over_year", {}),
+        ("year_over_year", {"match_day_of_week": "true"}),
+        ("custom", {"compare_from": custom[0], "compare_to": custom[1]}),
+    ):
+        questions.append((*aggregate, {"period": "30d", "metrics": metrics, "compare": compare, **extra}))
+        questions.append((*series, {"period": "mtd", "metrics": "visitors,visits", "compare": compare, **extra}))
+        questions.append((*breakdown, {"period": "7d", "property": "country", "compare": compare, **extra}))
     questions.append((*aggregate, {"period": "custom", "from": custom[0], "to": custom[1], "metrics": metrics}))
     questions.append((*series, {"period": "custom", "from": custom[0], "to": custom[1], "interval": "week"}))
     return questions
