@@ -100,11 +100,57 @@ def test_every_endpoint_matches_the_reference(
             )
             prop = PROPERTIES[(number * 2 + variant) % len(PROPERTIES)]
             checked += _check_breakdown(base, filters, prop, rng, expected_period, outside_window, events, tz, token)
+        mode, match = COMPARISONS[number % len(COMPARISONS)]
+        checked += _check_comparison(base, mode, match, rng, now_ms, events, tz, token)
     for minutes in (None, "1", "30", "600", "-30896999713", "9223372036854775807"):  # any 64-bit integer, clamped
         response = _ask("StatsRealtimeFunction", "/api/v1/stats/realtime", {"minutes": minutes}, token)
         window = min(60, max(1, int(minutes or 10)))
         assert response.body == {"current_visitors": ref.realtime(events, tz, now_ms, window), "window_minutes": window}
     assert checked >= 60
+
+
+COMPARISONS = [
+    ("previous_period", False),
+    ("year_over_year", True),
+    ("previous_period", True),
+    ("custom", False),
+    ("year_over_year", False),
+]
+
+
+def _check_comparison(
+    base: dict[str, Any],
+    mode: str,
+    match: bool,
+    rng: ref.Range,
+    now_ms: int,
+    events: list[RawEvent],
+    tz: ZoneInfo,
+    token: str,
+) -> int:
+    """An unfiltered aggregate compared with an earlier period (docs/stats.md, Comparisons)."""
+    today = ref.local(now_ms, tz).date()
+    custom = (today - timedelta(days=30), today - timedelta(days=24))
+    metrics = ("visitors", "pageviews", "bounce_rate", "visit_duration", "visits", "views_per_visit")
+    params = {**base, "compare": mode, "metrics": ",".join(metrics)}
+    if mode == "custom":
+        params.update({"compare_from": custom[0].isoformat(), "compare_to": custom[1].isoformat()})
+    if match:
+        params["match_day_of_week"] = "true"
+    response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
+    if base["period"] in ("24h", "all"):
+        assert response.status == 400, params
+        return 1
+    assert response.status == 200, (params, response.body)
+    first, last = ref.expected_comparison_days(mode, rng.first, rng.last, match, custom)
+    earlier = ref.expected_range("custom", tz, now_ms, (first, last), None)
+    now, before = ref.aggregate(events, tz, {}, rng), ref.aggregate(events, tz, {}, earlier)
+    assert response.body["comparison"] == {
+        "period": {"from": first.isoformat(), "to": last.isoformat()},
+        "metrics": before,
+        "change": ref.expected_changes(now, before, metrics),
+    }, params
+    return 1
 
 
 def _as_filters(filters: dict[str, str]) -> dict[str, str | None]:
