@@ -267,6 +267,8 @@ def aggregate(events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng
         "pageviews": pageviews,
         "bounce_rate": round_half_up(100 * bounces / len(counted), 1) if counted else 0,
         "visit_duration": int(round_half_up(sum(durations) / len(counted) / 1000)) if counted else 0,
+        "visits": len(counted),
+        "views_per_visit": round_half_up(pageviews / len(counted), 2) if counted else 0,
     }
 
 
@@ -284,17 +286,33 @@ def bucket_label(ts_ms: int, interval: str, tz: ZoneInfo, rng: Range) -> Any:
 
 def timeseries(
     events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, interval: str
-) -> dict[Any, dict[str, int]]:
-    """{bucket label: {visitors, pageviews}} for the buckets that have data."""
+) -> dict[Any, dict[str, int | float]]:
+    """{bucket label: {visitors, pageviews, visits, views_per_visit}} for the buckets that have data.
+
+    A visit (a session with a matching event, starting in the range) counts in the bucket of its first event."""
     visitors: dict[Any, set[tuple[str, date]]] = defaultdict(set)
     pageviews: dict[Any, int] = defaultdict(int)
-    for visitor, _, hits in matching(events, tz, filters, rng):
+    visits: dict[Any, int] = defaultdict(int)
+    for visitor, session, hits in matching(events, tz, filters, rng):
         for event in hits:
             label = bucket_label(event.timestamp_ms, interval, tz, rng)
             visitors[label].add(visitor)
             if event.kind == "pageview":
                 pageviews[label] += 1
-    return {label: {"visitors": len(visitors[label]), "pageviews": pageviews[label]} for label in visitors}
+        if rng.start_ms <= session.first.timestamp_ms < rng.end_ms:
+            visits[bucket_label(session.first.timestamp_ms, interval, tz, rng)] += 1
+    return {
+        label: {
+            "visitors": len(visitors[label]),
+            "pageviews": pageviews[label],
+            "visits": visits[label],
+            "views_per_visit": round_half_up(pageviews[label] / visits[label], 2) if visits[label] else 0,
+        }
+        for label in visitors.keys() | visits.keys()
+    }
+
+
+EMPTY_BUCKET = {"visitors": 0, "pageviews": 0, "visits": 0, "views_per_visit": 0}
 
 
 def expected_bucket_labels(interval: str, tz: ZoneInfo, rng: Range) -> list[Any]:
@@ -313,12 +331,15 @@ def expected_bucket_labels(interval: str, tz: ZoneInfo, rng: Range) -> list[Any]
 def breakdown(
     events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, prop: str
 ) -> dict[str, dict[str, int]]:
-    """{value: {metric: n}} with every metric the property allows."""
+    """{value: {metric: n}} with every metric the property allows (visits: sessions per session value)."""
     visitors: dict[str, set[tuple[str, date]]] = defaultdict(set)
     pageviews: dict[str, int] = defaultdict(int)
     entries: dict[str, int] = defaultdict(int)
     clicks: dict[str, int] = defaultdict(int)
+    visits: dict[str, int] = defaultdict(int)
     for visitor, session, hits in matching(events, tz, filters, rng):
+        if prop in SESSION_ATTRIBUTES and rng.start_ms <= session.first.timestamp_ms < rng.end_ms:
+            visits[val(session.first, prop)] += 1
         if prop == "entry_page":
             pageviews_in_session = [e for e in session.events if e.kind == "pageview"]
             if pageviews_in_session and rng.start_ms <= session.first.timestamp_ms < rng.end_ms:
@@ -337,12 +358,84 @@ def breakdown(
         return {value: {"entries": n} for value, n in entries.items()}
     if prop == "exit_link":
         return {value: {"clicks": n} for value, n in clicks.items()}
-    return {value: {"visitors": len(visitors[value]), "pageviews": pageviews[value]} for value in visitors}
+    if prop == "page":
+        return {value: {"visitors": len(visitors[value]), "pageviews": pageviews[value]} for value in visitors}
+    return {
+        value: {"visitors": len(visitors[value]), "pageviews": pageviews[value], "visits": visits[value]}
+        for value in visitors
+    }
 
 
 def realtime(events: list[RawEvent], tz: ZoneInfo, now_ms: int, minutes: int) -> int:
     window = [e for e in events if now_ms - minutes * 60_000 <= e.timestamp_ms <= now_ms]
     return len({(e.visitor_id, local(e.timestamp_ms, tz).date()) for e in window})
+
+
+# Comparisons -------------------------------------------------------------------------------
+
+
+def _a_year_before(day: date, is_last: bool) -> date:
+    try:
+        earlier = date(day.year - 1, day.month, day.day)
+    except ValueError:  # 29 February of a leap year
+        return date(day.year - 1, 2, 28)
+    february_ends = day.month == 2 and day + timedelta(1) == date(day.year, 3, 1)
+    if is_last and february_ends:
+        return date(day.year - 1, 3, 1) - timedelta(1)  # the earlier February's last day
+    return earlier
+
+
+def expected_comparison_days(
+    mode: str, first: date, last: date, match_day_of_week: bool, custom: tuple[date, date] | None
+) -> tuple[date, date]:
+    """docs/stats.md, Comparisons: the earlier period's first and last day."""
+    if mode == "custom":
+        assert custom is not None
+        return custom
+    if mode == "previous_period":
+        start, end = first - timedelta((last - first).days + 1), first - timedelta(1)
+    else:
+        start, end = _a_year_before(first, False), _a_year_before(last, True)
+    if not match_day_of_week:
+        return start, end
+    # The nearest start on first's weekday; a later one only while the period still ends before `first`.
+    moves = [k for k in range(-6, 7) if (start + timedelta(k)).weekday() == first.weekday()]
+    allowed = [k for k in moves if k <= 0 or end + timedelta(k) < first]
+    k = min(allowed, key=lambda move: (abs(move), move))
+    return start + timedelta(k), end + timedelta(k)
+
+
+def expected_change(metric: str, current: float, previous: float) -> float | int | None:
+    if previous == 0:
+        return None
+    if metric == "bounce_rate":
+        return round_half_up(current - previous, 1) if current >= previous else -round_half_up(previous - current, 1)
+    percent = (current - previous) / previous * 100
+    magnitude = int(round_half_up(abs(percent)))
+    return magnitude if percent >= 0 else -magnitude
+
+
+def expected_changes(current: dict[str, Any], previous: dict[str, Any], metrics: Any) -> dict[str, Any]:
+    return {metric: expected_change(metric, current[metric], previous[metric]) for metric in metrics}
+
+
+def timeseries_points(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, interval: str, metrics: Any
+) -> list[dict[str, Any]]:
+    """The timeseries' `results`: every bucket with its UTC start and the metrics asked for."""
+    labels = expected_bucket_labels(interval, tz, rng)
+    if interval == "hour":
+        instants = minute_scan(rng.start_ms, rng.end_ms, tz)
+    else:
+        instants = [max(first_instant_of(label, tz), rng.start_ms) for label in labels]
+    counts = timeseries(events, tz, filters, rng, interval)
+    return [
+        {
+            "date": datetime.fromtimestamp(instant / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            **{metric: counts.get(label, EMPTY_BUCKET)[metric] for metric in metrics},
+        }
+        for label, instant in zip(labels, instants, strict=True)
+    ]
 
 
 # Traffic -----------------------------------------------------------------------------------

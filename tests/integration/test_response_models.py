@@ -84,6 +84,26 @@ def traffic(clock: FrozenClock, owner: Owner) -> None:
             BreakdownResponse,
         ),
         ("StatsRealtimeFunction", "/api/v1/stats/realtime", "minutes=60", RealtimeResponse),
+        (
+            "StatsAggregateFunction",
+            "/api/v1/stats/aggregate",
+            "period=today&compare=previous_period&metrics=visitors,pageviews,bounce_rate,visit_duration,visits,"
+            "views_per_visit",
+            AggregateResponse,
+        ),
+        (
+            "StatsTimeseriesFunction",
+            "/api/v1/stats/timeseries",
+            "period=7d&compare=year_over_year&match_day_of_week=true&metrics=visitors,visits,views_per_visit",
+            TimeseriesResponse,
+        ),
+        (
+            "StatsBreakdownFunction",
+            "/api/v1/stats/breakdown",
+            "period=today&property=referrer&metrics=visitors,pageviews,visits&compare=custom"
+            "&compare_from=2026-01-01&compare_to=2026-01-31",
+            BreakdownResponse,
+        ),
     ],
 )
 def test_stats_answers_match_their_models(

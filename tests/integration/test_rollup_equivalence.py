@@ -28,15 +28,26 @@ def _questions(custom: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]
     aggregate = ("StatsAggregateFunction", "/api/v1/stats/aggregate")
     series = ("StatsTimeseriesFunction", "/api/v1/stats/timeseries")
     breakdown = ("StatsBreakdownFunction", "/api/v1/stats/breakdown")
-    metrics = "visitors,pageviews,bounce_rate,visit_duration"
+    metrics = "visitors,pageviews,bounce_rate,visit_duration,visits,views_per_visit"
     questions: list[tuple[str, str, dict[str, str]]] = []
     for period in ("7d", "30d", "yesterday", "wtd", "mtd", "month", "12m", "all"):
         questions.append((*aggregate, {"period": period, "metrics": metrics}))
     for period, interval in (("30d", "day"), ("12m", "week"), ("12m", "month"), ("all", "day")):
-        questions.append((*series, {"period": period, "interval": interval, "metrics": "visitors,pageviews"}))
+        questions.append((*series, {"period": period, "interval": interval, "metrics": "visitors,pageviews,visits"}))
     for prop, allowed in ROLLUP_PROPERTIES.items():
         questions.append((*breakdown, {"period": "30d", "property": prop, "metrics": ",".join(allowed)}))
         questions.append((*breakdown, {"period": "all", "property": prop, "limit": "3", "page_number": "2"}))
+    # Comparisons (docs/stats.md, Comparisons): every mode, with and without match_day_of_week
+    for compare, extra in (
+        ("previous_period", {}),
+        ("previous_period", {"match_day_of_week": "true"}),
+        ("year_over_year", {}),
+        ("year_over_year", {"match_day_of_week": "true"}),
+        ("custom", {"compare_from": custom[0], "compare_to": custom[1]}),
+    ):
+        questions.append((*aggregate, {"period": "30d", "metrics": metrics, "compare": compare, **extra}))
+        questions.append((*series, {"period": "mtd", "metrics": "visitors,visits", "compare": compare, **extra}))
+        questions.append((*breakdown, {"period": "7d", "property": "country", "compare": compare, **extra}))
     questions.append((*aggregate, {"period": "custom", "from": custom[0], "to": custom[1], "metrics": metrics}))
     questions.append((*series, {"period": "custom", "from": custom[0], "to": custom[1], "interval": "week"}))
     return questions

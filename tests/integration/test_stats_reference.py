@@ -103,11 +103,57 @@ def test_every_endpoint_matches_the_reference(
             )
             prop = PROPERTIES[(number * 2 + variant) % len(PROPERTIES)]
             checked += _check_breakdown(base, filters, prop, rng, expected_period, outside_window, events, tz, token)
+        mode, match = COMPARISONS[number % len(COMPARISONS)]
+        checked += _check_comparison(base, mode, match, rng, now_ms, events, tz, token)
     for minutes in (None, "1", "30", "600", "-30896999713", "9223372036854775807"):  # any 64-bit integer, clamped
         response = _ask("StatsRealtimeFunction", "/api/v1/stats/realtime", {"minutes": minutes}, token)
         window = min(60, max(1, int(minutes or 10)))
         assert response.body == {"current_visitors": ref.realtime(events, tz, now_ms, window), "window_minutes": window}
     assert checked >= 60
+
+
+COMPARISONS = [
+    ("previous_period", False),
+    ("year_over_year", True),
+    ("previous_period", True),
+    ("custom", False),
+    ("year_over_year", False),
+]
+
+
+def _check_comparison(
+    base: dict[str, Any],
+    mode: str,
+    match: bool,
+    rng: ref.Range,
+    now_ms: int,
+    events: list[RawEvent],
+    tz: ZoneInfo,
+    token: str,
+) -> int:
+    """An unfiltered aggregate compared with an earlier period (docs/stats.md, Comparisons)."""
+    today = ref.local(now_ms, tz).date()
+    custom = (today - timedelta(days=30), today - timedelta(days=24))
+    metrics = ("visitors", "pageviews", "bounce_rate", "visit_duration", "visits", "views_per_visit")
+    params = {**base, "compare": mode, "metrics": ",".join(metrics)}
+    if mode == "custom":
+        params.update({"compare_from": custom[0].isoformat(), "compare_to": custom[1].isoformat()})
+    if match:
+        params["match_day_of_week"] = "true"
+    response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
+    if base["period"] in ("24h", "all"):
+        assert response.status == 400, params
+        return 1
+    assert response.status == 200, (params, response.body)
+    first, last = ref.expected_comparison_days(mode, rng.first, rng.last, match, custom)
+    earlier = ref.expected_range("custom", tz, now_ms, (first, last), None)
+    now, before = ref.aggregate(events, tz, {}, rng), ref.aggregate(events, tz, {}, earlier)
+    assert response.body["comparison"] == {
+        "period": {"from": first.isoformat(), "to": last.isoformat()},
+        "metrics": before,
+        "change": ref.expected_changes(now, before, metrics),
+    }, params
+    return 1
 
 
 def _as_filters(filters: dict[str, str]) -> dict[str, str | None]:
@@ -124,7 +170,7 @@ def _check_aggregate(
     tz: ZoneInfo,
     token: str,
 ) -> int:
-    params = {**base, **filters, "metrics": "visitors,pageviews,bounce_rate,visit_duration"}
+    params = {**base, **filters, "metrics": "visitors,pageviews,bounce_rate,visit_duration,visits,views_per_visit"}
     response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
     if filters and outside:
         assert response.status == 422, params
@@ -150,7 +196,7 @@ def _check_timeseries(
     tz: ZoneInfo,
     token: str,
 ) -> int:
-    params = {**base, **filters, "interval": interval, "metrics": "visitors,pageviews"}
+    params = {**base, **filters, "interval": interval, "metrics": "visitors,pageviews,visits,views_per_visit"}
     response = _ask("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
     effective = interval or ("hour" if base["period"] == "24h" or rng.first == rng.last else "day")
     if outside and (filters or effective == "hour"):
@@ -170,7 +216,7 @@ def _check_timeseries(
     expected = [
         {
             "date": datetime.fromtimestamp(instant / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            **counts.get(label, {"visitors": 0, "pageviews": 0}),
+            **counts.get(label, ref.EMPTY_BUCKET),
         }
         for label, instant in zip(labels, instants, strict=True)
     ]

@@ -80,6 +80,16 @@ REALTIME = ("StatsRealtimeFunction", "/api/v1/stats/realtime")
             "filters: region is filtered twice",
         ),
         (REALTIME, "filters=visit:country==US", "Unknown parameter filters; allowed parameters: minutes"),
+        (AGGREGATE, "period=24h&compare=previous_period", "compare: not available with period=24h"),
+        (TIMESERIES, "period=all&compare=year_over_year", "compare: not available with period=all"),
+        (BREAKDOWN, "property=page&compare=custom", "compare_from is required with compare=custom"),
+        (AGGREGATE, "match_day_of_week=true", "match_day_of_week is only valid with compare=previous_period"),
+        (
+            AGGREGATE,
+            "period=custom&from=1970-01-01&to=1970-01-05&compare=previous_period",
+            "compare: the comparison period would start before 1970-01-01",
+        ),
+        (REALTIME, "compare=previous_period", "Unknown parameter compare; allowed parameters: minutes"),
     ],
 )
 def test_bad_parameters_are_400_naming_them(

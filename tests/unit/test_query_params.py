@@ -138,11 +138,11 @@ def test_the_shared_filters_reach_the_engine_by_name() -> None:
     ("query", "message"),
     [
         ({"colour": "red"}, "Unknown parameter colour; allowed parameters: period, from, to, metrics, page, referrer, "
-         "country, device, browser, os, filters"),
+         "country, device, browser, os, filters, compare, compare_from, compare_to, match_day_of_week"),
         ({"period": "week"}, "period: must be one of today, yesterday, 24h, 7d, 30d, 12m, wtd, mtd, ytd, month, "
          "custom, all"),
         ({"metrics": "visitors,clicks"}, "metrics: unknown metric clicks; allowed metrics: visitors, pageviews, "
-         "bounce_rate, visit_duration"),
+         "bounce_rate, visit_duration, visits, views_per_visit"),
         ({"country": ""}, "country: must not be empty"),
         ({"from": "2026-03-01"}, "from and to are only valid with period=custom"),
         ({"period": "7d", "to": "2026-03-01"}, "from and to are only valid with period=custom"),
@@ -210,7 +210,7 @@ def test_timeseries_defaults_and_refusals() -> None:
     assert refused(TimeseriesParams, period="24h", interval="day") == "interval: period=24h only supports interval=hour"
     assert refused(TimeseriesParams, interval="minute") == "interval: must be one of hour, day, week, month"
     assert refused(TimeseriesParams, metrics="bounce_rate") == (
-        "metrics: unknown metric bounce_rate; allowed metrics: visitors, pageviews"
+        "metrics: unknown metric bounce_rate; allowed metrics: visitors, pageviews, visits, views_per_visit"
     )
 
 
@@ -246,7 +246,8 @@ def test_breakdown_sort_and_region() -> None:
     [
         ({}, "property is required"),
         ({"colour": "red"}, "Unknown parameter colour; allowed parameters: period, from, to, metrics, page, referrer, "
-         "country, device, browser, os, filters, property, region, sort, limit, page_number"),
+         "country, device, browser, os, filters, compare, compare_from, compare_to, match_day_of_week, property, "
+         "region, sort, limit, page_number"),
         ({"property": "weather"}, "property: must be one of page, entry_page, exit_link, channel, referrer, country, "
          "region, city, device, browser, os"),
         ({"property": "page", "metrics": "clicks"}, "metrics: clicks is not allowed with property=page; allowed "

@@ -7,21 +7,21 @@ imports another for a name (docs/stats.md has the user's view of each).
 
 from typing import NamedTuple
 
-AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration")
-TIMESERIES_METRICS = ("visitors", "pageviews")
+AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration", "visits", "views_per_visit")
+TIMESERIES_METRICS = ("visitors", "pageviews", "visits", "views_per_visit")
 # The public API's table: property -> allowed metrics (the first is the default).
 PROPERTY_METRICS: dict[str, tuple[str, ...]] = {
     "page": ("visitors", "pageviews"),
     "entry_page": ("entries",),
     "exit_link": ("clicks",),
-    "channel": ("visitors", "pageviews"),
-    "referrer": ("visitors", "pageviews"),
-    "country": ("visitors", "pageviews"),
-    "region": ("visitors", "pageviews"),
-    "city": ("visitors", "pageviews"),
-    "device": ("visitors", "pageviews"),
-    "browser": ("visitors", "pageviews"),
-    "os": ("visitors", "pageviews"),
+    "channel": ("visitors", "pageviews", "visits"),
+    "referrer": ("visitors", "pageviews", "visits"),
+    "country": ("visitors", "pageviews", "visits"),
+    "region": ("visitors", "pageviews", "visits"),
+    "city": ("visitors", "pageviews", "visits"),
+    "device": ("visitors", "pageviews", "visits"),
+    "browser": ("visitors", "pageviews", "visits"),
+    "os": ("visitors", "pageviews", "visits"),
 }
 PROPERTIES = tuple(PROPERTY_METRICS)
 # What a day's rollup keeps per property (rows are [value, *metrics] in this order).

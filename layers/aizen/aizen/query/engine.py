@@ -298,6 +298,13 @@ def _half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
+def views_per_visit(pageviews: int, visits: int) -> float:
+    """Pageviews per counting session, two decimals, halves rounded up; 0 without sessions."""
+    if not visits:
+        return 0.0
+    return _half_up(100 * pageviews, visits) / 100
+
+
 @dataclass(slots=True)
 class Totals:
     """Everything the aggregate endpoint reports; also what a rollup day holds."""
@@ -345,6 +352,10 @@ class Totals:
             return 0
         return _half_up(self.duration_ms, 1000 * self.sessions)
 
+    @property
+    def views_per_visit(self) -> float:
+        return views_per_visit(self.pageviews, self.sessions)
+
     def metric(self, name: str) -> int | float:
         match name:
             case "visitors":
@@ -355,13 +366,18 @@ class Totals:
                 return self.bounce_rate
             case "visit_duration":
                 return self.visit_duration
+            case "visits":
+                return self.sessions
+            case "views_per_visit":
+                return self.views_per_visit
         raise ValueError(f"unknown aggregate metric {name}")
 
 
 class Buckets:
-    """Visitors and pageviews per timeseries bucket.
+    """Visitors, pageviews and visits per timeseries bucket.
 
-    A visitor counts once in every bucket holding one of its matching events.
+    A visitor counts once in every bucket holding one of its matching events; a counting
+    session (a visit) once, in the bucket of its first event.
     """
 
     def __init__(self, bucket_starts: list[int], day_buckets: list[int] | None) -> None:
@@ -370,6 +386,7 @@ class Buckets:
         self._day_buckets = day_buckets
         self.visitors = [0] * len(bucket_starts)
         self.pageviews = [0] * len(bucket_starts)
+        self.visits = [0] * len(bucket_starts)
 
     @property
     def rollup_property(self) -> str | None:
@@ -384,6 +401,7 @@ class Buckets:
         bucket = self._day_buckets[day_index]
         self.visitors[bucket] += totals["visitors"]
         self.pageviews[bucket] += totals["pageviews"]
+        self.visits[bucket] += totals["sessions"]
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         if self._day_buckets is not None:
@@ -391,10 +409,14 @@ class Buckets:
             self.visitors[bucket] += 1
             for session in sessions:
                 self.pageviews[bucket] += session.matching_pageviews
+                if session.counts:
+                    self.visits[bucket] += 1
             return
         starts = self.starts
         touched: set[int] = set()
         for session in sessions:
+            if session.counts:
+                self.visits[bisect_right(starts, session.first_ms) - 1] += 1
             for block, position in session.matching_events():
                 bucket = bisect_right(starts, block.timestamps[position]) - 1
                 touched.add(bucket)
@@ -413,6 +435,7 @@ class ValueTable:
         self.pageviews: Counter[str] = Counter()
         self.entries: Counter[str] = Counter()
         self.clicks: Counter[str] = Counter()
+        self.visits: Counter[str] = Counter()  # counting sessions (session-attribute properties)
         self._add = {
             "page": self._add_page,
             "entry_page": self._add_entry_page,
@@ -431,7 +454,8 @@ class ValueTable:
     ) -> None:
         tables: list[Counter[str]] = [getattr(self, metric) for metric in metrics]
         for value, *numbers in rows:
-            for table, number in zip(tables, numbers, strict=True):
+            # zip stops at the row's end: rows rolled up before a metric existed lack its column
+            for table, number in zip(tables, numbers, strict=False):
                 table[value] += number
 
     def _add_page(self, sessions: list[Session]) -> None:
@@ -474,11 +498,13 @@ class ValueTable:
             value = session.first_value(self.property)
             values.add(value)
             self.pageviews[value] += session.matching_pageviews
+            if session.counts:
+                self.visits[value] += 1
         for value in values:
             self.visitors[value] += 1
 
     def values(self) -> set[str]:
-        return set(self.visitors) | set(self.pageviews) | set(self.entries) | set(self.clicks)
+        return set(self.visitors) | set(self.pageviews) | set(self.entries) | set(self.clicks) | set(self.visits)
 
     def metric(self, name: str, value: str) -> int:
         table: Counter[str] = getattr(self, name)

@@ -129,6 +129,17 @@ def _runs(indexes: list[int]) -> list[list[int]]:
     return runs
 
 
+def _without_older_tables(
+    rolled: dict[str, dict[str, Any]], rows_by_day: dict[str, list[RollupRow]], width: int, window_first: date
+) -> dict[str, dict[str, Any]]:
+    """`rolled` without the raw window's days whose table rows are narrower than `width`: rolled up
+    before a metric's column was added (`visits`), they are counted from raw events instead.
+    Older days keep their rollup and lack that metric (docs/rollups.md, Tables without visits)."""
+    first = window_first.isoformat()
+    older = {day for day, rows in rows_by_day.items() if day >= first and any(len(row) < width for row in rows)}
+    return {day: record for day, record in rolled.items() if day not in older} if older else rolled
+
+
 def count(
     site: Site,
     period: Period,
@@ -156,6 +167,14 @@ def count(
         else:
             rolled = {day: record for day, record in known_rollups.items() if first <= day <= last}
     window_first = raw_window_first_day(tz, now_seconds, get_settings().raw_retention_days)
+    prop = accumulator.rollup_property
+    rows_by_day: dict[str, list[RollupRow]] = {}
+    if rolled and prop is not None:
+        for day, rows in rollups.day_tables(
+            site.id, prop, period.first_day.isoformat(), period.last_day.isoformat(), rolled
+        ):
+            rows_by_day.setdefault(day, []).extend(rows)
+        rolled = _without_older_tables(rolled, rows_by_day, 1 + len(ROLLUP_PROPERTIES[prop]), window_first)
     raw_indexes = [index for index, day in enumerate(days) if day >= window_first and day.isoformat() not in rolled]
     for run in _runs(raw_indexes):
         day_starts = day_starts_ms(days[run[0]], days[run[-1]], tz)
@@ -163,13 +182,6 @@ def count(
         count_chunks(scope, raw_chunks(site.id, day_starts[0], day_starts[-1]), _DayOffset(accumulator, run[0]))
     if not rolled:
         return False
-    prop = accumulator.rollup_property
-    rows_by_day: dict[str, list[RollupRow]] = {}
-    if prop is not None:
-        for day, rows in rollups.day_tables(
-            site.id, prop, period.first_day.isoformat(), period.last_day.isoformat(), rolled
-        ):
-            rows_by_day.setdefault(day, []).extend(rows)
     index_of = {day.isoformat(): index for index, day in enumerate(days)}
     metrics = ROLLUP_PROPERTIES[prop] if prop is not None else ()
     for day, record in rolled.items():

@@ -84,7 +84,11 @@ def merged(first: DayRollup, second: DayRollup) -> DayRollup:
     tables: dict[str, list[list[Any]]] = {}
     for prop in first.tables.keys() | second.tables.keys():
         sums: dict[str, list[int]] = {}
-        for value, *metrics in [*first.tables.get(prop, []), *second.tables.get(prop, [])]:
+        both = [*first.tables.get(prop, []), *second.tables.get(prop, [])]
+        # A table rolled up before a metric's column was added has narrower rows: the sum keeps
+        # only the columns both have (the day then reads as one without that metric).
+        width = min((len(row) for row in both), default=0)
+        for value, *metrics in (row[:width] for row in both):
             current = sums.setdefault(value, [0] * len(metrics))
             for index, metric in enumerate(metrics):
                 current[index] += metric

@@ -79,6 +79,12 @@ def metric_list(value: str) -> tuple[str, ...]:
     return metrics
 
 
+def boolean(value: str) -> bool:
+    if value not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value == "true"
+
+
 def filter_value(value: str) -> str:
     if not value:
         raise ValueError("must not be empty")

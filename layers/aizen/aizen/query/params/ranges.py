@@ -7,12 +7,14 @@ from typing import ClassVar
 
 from aizen.errors import InvalidRequest
 from aizen.periods import PRESETS
+from aizen.query.comparisons import COMPARE_MODES, NOT_COMPARABLE_PERIODS, SHIFTED_MODES
 from aizen.query.filter_grammar import FILTERS_PATTERN, parse_filters, public_name
 from aizen.query.params import (
     DATE_RANGE,
     DATE_SCHEMA,
     Parameter,
     QueryParams,
+    boolean,
     filter_parameter,
     local_date,
     metric_list,
@@ -52,6 +54,32 @@ RANGE_PARAMETERS = (
         "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari (docs/stats.md, Filters)",
         attribute="conditions",
     ),
+    Parameter(
+        "compare",
+        one_of(COMPARE_MODES),
+        {"type": "string", "enum": list(COMPARE_MODES)},
+        "Compare with an earlier period: previous_period (the same number of days just before), year_over_year "
+        "(the same dates a year earlier) or custom (compare_from and compare_to); not with period=24h or all",
+    ),
+    Parameter(
+        "compare_from",
+        local_date,
+        DATE_SCHEMA,
+        f"First day of the comparison (compare=custom only); {DATE_RANGE}",
+    ),
+    Parameter(
+        "compare_to",
+        local_date,
+        DATE_SCHEMA,
+        f"Last day of the comparison, inclusive (compare=custom only); {DATE_RANGE}",
+    ),
+    Parameter(
+        "match_day_of_week",
+        boolean,
+        {"type": "boolean"},
+        "Move a previous_period or year_over_year comparison to start on the period's first weekday",
+        default=False,
+    ),
 )
 
 
@@ -74,6 +102,10 @@ class RangeParams(QueryParams):
     browser: str | None
     os: str | None
     conditions: tuple[Condition, ...] | None
+    compare: str | None
+    compare_from: date | None
+    compare_to: date | None
+    match_day_of_week: bool
 
     def check(self) -> None:
         """The rules across parameters."""
@@ -98,6 +130,30 @@ class RangeParams(QueryParams):
                     f"filters: {condition.property} is filtered twice, by the {condition.property} parameter and by "
                     f"{public_name(condition)} in filters; use one"
                 )
+        self._check_comparison()
+
+    def _check_comparison(self) -> None:
+        if self.compare != "custom" and (self.compare_from is not None or self.compare_to is not None):
+            raise InvalidRequest("compare_from and compare_to are only valid with compare=custom")
+        if self.match_day_of_week and self.compare not in SHIFTED_MODES:
+            raise InvalidRequest(
+                "match_day_of_week is only valid with compare=previous_period or compare=year_over_year"
+            )
+        if self.compare is None:
+            return
+        if self.period in NOT_COMPARABLE_PERIODS:
+            raise InvalidRequest(
+                f"compare: not available with period={self.period}; "
+                f"compare is available with every period but {' and '.join(NOT_COMPARABLE_PERIODS)}"
+            )
+        if self.compare == "custom":
+            if self.compare_from is None or self.compare_to is None:
+                missing = "compare_from" if self.compare_from is None else "compare_to"
+                raise InvalidRequest(
+                    f"{missing} is required with compare=custom (both compare_from and compare_to, YYYY-MM-DD)"
+                )
+            if self.compare_from > self.compare_to:
+                raise InvalidRequest("compare_from must not be after compare_to")
 
     @property
     def metric_names(self) -> tuple[str, ...]:
