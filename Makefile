@@ -47,7 +47,13 @@ install: $(VENV)/.installed $(TOOLS)/.installed ## create .venv (runtime + dev) 
 dev: $(VENV)/.installed ## run the whole API locally on :3000 with demo data
 	$(VENV)/bin/aizen serve --host 127.0.0.1 --port 3000
 
-test: install lint typecheck template build pytest ## every check: lint, types, template, build, tests
+# The two environments install side by side, then the four checks run two at a time (each one's
+# output printed whole when it ends), then the tests: pip and sam build wait on the network and
+# the disk much of the time, which the other job fills.
+test: ## every check: lint, types, template, build, tests
+	@$(MAKE) --no-print-directory -j2 install
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck template build
+	@$(MAKE) --no-print-directory pytest
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
