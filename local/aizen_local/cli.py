@@ -22,7 +22,6 @@ from aizen.observability import logger
 from aizen.rollup import job
 from aizen.store import accounts
 from aizen_local import connection
-from aizen_local.stack import ServeOptions, serve
 
 
 def _print(document: Any) -> int:
@@ -127,6 +126,9 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Imported here: the stack loads moto's server, which no other command needs.
+    from aizen_local.stack import ServeOptions, serve
+
     return serve(ServeOptions(host=args.host, port=args.port, demo=args.demo, workers=args.workers))
 
 

@@ -4,6 +4,12 @@ Random traffic over months; every unfiltered query is asked before the rollup
 (raw events alone), after it (rolled-up days from rollups, today and the rest
 from raw, so weeks and months mix both), after a forced re-run, and finally when
 the raw events have expired and only rollups remain.
+
+The raw answers are read as the planner reads a compacted site: packed hour blocks, and
+single items after the watermark. That blocks answer like single items is
+test_compaction.py's case, and test_stats_reference.py holds both against the reference
+for every endpoint, period and filter (moto serves the 64 days of single items ten times
+slower than their blocks).
 """
 
 import zlib
@@ -73,7 +79,7 @@ def _answers(questions: list[tuple[str, str, dict[str, str]]], token: str) -> li
     ],
 )
 def test_raw_and_rollups_agree(timezone: str, now: int, clock: FrozenClock, aizen_env: Any) -> None:
-    # Given: 64 days of random traffic on a site, all inside the raw window
+    # Given: 64 days of random traffic on a site, all inside the raw window, compacted
     settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
     clock.current = float(now)
     owner = make_owner(timezone=timezone)
@@ -83,12 +89,10 @@ def test_raw_and_rollups_agree(timezone: str, now: int, clock: FrozenClock, aize
     today = ref.local(now * 1000, ZoneInfo(timezone)).date()
     custom = ((today - timedelta(days=63)).isoformat(), (today - timedelta(days=1)).isoformat())
     questions = _questions(custom)
+    # packed into hour blocks, all but the last hours' single items (the compaction job ran)
+    assert compaction.run().events_packed > len(events) * 0.9
     from_raw = _answers(questions, token)
     assert not any(used for _, used in from_raw)
-
-    # And: the same from packed hour blocks and a single-item tail (the compaction job ran)
-    assert compaction.run().events_packed > len(events) * 0.9
-    assert _answers(questions, token) == from_raw
 
     # When: the rollup runs; then again, forced to rewrite every day
     first = job.run()
