@@ -105,6 +105,8 @@ class Settings(NamedTuple):
     # The value CloudFront adds as the X-Aizen-Origin-Verify header; when set, requests without it are 403.
     cloudfront_origin_secret: Annotated[str | None, _optional_secret] = None
     salt_ttl_days: Annotated[int, _integer(1)] = 2  # days a visitor-id salt outlives its local date
+    # Values a day's rollup keeps per property; the rest are one `(other)` row (docs/rollups.md).
+    rollup_values_per_day: Annotated[int, _integer(1)] = 1000
 
     @classmethod
     def from_environ(cls) -> "Settings":
