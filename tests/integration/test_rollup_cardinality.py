@@ -1,6 +1,7 @@
 """Distinct values per day: a day's rollup keeps its top values per property and folds the
 rest into one `(other)` row (docs/rollups.md, "Distinct values per day")."""
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from aizen.importing import history
 from aizen.models import Site
 from aizen.periods import day_start_ms, today_in, zone
 from aizen.rollup import job
-from aizen.rollup.compute import MAX_KEPT_TEXT, compute_day
+from aizen.rollup.compute import MAX_KEPT_BYTES, compute_day
 from aizen.settings import Settings, SettingsError
 from aizen.store import accounts, rollups
 from aizen.store import events as event_store
@@ -111,12 +112,13 @@ def test_a_visitor_of_several_folded_session_values_counts_once_in_other(
     assert _rows(site, "exit_link", day) == [["(other)", 1], ["https://a.example/", 2], ["https://b.example/", 1]]
 
 
-def test_long_values_are_kept_up_to_the_text_budget(clock: FrozenClock) -> None:
-    # Given: the default limit (1,000) and 300 pages of 500 characters, one visitor each
+def test_long_values_are_kept_up_to_the_size_budget_and_the_day_stays_one_item(clock: FrozenClock) -> None:
+    # Given: the default limit (1,000) and 300 pages of 500 characters, non-ASCII (6 bytes each
+    # in the stored JSON), one visitor each
     site = _site()
     day = _today(clock, site)
     traffic = _Traffic(site, day)
-    pages = [f"/{number:03d}".ljust(500, "x") for number in range(300)]
+    pages = [f"/{number:03d}".ljust(500, "é") for number in range(300)]
     for number, page in enumerate(pages):
         traffic.add(_visitor(number), page)
 
@@ -124,8 +126,9 @@ def test_long_values_are_kept_up_to_the_text_budget(clock: FrozenClock) -> None:
     clock.advance(2 * DAY)
     job.run()
 
-    # Then: the first 200 by value (100,000 characters), the others one row, and one item
-    kept = MAX_KEPT_TEXT // 500
+    # Then: the first pages by value up to 100,000 bytes as stored, the others one row, in one item
+    kept = MAX_KEPT_BYTES // len(json.dumps(pages[0]))
+    assert kept == 33
     assert _rows(site, "page", day) == [["(other)", 300 - kept, 300 - kept], *([page, 1, 1] for page in pages[:kept])]
     assert rollups.rolled_up_days(site.id, day.isoformat(), day.isoformat())[day.isoformat()]["parts"]["page"] == 1
 

@@ -6,12 +6,13 @@ excluded: they are raw-window only). Visitors are (visitor id, local date) pairs
 days add up exactly.
 
 A day keeps at most `rollup_values_per_day` values per property (and at most
-`MAX_KEPT_TEXT` characters of them): its top values by the property's metrics. The
+`MAX_KEPT_BYTES` of them as stored): its top values by the property's metrics. The
 others become one `OTHER_VALUE` row, counted by the same counting code over the day's
 events with those values renamed, so a visitor of several folded values counts once
 (docs/rollups.md, "Distinct values per day").
 """
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -26,10 +27,11 @@ from aizen.query.planner import raw_chunks
 from aizen.settings import get_settings
 from aizen.vocabulary import OTHER_VALUE, ROLLUP_PROPERTIES
 
-# The kept values' text per property and day, at most: a day's table stays one item whatever
-# the values' lengths (pages up to 512 characters, links up to 1,024), and a breakdown reads
-# at most this much value text per day.
-MAX_KEPT_TEXT = 100_000
+# The kept values' size as stored (JSON text, so a non-ASCII character counts 6 or 12 bytes),
+# per property and day, at most: a day's table stays one item whatever the values' lengths
+# (pages up to 512 characters, links up to 1,024), and a breakdown reads at most about this
+# much per day and property.
+MAX_KEPT_BYTES = 100_000
 # The event column a property's values come from, where it is not the property's own name.
 _COLUMN = {"entry_page": "page", "exit_link": "link"}
 Chunks = list[tuple[int, list[EventBlock]]]
@@ -71,16 +73,16 @@ def table_rows(table: ValueTable, metrics: tuple[str, ...]) -> list[list[Any]]:
 def kept_values(table: ValueTable, metrics: tuple[str, ...], limit: int) -> set[str] | None:
     """The values a day keeps as themselves, None when it keeps them all: its top values by
     `metrics` (descending, in order), then value (ascending), at most `limit` of them and
-    at most MAX_KEPT_TEXT characters together."""
+    at most MAX_KEPT_BYTES together as stored."""
     values = table.values()
-    if len(values) <= limit and sum(map(len, values)) <= MAX_KEPT_TEXT:
+    if len(values) <= limit and sum(len(json.dumps(value)) for value in values) <= MAX_KEPT_BYTES:
         return None
     ranked = sorted(values, key=lambda value: (*(-table.metric(metric, value) for metric in metrics), value))
     kept: set[str] = set()
-    text = 0
+    size = 0
     for value in ranked:
-        text += len(value)
-        if len(kept) == limit or text > MAX_KEPT_TEXT:
+        size += len(json.dumps(value))
+        if len(kept) == limit or size > MAX_KEPT_BYTES:
             break
         kept.add(value)
     return kept
