@@ -18,8 +18,6 @@ the same accumulator.
 
 from collections.abc import Iterator
 from datetime import date
-from itertools import chain, groupby
-from operator import itemgetter
 from typing import Any
 
 from aizen import clock
@@ -35,7 +33,7 @@ from aizen.periods import (
     today_in,
     zone,
 )
-from aizen.query.engine import Accumulator, CountingScope, RollupAccumulator, Session, count_chunks
+from aizen.query.engine import Accumulator, CountingScope, RollupAccumulator, RollupRow, Session, count_chunks
 from aizen.settings import get_settings
 from aizen.store import blocks as block_store
 from aizen.store import events as event_store
@@ -166,25 +164,16 @@ def count(
     if not rolled:
         return False
     prop = accumulator.rollup_property
+    rows_by_day: dict[str, list[RollupRow]] = {}
+    if prop is not None:
+        for day, rows in rollups.day_tables(
+            site.id, prop, period.first_day.isoformat(), period.last_day.isoformat(), rolled
+        ):
+            rows_by_day.setdefault(day, []).extend(rows)
     index_of = {day.isoformat(): index for index, day in enumerate(days)}
     metrics = ROLLUP_PROPERTIES[prop] if prop is not None else ()
-    # One day's rows at a time (the parts come in day order, and `add_rollup_day` reads its
-    # rows before it returns): memory holds the merged counters, not every row of the range.
-    tables = (
-        groupby(
-            rollups.day_tables(site.id, prop, period.first_day.isoformat(), period.last_day.isoformat(), rolled),
-            key=itemgetter(0),
-        )
-        if prop is not None
-        else iter(())
-    )
-    pending = next(tables, None)
-    for day in sorted(rolled):
-        if pending is None or pending[0] != day:
-            accumulator.add_rollup_day(index_of[day], rolled[day], (), metrics)
-            continue
-        accumulator.add_rollup_day(index_of[day], rolled[day], chain.from_iterable(p for _, p in pending[1]), metrics)
-        pending = next(tables, None)
+    for day, record in rolled.items():
+        accumulator.add_rollup_day(index_of[day], record, rows_by_day.get(day, []), metrics)
     return True
 
 
