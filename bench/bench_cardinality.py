@@ -155,7 +155,12 @@ def main() -> None:
         meter = Meter()
         limited = _site(1)
         load_limited(limited, rng, args.days)
-        measure(f"12m page breakdown, {args.days} flooded days at the limit", meter, limited, "12m")
+        measure(
+            f"12m page breakdown, {args.days} flooded days at the limit (the last 364 in the period)",
+            meter,
+            limited,
+            "12m",
+        )
         if args.unlimited_days:
             unlimited = _site(2)
             load_unlimited(unlimited, rng, args.unlimited_days)
