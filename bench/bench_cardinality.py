@@ -15,7 +15,7 @@ fills a day's page table with values nobody else has. Since a day keeps at most
    hold — 1,000 distinct values of 98 characters (filling the 100,000 bytes) and `(other)`, none
    shared between days — written with the rollup code's own `put_day`;
 3. for comparison, what the same breakdown cost before the limit: 30 days of 10,000
-   random 512-character pages each (the issue's experiment).
+   random 512-character pages each.
 
 For each query: DynamoDB requests and bytes read, CPU time excluding the DynamoDB calls
 (moto runs in this process), and the peak of memory allocated during the query
