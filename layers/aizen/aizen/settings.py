@@ -107,6 +107,8 @@ class Settings(NamedTuple):
     salt_ttl_days: Annotated[int, _integer(1)] = 2  # days a visitor-id salt outlives its local date
     # The rollup queue's URL (SQS): the rollup dispatcher sends one message per site there.
     rollup_queue_url: Annotated[str | None, _optional_path] = None
+    # Values a day's rollup keeps per property; the rest are one `(other)` row (docs/rollups.md).
+    rollup_values_per_day: Annotated[int, _integer(1)] = 1000
 
     @classmethod
     def from_environ(cls) -> "Settings":

@@ -29,6 +29,8 @@ PROPERTIES = tuple(PROPERTY_METRICS)
 ROLLUP_PROPERTIES: dict[str, tuple[str, ...]] = {
     prop: metrics for prop, metrics in PROPERTY_METRICS.items() if prop not in ("region", "city")
 }
+# The row a day's rollup folds its values past the per-day limit into (docs/stats.md, "Distinct values").
+OTHER_VALUE = "(other)"
 FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
 # A session's attributes: those of its first event.
 SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")

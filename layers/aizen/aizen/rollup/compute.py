@@ -4,20 +4,37 @@ A rollup holds what an unfiltered query needs (docs/rollups.md, What a day's rol
 holds): the day's totals and a value table per breakdown property (region and city
 excluded: they are raw-window only). Visitors are (visitor id, local date) pairs, so
 days add up exactly.
+
+A day keeps at most `rollup_values_per_day` values per property (and at most
+`MAX_KEPT_BYTES` of them as stored): its top values by the property's metrics. The
+others become one `OTHER_VALUE` row, counted by the same counting code over the day's
+events with those values renamed, so a visitor of several folded values counts once
+(docs/rollups.md, "Distinct values per day").
 """
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from aizen.columns import EventBlock
-from aizen.events import RawEvent
+from aizen.events import NONE_VALUE, RawEvent
 from aizen.models import Site
 from aizen.periods import day_starts_ms, zone
 from aizen.query.engine import Accumulator, CountingScope, Session, Totals, ValueTable, count_chunks
 from aizen.query.planner import raw_chunks
-from aizen.vocabulary import ROLLUP_PROPERTIES
+from aizen.settings import get_settings
+from aizen.vocabulary import OTHER_VALUE, ROLLUP_PROPERTIES
+
+# The kept values' size as stored (JSON text, so a non-ASCII character counts 6 or 12 bytes),
+# per property and day, at most: a day's table stays one item whatever the values' lengths
+# (pages up to 512 characters, links up to 1,024), and a breakdown reads at most about this
+# much per day and property.
+MAX_KEPT_BYTES = 100_000
+# The event column a property's values come from, where it is not the property's own name.
+_COLUMN = {"entry_page": "page", "exit_link": "link"}
+Chunks = list[tuple[int, list[EventBlock]]]
 
 
 @dataclass(frozen=True)
@@ -53,12 +70,72 @@ def table_rows(table: ValueTable, metrics: tuple[str, ...]) -> list[list[Any]]:
     return [[value, *(table.metric(metric, value) for metric in metrics)] for value in sorted(table.values())]
 
 
+def kept_values(table: ValueTable, metrics: tuple[str, ...], limit: int) -> set[str] | None:
+    """The values a day keeps as themselves, None when it keeps them all: its top values by
+    `metrics` (descending, in order), then value (ascending), at most `limit` of them and
+    at most MAX_KEPT_BYTES together as stored."""
+    values = table.values()
+    if len(values) <= limit and sum(len(json.dumps(value)) for value in values) <= MAX_KEPT_BYTES:
+        return None
+    ranked = sorted(values, key=lambda value: (*(-table.metric(metric, value) for metric in metrics), value))
+    kept: set[str] = set()
+    size = 0
+    for value in ranked:
+        size += len(json.dumps(value))
+        if len(kept) == limit or size > MAX_KEPT_BYTES:
+            break
+        kept.add(value)
+    return kept
+
+
+def _folding(block: EventBlock, kept: Mapping[str, set[str]]) -> EventBlock:
+    """The block with every value of the given columns outside its kept set renamed OTHER_VALUE
+    (a column's dictionary is rewritten, its codes stay)."""
+    dictionaries = dict(block.dictionaries)
+    for column, values in kept.items():
+        dictionaries[column] = [
+            value if (value or NONE_VALUE) in values else OTHER_VALUE for value in block.dictionaries[column]
+        ]
+    return EventBlock(block.timestamps, block.kinds, block.visitors, block.run_starts, dictionaries, block.codes)
+
+
+def _folded_tables(scope: CountingScope, chunks: Chunks, kept: Mapping[str, set[str]]) -> dict[str, ValueTable]:
+    """The tables of the properties over the limit, counted again with their folded values
+    renamed: one pass per property sharing a column (page and entry_page)."""
+    passes: list[dict[str, str]] = []  # property -> its column, no column twice in a pass
+    for prop in kept:
+        column = _COLUMN.get(prop, prop)
+        for columns in passes:
+            if column not in columns.values():
+                columns[prop] = column
+                break
+        else:
+            passes.append({prop: column})
+    tables: dict[str, ValueTable] = {}
+    for columns in passes:
+        folds = {column: kept[prop] for prop, column in columns.items()}
+        folded = [(watermark, [_folding(block, folds) for block in blocks]) for watermark, blocks in chunks]
+        recount = {prop: ValueTable(prop) for prop in columns}
+        count_chunks(scope, folded, _Fanout(Totals(), list(recount.values())))
+        tables.update(recount)
+    return tables
+
+
 def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBlock]]]) -> DayRollup:
     day_starts = day_starts_ms(day, day, zone(site.timezone))
     scope = CountingScope(day_starts=day_starts, start_ms=day_starts[0], end_ms=day_starts[-1])
+    day_chunks = list(chunks)  # a second pass may fold values (the engine holds the day's blocks anyway)
     totals = Totals()
     tables = {prop: ValueTable(prop) for prop in ROLLUP_PROPERTIES}
-    events = count_chunks(scope, chunks, _Fanout(totals, list(tables.values())))
+    events = count_chunks(scope, day_chunks, _Fanout(totals, list(tables.values())))
+    limit = get_settings().rollup_values_per_day
+    kept = {
+        prop: values
+        for prop, table in tables.items()
+        if (values := kept_values(table, ROLLUP_PROPERTIES[prop], limit)) is not None
+    }
+    if kept:
+        tables.update(_folded_tables(scope, day_chunks, kept))
     return DayRollup(
         day=day,
         totals=totals_record(totals),
