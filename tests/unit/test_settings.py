@@ -165,3 +165,4 @@ def test_template_parameter_defaults_match_the_setting_defaults() -> None:
     assert int(defaults["EventIpLimitPerMinute"]) == setting_defaults["event_ip_limit_per_minute"]
     assert int(defaults["SiteEventLimitPerMinute"]) == setting_defaults["site_event_limit_per_minute"]
     assert int(defaults["RawRetentionDays"]) == setting_defaults["raw_retention_days"]
+    assert int(defaults["RollupValuesPerDay"]) == setting_defaults["rollup_values_per_day"]
