@@ -108,7 +108,8 @@ def test_a_visitor_of_several_folded_session_values_counts_once_in_other(
     job.run()
 
     # Then
-    assert _rows(site, "referrer", day) == [["(other)", 2, 3], ["one.example", 3, 3], ["two.example", 2, 2]]
+    # rows are [value, visitors, pageviews, visits]: visitor 9's two sessions are two visits, one visitor
+    assert _rows(site, "referrer", day) == [["(other)", 2, 3, 3], ["one.example", 3, 3, 3], ["two.example", 2, 2, 2]]
     assert _rows(site, "exit_link", day) == [["(other)", 1], ["https://a.example/", 2], ["https://b.example/", 1]]
 
 
