@@ -36,7 +36,14 @@ from aizen.query.params.realtime import RealtimeParams
 from aizen.query.params.timeseries import TimeseriesParams
 from aizen.query.responses import AggregateResponse, BreakdownResponse, RealtimeResponse, TimeseriesResponse
 from aizen.responses import ErrorResponse
-from aizen.vocabulary import AGGREGATE_METRICS, PROPERTY_METRICS, TIMESERIES_METRICS
+from aizen.vocabulary import (
+    AGGREGATE_METRICS,
+    GOAL_METRICS,
+    PAGE_ENGAGEMENT_METRICS,
+    PROPERTY_METRICS,
+    PROPS_METRICS,
+    TIMESERIES_METRICS,
+)
 
 OPENAPI_VERSION = "3.1.0"
 REGENERATE = ".venv/bin/aizen openapi > docs/openapi.json"
@@ -215,6 +222,14 @@ def _query_parameters(
             schema["pattern"] = _metrics_pattern(metrics)
             description = f"Comma-separated, each at most once; allowed: {', '.join(metrics)}"
         document: dict[str, Any] = {"name": parameter.name, "in": "query", "required": parameter.required}
+        if parameter.prefix:
+            # A family of names (`props:plan=pro`): an object whose keys are the parameter names.
+            document.update({"name": parameter.field_name, "style": "form", "explode": True})
+            schema = {
+                "type": "object",
+                "patternProperties": {f"^{parameter.name}.+$": schema},
+                "additionalProperties": False,
+            }
         document["schema"] = schema
         if description:
             document["description"] = description
@@ -264,7 +279,13 @@ _ORIGIN_NOTE = " Needs an Origin header equal to a configured dashboard origin (
 
 
 def _operations() -> list[_Operation]:
-    breakdown_metrics = tuple(dict.fromkeys(metric for values in PROPERTY_METRICS.values() for metric in values))
+    breakdown_metrics = tuple(
+        dict.fromkeys(
+            metric
+            for values in (*PROPERTY_METRICS.values(), GOAL_METRICS, PROPS_METRICS, PAGE_ENGAGEMENT_METRICS)
+            for metric in values
+        )
+    )
     key_errors = [
         _Answer(
             401,

@@ -7,8 +7,10 @@ imports another for a name (docs/stats.md has the user's view of each).
 
 from typing import NamedTuple
 
-AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration")
-TIMESERIES_METRICS = ("visitors", "pageviews")
+AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration", "events", "conversion_rate")
+TIMESERIES_METRICS = ("visitors", "pageviews", "events", "conversion_rate")
+# conversion_rate needs a goal: a `goal` filter, or the goal breakdown (docs/stats.md, Goals).
+GOAL_RATE_METRIC = "conversion_rate"
 # The public API's table: property -> allowed metrics (the first is the default).
 PROPERTY_METRICS: dict[str, tuple[str, ...]] = {
     "page": ("visitors", "pageviews"),
@@ -29,6 +31,30 @@ PROPERTIES = tuple(PROPERTY_METRICS)
 ROLLUP_PROPERTIES: dict[str, tuple[str, ...]] = {
     prop: metrics for prop, metrics in PROPERTY_METRICS.items() if prop not in ("region", "city")
 }
+# Goals and custom properties (docs/stats.md, Goals and custom properties): the goal
+# breakdown, `props:<key>` breakdowns, and the page breakdown's engagement metrics.
+GOAL_PROPERTY = "goal"
+PROPS_PREFIX = "props:"
+GOAL_METRICS = ("visitors", "events", "conversion_rate")
+PROPS_METRICS = ("visitors", "events", "pageviews", "conversion_rate")
+PAGE_ENGAGEMENT_METRICS = ("time_on_page", "scroll_depth")
+
+
+def is_props_property(prop: str) -> bool:
+    return prop.startswith(PROPS_PREFIX) and len(prop) > len(PROPS_PREFIX)
+
+
+def breakdown_metrics(prop: str) -> tuple[str, ...]:
+    """The metrics a breakdown by `prop` allows (the first is the default)."""
+    if prop == GOAL_PROPERTY:
+        return GOAL_METRICS
+    if is_props_property(prop):
+        return PROPS_METRICS
+    if prop == "page":
+        return PROPERTY_METRICS[prop] + PAGE_ENGAGEMENT_METRICS
+    return PROPERTY_METRICS[prop]
+
+
 FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
 # A session's attributes: those of its first event.
 SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")
@@ -48,6 +74,8 @@ class Filters(NamedTuple):
     device: str | None = None
     browser: str | None = None
     os: str | None = None
+    goal: str | None = None  # a goal's name: events that convert it
+    props: tuple[tuple[str, str], ...] = ()  # (key, value): events whose prop `key` is `value`
 
     @property
     def session_filters(self) -> tuple[tuple[str, str], ...]:
@@ -59,4 +87,4 @@ class Filters(NamedTuple):
 
     @property
     def active(self) -> bool:
-        return self.page is not None or bool(self.session_filters)
+        return self.page is not None or bool(self.session_filters) or self.goal is not None or bool(self.props)

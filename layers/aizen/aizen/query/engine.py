@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, cast
 
-from aizen.columns import OUTBOUND_CLICK, PAGEVIEW, EventBlock
+from aizen.columns import ENGAGEMENT, OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import NONE_VALUE
 from aizen.vocabulary import Filters
 
@@ -83,6 +83,16 @@ class Session:
             for position in range(start, end):
                 yield block, position
 
+    @property
+    def matching_event_count(self) -> int:
+        """The matching events the `events` metric counts: all but engagement reports."""
+        if self.matching is not None:
+            return sum(1 for block, position in self.matching if block.kinds[position] != ENGAGEMENT)
+        count = 0
+        for block, start, end in self.segments:
+            count += end - start - block.kinds.count(ENGAGEMENT, start, end)
+        return count
+
 
 class Accumulator(Protocol):
     """Receives every visitor (a (visitor id, local day) pair) with at least one matching event."""
@@ -114,6 +124,9 @@ class CountingScope(NamedTuple):
     start_ms: int  # the queried range (inclusive) ...
     end_ms: int  # ... (exclusive); may cut local days (24h)
     filters: Filters = Filters()
+    # An event-level test beside the filters' page (custom property filters,
+    # aizen.query.conversions.props_test): only events that pass it match.
+    event_test: Callable[[EventBlock, int], bool] | None = None
 
 
 def _attribute_test(filters: Filters) -> Callable[[EventBlock, int], bool] | None:
@@ -158,6 +171,7 @@ class SessionBuilder:
         self._open: dict[int, defaultdict[str, list[Segment]]] = {}
         self._attribute_test = _attribute_test(scope.filters)
         self._page = scope.filters.page
+        self._event_test = scope.event_test
         self._clip = scope.start_ms > scope.day_starts[0] or scope.end_ms < scope.day_starts[-1]
         self.events_seen = 0
 
@@ -248,8 +262,9 @@ class SessionBuilder:
         for _, start, end in segments:
             events += end - start
         matching: list[tuple[EventBlock, int]] | None = None
-        if self._page is not None or self._clip:
+        if self._page is not None or self._clip or self._event_test is not None:
             page = self._page
+            event_test = self._event_test
             range_start, range_end = self._scope.start_ms, self._scope.end_ms
             matching = []
             for segment_block, start, end in segments:
@@ -259,6 +274,8 @@ class SessionBuilder:
                     if pages is not None and pages[position] != page:
                         continue
                     if self._clip and not range_start <= times[position] < range_end:
+                        continue
+                    if event_test is not None and not event_test(segment_block, position):
                         continue
                     matching.append((segment_block, position))
             if not matching:
@@ -284,7 +301,7 @@ def count_chunks(scope: CountingScope, chunks: Iterable[tuple[int, list[EventBlo
 # Accumulators ------------------------------------------------------------------------------
 
 
-def _half_up(numerator: int, denominator: int) -> int:
+def half_up(numerator: int, denominator: int) -> int:
     """round(numerator / denominator), halves away from zero (both non-negative)."""
     return (2 * numerator + denominator) // (2 * denominator)
 
@@ -298,11 +315,13 @@ class Totals:
     sessions: int = 0
     bounces: int = 0
     duration_ms: int = 0
+    events: int = 0  # pageviews, outbound clicks and custom events (not part of a rollup day)
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         self.visitors += 1
         for session in sessions:
             self.pageviews += session.matching_pageviews
+            self.events += session.matching_event_count
             if session.counts:
                 self.sessions += 1
                 if session.bounced:
@@ -327,14 +346,14 @@ class Totals:
         """Percent of sessions that bounced, one decimal, halves rounded up; 0 without sessions."""
         if not self.sessions:
             return 0.0
-        return _half_up(1000 * self.bounces, self.sessions) / 10
+        return half_up(1000 * self.bounces, self.sessions) / 10
 
     @property
     def visit_duration(self) -> int:
         """Mean session length in whole seconds (halves rounded up); 0 without sessions."""
         if not self.sessions:
             return 0
-        return _half_up(self.duration_ms, 1000 * self.sessions)
+        return half_up(self.duration_ms, 1000 * self.sessions)
 
     def metric(self, name: str) -> int | float:
         match name:
@@ -346,6 +365,8 @@ class Totals:
                 return self.bounce_rate
             case "visit_duration":
                 return self.visit_duration
+            case "events":
+                return self.events
         raise ValueError(f"unknown aggregate metric {name}")
 
 
@@ -361,6 +382,7 @@ class Buckets:
         self._day_buckets = day_buckets
         self.visitors = [0] * len(bucket_starts)
         self.pageviews = [0] * len(bucket_starts)
+        self.events = [0] * len(bucket_starts)
 
     @property
     def rollup_property(self) -> str | None:
@@ -382,6 +404,7 @@ class Buckets:
             self.visitors[bucket] += 1
             for session in sessions:
                 self.pageviews[bucket] += session.matching_pageviews
+                self.events[bucket] += session.matching_event_count
             return
         starts = self.starts
         touched: set[int] = set()
@@ -389,8 +412,11 @@ class Buckets:
             for block, position in session.matching_events():
                 bucket = bisect_right(starts, block.timestamps[position]) - 1
                 touched.add(bucket)
-                if block.kinds[position] == PAGEVIEW:
+                kind = block.kinds[position]
+                if kind == PAGEVIEW:
                     self.pageviews[bucket] += 1
+                if kind != ENGAGEMENT:
+                    self.events[bucket] += 1
         for bucket in touched:
             self.visitors[bucket] += 1
 

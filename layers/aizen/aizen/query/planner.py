@@ -33,6 +33,7 @@ from aizen.periods import (
     today_in,
     zone,
 )
+from aizen.query.conversions import props_test
 from aizen.query.engine import Accumulator, CountingScope, RollupAccumulator, RollupRow, Session, count_chunks
 from aizen.settings import get_settings
 from aizen.store import blocks as block_store
@@ -159,7 +160,13 @@ def count(
     raw_indexes = [index for index, day in enumerate(days) if day >= window_first and day.isoformat() not in rolled]
     for run in _runs(raw_indexes):
         day_starts = day_starts_ms(days[run[0]], days[run[-1]], tz)
-        scope = CountingScope(day_starts=day_starts, start_ms=period.start_ms, end_ms=period.end_ms, filters=filters)
+        scope = CountingScope(
+            day_starts=day_starts,
+            start_ms=period.start_ms,
+            end_ms=period.end_ms,
+            filters=filters,
+            event_test=props_test(filters.props),
+        )
         count_chunks(scope, raw_chunks(site.id, day_starts[0], day_starts[-1]), _DayOffset(accumulator, run[0]))
     if not rolled:
         return False

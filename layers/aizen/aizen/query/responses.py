@@ -11,7 +11,7 @@ from typing import NotRequired, TypedDict
 from pydantic import BaseModel, ConfigDict, Field, with_config
 
 from aizen.periods import Interval, Preset
-from aizen.vocabulary import PROPERTIES
+from aizen.vocabulary import GOAL_PROPERTY, PROPERTIES, PROPS_PREFIX
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -41,6 +41,8 @@ class AggregateMetrics(TypedDict):
     pageviews: NotRequired[int]
     bounce_rate: NotRequired[float]
     visit_duration: NotRequired[float]
+    events: NotRequired[int]
+    conversion_rate: NotRequired[float]
 
 
 class AggregateResponse(BaseModel):
@@ -56,6 +58,8 @@ class TimeseriesPoint(TypedDict):
     date: str
     visitors: NotRequired[int]
     pageviews: NotRequired[int]
+    events: NotRequired[int]
+    conversion_rate: NotRequired[float]
 
 
 class TimeseriesResponse(BaseModel):
@@ -74,6 +78,10 @@ class BreakdownRow(TypedDict):
     pageviews: NotRequired[int]
     entries: NotRequired[int]
     clicks: NotRequired[int]
+    events: NotRequired[int]
+    conversion_rate: NotRequired[float]
+    time_on_page: NotRequired[int | None]
+    scroll_depth: NotRequired[int | None]
 
 
 class Pagination(BaseModel):
@@ -88,7 +96,9 @@ class Pagination(BaseModel):
 class BreakdownResponse(BaseModel):
     model_config = _STRICT
 
-    property: str = Field(json_schema_extra={"enum": list(PROPERTIES)})
+    property: str = Field(
+        json_schema_extra={"anyOf": [{"enum": [*PROPERTIES, GOAL_PROPERTY]}, {"pattern": f"^{PROPS_PREFIX}.+$"}]}
+    )
     period: PeriodOut
     results: list[BreakdownRow]
     pagination: Pagination

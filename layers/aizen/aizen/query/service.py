@@ -12,7 +12,8 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aizen import clock
-from aizen.errors import UnsupportedQuery
+from aizen.errors import InvalidRequest, UnsupportedQuery
+from aizen.goals import Goal
 from aizen.models import Site
 from aizen.periods import (
     Period,
@@ -25,9 +26,28 @@ from aizen.periods import (
     zone,
 )
 from aizen.query import planner
-from aizen.query.engine import Buckets, Totals, ValueTable
+from aizen.query.conversions import (
+    Fanout,
+    GoalFilter,
+    GoalMatcher,
+    GoalTable,
+    PageEngagement,
+    PropsTable,
+    conversion_rate,
+    goal_test,
+)
+from aizen.query.engine import Accumulator, Buckets, RollupAccumulator, Totals, ValueTable
 from aizen.settings import get_settings
-from aizen.vocabulary import ROLLUP_PROPERTIES
+from aizen.store import goals as goal_store
+from aizen.vocabulary import (
+    GOAL_PROPERTY,
+    GOAL_RATE_METRIC,
+    PAGE_ENGAGEMENT_METRICS,
+    PROPS_PREFIX,
+    ROLLUP_PROPERTIES,
+    Filters,
+    is_props_property,
+)
 
 if TYPE_CHECKING:
     from aizen.query.params.aggregate import AggregateParams
@@ -72,6 +92,23 @@ def _require_raw_window(period: Period, now_seconds: float, what: str) -> None:
         )
 
 
+def _site_goals(site: Site, filters: Filters) -> tuple[list[Goal], Goal | None]:
+    """The site's goals, and the one the `goal` filter names (400 listing them when none has that name)."""
+    goals = goal_store.list_goals(site.id)
+    if filters.goal is None:
+        return goals, None
+    found = next((goal for goal in goals if goal.name == filters.goal), None)
+    if found is None:
+        listed = "; the site's goals: " + ", ".join(goal.name for goal in goals) if goals else "; the site has no goals"
+        raise InvalidRequest(f"goal: unknown goal {filters.goal!r}{listed}")
+    return goals, found
+
+
+def _raw_only(metrics: tuple[str, ...]) -> bool:
+    """Metrics that daily rollups do not hold (they are counted from raw events)."""
+    return any(metric in ("events", GOAL_RATE_METRIC, *PAGE_ENGAGEMENT_METRICS) for metric in metrics)
+
+
 def _meta(site: Site, from_rollups: bool) -> dict[str, Any]:
     return {"timezone": site.timezone, "from_rollups": from_rollups}
 
@@ -82,11 +119,23 @@ def aggregate(site: Site, params: AggregateParams) -> dict[str, Any]:
     filters = params.filters
     if filters.active:
         _require_raw_window(period, now_seconds, "Filtered queries")
-    totals = Totals()
-    from_rollups = planner.count(site, period, filters, totals, now_seconds, known_rollups=known_rollups)
+    raw_only = _raw_only(params.metric_names)
+    if raw_only:
+        _require_raw_window(period, now_seconds, "The events and conversion_rate metrics")
+    goal = _site_goals(site, filters)[1] if filters.goal is not None else None
+    totals, base = Totals(), Totals()
+    accumulator: RollupAccumulator = totals if goal is None else GoalFilter(goal_test(goal), totals, base)
+    from_rollups = planner.count(
+        site, period, filters, accumulator, now_seconds, rollups_allowed=not raw_only, known_rollups=known_rollups
+    )
     return {
         "period": period.as_json(),
-        "metrics": {metric: totals.metric(metric) for metric in params.metric_names},
+        "metrics": {
+            metric: conversion_rate(totals.visitors, base.visitors)
+            if metric == GOAL_RATE_METRIC
+            else totals.metric(metric)
+            for metric in params.metric_names
+        },
         "meta": _meta(site, from_rollups),
     }
 
@@ -100,22 +149,36 @@ def timeseries(site: Site, params: TimeseriesParams) -> dict[str, Any]:
         _require_raw_window(period, now_seconds, "Hourly timeseries")
     if filters.active:
         _require_raw_window(period, now_seconds, "Filtered queries")
+    raw_only = _raw_only(params.metric_names)
+    if raw_only:
+        _require_raw_window(period, now_seconds, "The events and conversion_rate metrics")
+    goal = _site_goals(site, filters)[1] if filters.goal is not None else None
     starts = bucket_starts(period, interval)
     day_buckets: list[int] | None = None
     if interval != "hour":
         counted = day_starts_ms(period.first_day, period.last_day, zone(period.timezone))[:-1]
         day_buckets = [bisect_right(starts, start) - 1 for start in counted]
-    buckets = Buckets(starts, day_buckets)
+    buckets, base = Buckets(starts, day_buckets), Buckets(starts, day_buckets)
+    accumulator: RollupAccumulator = buckets if goal is None else GoalFilter(goal_test(goal), buckets, base)
     from_rollups = planner.count(
         site,
         period,
         filters,
-        buckets,
+        accumulator,
         now_seconds,
-        rollups_allowed=interval != "hour",
+        rollups_allowed=interval != "hour" and not raw_only,
         known_rollups=known_rollups,
     )
-    series: dict[str, list[int]] = {"visitors": buckets.visitors, "pageviews": buckets.pageviews}
+    series: dict[str, list[int] | list[float]] = {
+        "visitors": buckets.visitors,
+        "pageviews": buckets.pageviews,
+        "events": buckets.events,
+    }
+    if GOAL_RATE_METRIC in params.metric_names:
+        series[GOAL_RATE_METRIC] = [
+            conversion_rate(converters, visitors)
+            for converters, visitors in zip(buckets.visitors, base.visitors, strict=True)
+        ]
     return {
         "period": period.as_json(),
         "interval": interval,
@@ -131,27 +194,35 @@ def breakdown(site: Site, params: BreakdownParams) -> dict[str, Any]:
     now_seconds = clock.now()
     period, known_rollups = _range(site, params, now_seconds)
     filters = params.filters
-    if params.breakdown_property in ("region", "city"):
-        _require_raw_window(period, now_seconds, f"Breakdowns by {params.breakdown_property}")
+    prop = params.breakdown_property
+    if prop in ("region", "city"):
+        _require_raw_window(period, now_seconds, f"Breakdowns by {prop}")
     if filters.active:
         _require_raw_window(period, now_seconds, "Filtered queries")
-    table = ValueTable(params.breakdown_property)
+    raw_only = _raw_only(params.metric_names)
+    if raw_only:
+        _require_raw_window(period, now_seconds, "The events, conversion_rate, time_on_page and scroll_depth metrics")
+    if prop == GOAL_PROPERTY or is_props_property(prop):
+        raw_only = True
+        _require_raw_window(period, now_seconds, f"Breakdowns by {prop}")
+    counted = _BreakdownCount(site, prop, filters, params.metric_names)
     from_rollups = planner.count(
         site,
         period,
         filters,
-        table,
+        counted.accumulator,
         now_seconds,
-        rollups_allowed=params.breakdown_property in ROLLUP_PROPERTIES,
+        rollups_allowed=prop in ROLLUP_PROPERTIES and not raw_only,
         known_rollups=known_rollups,
     )
     metrics = params.metric_names
     sort_metric, descending = params.sort_key
-    rows = [(value, [table.metric(metric, value) for metric in metrics]) for value in table.values()]
+    rows = [(value, [counted.metric(metric, value) for metric in metrics]) for value in counted.values()]
     rows = [row for row in rows if any(row[1])]
     position = metrics.index(sort_metric)
     rows.sort(key=lambda row: row[0])
-    rows.sort(key=lambda row: row[1][position], reverse=descending)  # stable: ties stay by value ascending
+    # stable: ties stay by value ascending; a metric without a value (null) sorts below every number
+    rows.sort(key=lambda row: _sortable(row[1][position]), reverse=descending)
     first = (params.page_number - 1) * params.limit
     return {
         "property": params.breakdown_property,
@@ -168,6 +239,68 @@ def breakdown(site: Site, params: BreakdownParams) -> dict[str, Any]:
         },
         "meta": _meta(site, from_rollups),
     }
+
+
+def _sortable(number: int | float | None) -> float:
+    return -1.0 if number is None else float(number)
+
+
+class _BreakdownCount:
+    """The accumulators one breakdown needs, and its metrics per value.
+
+    - seed properties: `ValueTable` (restricted to a goal's conversions under a goal filter);
+    - `goal`: `GoalTable` over the site's goals, conversion_rate over every visitor the other
+      filters match;
+    - `props:<key>`: `PropsTable`, conversion_rate (goal filter) over the value's visitors
+      without the goal;
+    - `page` with time_on_page or scroll_depth: `PageEngagement` beside the page table.
+    """
+
+    def __init__(self, site: Site, prop: str, filters: Filters, metrics: tuple[str, ...]) -> None:
+        goals, goal = _site_goals(site, filters) if prop == GOAL_PROPERTY or filters.goal else ([], None)
+        self._totals = Totals()
+        self._table: ValueTable | GoalTable | PropsTable
+        self._base: PropsTable | None = None
+        self._engagement: PageEngagement | None = None
+        if prop == GOAL_PROPERTY:
+            self._table = GoalTable(GoalMatcher(goals))
+        elif is_props_property(prop):
+            key = prop[len(PROPS_PREFIX) :]
+            self._table = PropsTable(key)
+            self._base = PropsTable(key)
+        else:
+            self._table = ValueTable(prop)
+            if any(metric in PAGE_ENGAGEMENT_METRICS for metric in metrics):
+                self._engagement = PageEngagement()
+        counted: Accumulator = self._table
+        if self._engagement is not None:
+            counted = Fanout(self._table, self._engagement)
+        if goal is not None:
+            counted = GoalFilter(goal_test(goal), counted, self._base)
+        self.accumulator: RollupAccumulator = (
+            self._table
+            if isinstance(self._table, ValueTable) and counted is self._table
+            else Fanout(self._totals, counted)
+        )
+
+    def values(self) -> set[str]:
+        return self._table.values()
+
+    def metric(self, metric: str, value: str) -> int | float | None:
+        table = self._table
+        if metric == GOAL_RATE_METRIC:
+            converters = table.visitors.get(value, 0)
+            return conversion_rate(
+                converters, self._base.visitors.get(value, 0) if self._base else self._totals.visitors
+            )
+        if metric == "time_on_page" and self._engagement is not None:
+            return self._engagement.time_on_page(value)
+        if metric == "scroll_depth" and self._engagement is not None:
+            return self._engagement.scroll_depth(value)
+        if isinstance(table, ValueTable):
+            return table.metric(metric, value)
+        counter: Any = getattr(table, metric)
+        return int(counter.get(value, 0))
 
 
 def realtime(site: Site, params: RealtimeParams) -> dict[str, Any]:

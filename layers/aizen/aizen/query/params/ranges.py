@@ -10,9 +10,11 @@ from aizen.periods import PRESETS
 from aizen.query.params import (
     DATE_RANGE,
     DATE_SCHEMA,
+    FILTER_SCHEMA,
     Parameter,
     QueryParams,
     filter_parameter,
+    filter_value,
     local_date,
     metric_list,
     one_of,
@@ -39,6 +41,16 @@ RANGE_PARAMETERS = (
     filter_parameter("device", "Exact device type, e.g. desktop or mobile"),
     filter_parameter("browser", "Exact browser name"),
     filter_parameter("os", "Exact operating system name"),
+    filter_parameter("goal", "A goal's name: only its conversions count (400 lists the site's goals)"),
+    Parameter(
+        "props:",
+        filter_value,
+        FILTER_SCHEMA,
+        "props:<key>=<value>: events whose custom property <key> is exactly <value> ((none): without it);"
+        " any number of keys, AND-ed",
+        attribute="props",
+        prefix=True,
+    ),
 )
 
 
@@ -60,6 +72,8 @@ class RangeParams(QueryParams):
     device: str | None
     browser: str | None
     os: str | None
+    goal: str | None
+    props: tuple[tuple[str, str], ...]
 
     def check(self) -> None:
         """The rules across parameters."""
@@ -87,4 +101,6 @@ class RangeParams(QueryParams):
             device=self.device,
             browser=self.browser,
             os=self.os,
+            goal=self.goal,
+            props=self.props,
         )
