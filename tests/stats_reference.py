@@ -133,8 +133,16 @@ def sessions_of(events: list[RawEvent], tz: ZoneInfo) -> dict[tuple[str, date], 
                 sessions.append(RefSession([event]))
             else:
                 sessions[-1].events.append(event)
-        result[key] = sessions
+        # Engagement reports alone do not make a visit (docs/stats.md, Counting).
+        result[key] = [session for session in sessions if any(e.kind != "engagement" for e in session.events)]
     return result
+
+
+def bounced(session: RefSession) -> bool:
+    """Exactly one pageview and no interaction: an outbound click or an interactive custom event."""
+    pageviews = [e for e in session.events if e.kind == "pageview"]
+    interactions = [e for e in session.events if e.kind == "outbound_click" or (e.kind == "custom" and e.interactive)]
+    return len(pageviews) == 1 and not interactions
 
 
 def session_ok(session: RefSession, filters: dict[str, str]) -> bool:
@@ -172,7 +180,7 @@ def aggregate(events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng
     visitors = {visitor for visitor, _, _ in rows}
     pageviews = sum(1 for _, _, hits in rows for e in hits if e.kind == "pageview")
     counted = [s for _, s, _ in rows if rng.start_ms <= s.first.timestamp_ms < rng.end_ms]
-    bounces = sum(1 for s in counted if len(s.events) == 1 and s.events[0].kind == "pageview")
+    bounces = sum(1 for s in counted if bounced(s))
     durations = [s.events[-1].timestamp_ms - s.events[0].timestamp_ms for s in counted]
     return {
         "visitors": len(visitors),
@@ -278,7 +286,7 @@ def random_traffic(seed: int, site_id: str, now_ms: int, *, visitors: int = 25, 
         for _ in range(rng.randint(1, 4)):
             ts = now_ms - rng.randint(0, days * 86_400_000)
             place = rng.choice(PLACES)
-            attributes = {
+            attributes: dict[str, Any] = {
                 "referrer": rng.choice(REFERRERS),
                 "channel": rng.choice(CHANNELS),
                 "country": place[0],
@@ -403,13 +411,7 @@ def goal_aggregate(
     """Every aggregate metric, goal and property filters included; conversion_rate with a goal filter."""
     rows = goal_matching(events, tz, filters, rng, goals)
     counted = [s for _, s, _ in rows if rng.start_ms <= s.first.timestamp_ms < rng.end_ms]
-    bounces = 0
-    for session in counted:
-        pageviews = [e for e in session.events if e.kind == "pageview"]
-        interactions = [
-            e for e in session.events if e.kind == "outbound_click" or (e.kind == "custom" and e.interactive)
-        ]
-        bounces += len(pageviews) == 1 and not interactions
+    bounces = sum(1 for session in counted if bounced(session))
     durations = [s.events[-1].timestamp_ms - s.events[0].timestamp_ms for s in counted]
     visitors = {visitor for visitor, _, _ in rows}
     numbers: dict[str, Any] = {

@@ -90,11 +90,6 @@ _HEADERS: dict[str, dict[str, Any]] = {
     "Cache-Control": {"description": "no-store", "schema": {"type": "string"}},
     "WWW-Authenticate": {"description": "RFC 6750 Bearer challenge", "schema": {"type": "string"}},
     "X-Request-Id": {"description": "The request id to quote", "schema": {"type": "string"}},
-    "X-Aizen-Dropped": {
-        "description": "Present when the event was dropped for its name (not a pageview nor an outbound click);"
-        " an event dropped as a bot's answers exactly like a stored one",
-        "schema": {"type": "string", "enum": ["event_name"]},
-    },
     "Access-Control-Allow-Origin": {
         "description": "`*` when the request has an Origin (ingestion is open to every origin, without credentials)",
         "schema": {"type": "string", "const": "*"},
@@ -420,7 +415,7 @@ def _operations() -> list[_Operation]:
             " window of events, 60 a minute, apart from its API window, counted before the body is read.",
             "ingestion",
             [
-                _Answer(202, "Accepted", headers=("X-Aizen-Dropped", *_CORS)),
+                _Answer(202, "Accepted", headers=_CORS),
                 _Answer(
                     400,
                     headers=_CORS,
@@ -436,7 +431,7 @@ def _operations() -> list[_Operation]:
                     413,
                     headers=_CORS,
                     description=f"payload_too_large: over {MAX_BODY_BYTES} bytes",
-                    example_message=f"body: 9000 bytes is over the {MAX_BODY_BYTES}-byte limit",
+                    example_message=f"body: {MAX_BODY_BYTES + 1000} bytes is over the {MAX_BODY_BYTES}-byte limit",
                 ),
                 _Answer(
                     429,

@@ -165,7 +165,7 @@ def test_logs_of_ingestion_hold_no_client_ip_no_user_agent_and_no_body(
         _ingest("example.com", marker).status,
         _ingest("example.com", marker, body='{"n": "pageview", "d": "example.com", "p": "' + marker + '"}').status,
         _ingest("unknown.example", marker).status,
-        _ingest("example.com", marker + "a" * 9000).status,
+        _ingest("example.com", marker + "a" * 132_000).status,
     ]
 
     # Then the refusals were logged, without the visitor's address, browser or payload

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, cast
 
-from aizen.columns import ENGAGEMENT, OUTBOUND_CLICK, PAGEVIEW, EventBlock
+from aizen.columns import ENGAGEMENT, INTERACTIONS, OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import NONE_VALUE
 from aizen.vocabulary import Filters
 
@@ -58,9 +58,18 @@ class Session:
 
     @property
     def bounced(self) -> bool:
-        """Exactly one pageview and no other event."""
+        """Exactly one pageview and no interaction (outbound click, interactive custom event);
+        engagement reports and non-interactive custom events do not count."""
         block, first, _ = self.segments[0]
-        return self.events == 1 and block.kinds[first] == PAGEVIEW
+        if self.events == 1:
+            return block.kinds[first] == PAGEVIEW
+        pageviews = 0
+        for block, start, end in self.segments:
+            kinds = block.kinds
+            if any(kinds.count(kind, start, end) for kind in INTERACTIONS):
+                return False
+            pageviews += kinds.count(PAGEVIEW, start, end)
+        return pageviews == 1
 
     @property
     def duration_ms(self) -> int:
@@ -258,9 +267,12 @@ class SessionBuilder:
         last_block, _, last_end = segments[-1]
         first_ms = block.timestamps[first]
         last_ms = last_block.timestamps[last_end - 1]
-        events = 0
-        for _, start, end in segments:
+        events = engagements = 0
+        for segment_block, start, end in segments:
             events += end - start
+            engagements += segment_block.kinds.count(ENGAGEMENT, start, end)
+        if engagements == events:
+            return  # engagement reports alone do not make a visit (docs/stats.md)
         matching: list[tuple[EventBlock, int]] | None = None
         if self._page is not None or self._clip or self._event_test is not None:
             page = self._page
@@ -282,9 +294,9 @@ class SessionBuilder:
                 return
             pageviews = sum(1 for segment_block, position in matching if segment_block.kinds[position] == PAGEVIEW)
         else:
-            pageviews = events
+            pageviews = 0
             for segment_block, start, end in segments:
-                pageviews -= segment_block.kinds.count(OUTBOUND_CLICK, start, end)
+                pageviews += segment_block.kinds.count(PAGEVIEW, start, end)
         counts = not self._clip or self._scope.start_ms <= first_ms < self._scope.end_ms
         sessions.append(Session(segments, matching, pageviews, counts, events, first_ms, last_ms))
 
@@ -459,7 +471,7 @@ class ValueTable:
                 for block, start, end in session.segments:
                     values = cast(list[str], block.values("page")[start:end])  # every event has a page
                     pages.update(values)
-                    if block.kinds.find(OUTBOUND_CLICK, start, end) < 0:
+                    if block.kinds.count(PAGEVIEW, start, end) == end - start:
                         pageviews.update(values)
                     else:
                         kinds = block.kinds[start:end]
