@@ -55,6 +55,25 @@ def breakdown_metrics(prop: str) -> tuple[str, ...]:
     return PROPERTY_METRICS[prop]
 
 
+# A day's rollup of goal conversions (docs/rollups.md): `goals` rows are [goal id, visitors,
+# events], one per goal the site had (zeros included: a goal without a row was defined after
+# the day was rolled up); `goals:<property>` rows are ["<goal id><GOAL_KEY_SEPARATOR><value>",
+# visitors, events] for the properties below.
+GOAL_TABLE = "goals"
+GOAL_ROLLUP_PROPERTIES = ("page", "referrer", "channel", "country", "device", "browser", "os")
+GOAL_KEY_SEPARATOR = "\x1f"
+GOAL_ROLLUP_METRICS = ("visitors", "events")
+
+
+def goal_table(prop: str) -> str:
+    return f"{GOAL_TABLE}:{prop}"
+
+
+def rollup_metrics(table: str) -> tuple[str, ...]:
+    """The metrics of a rollup table's rows, after the value."""
+    return ROLLUP_PROPERTIES.get(table) or GOAL_ROLLUP_METRICS
+
+
 FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
 # A session's attributes: those of its first event.
 SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")

@@ -23,11 +23,13 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from typing import Any, cast
 
 from aizen.columns import CUSTOM, CUSTOM_NON_INTERACTIVE, ENGAGEMENT, OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import NONE_VALUE
 from aizen.goals import OUTBOUND_CLICK_EVENT, Goal
-from aizen.query.engine import Accumulator, RollupRow, Session, half_up
+from aizen.query.engine import Accumulator, RollupAccumulator, RollupRow, Session, half_up
+from aizen.vocabulary import GOAL_KEY_SEPARATOR, GOAL_ROLLUP_PROPERTIES, GOAL_TABLE, goal_table
 
 EventTest = Callable[[EventBlock, int], bool]
 CUSTOM_KINDS = (CUSTOM, CUSTOM_NON_INTERACTIVE)
@@ -118,7 +120,8 @@ def restricted(session: Session, test: EventTest) -> Session | None:
 
 
 class Fanout:
-    """Feeds every visitor to several accumulators in one pass over the events."""
+    """Feeds every visitor to several accumulators in one pass over the events; a rolled-up
+    day goes to each of them too (they read the same table, or only the day's totals)."""
 
     def __init__(self, *targets: Accumulator) -> None:
         self._targets = targets
@@ -127,12 +130,19 @@ class Fanout:
         for target in self._targets:
             target.add_visitor(day_index, sessions)
 
-    rollup_property = None
+    @property
+    def rollup_property(self) -> str | None:
+        tables = {getattr(target, "rollup_property", None) for target in self._targets} - {None}
+        if len(tables) > 1:
+            raise ValueError(f"one rolled-up day holds one table per question, not {sorted(map(str, tables))}")
+        return next(iter(tables), None)
 
     def add_rollup_day(
         self, day_index: int, totals: Mapping[str, int], rows: Iterable[RollupRow], metrics: tuple[str, ...]
     ) -> None:
-        raise ValueError("goal and property questions are counted from raw events")
+        listed = list(rows)
+        for target in self._targets:
+            cast(RollupAccumulator, target).add_rollup_day(day_index, totals, listed, metrics)
 
 
 class GoalFilter(Fanout):
@@ -140,10 +150,45 @@ class GoalFilter(Fanout):
     denominator of conversion_rate); `converted` gets each visitor's sessions restricted to
     the events that convert the goal, and only visitors with one."""
 
-    def __init__(self, test: EventTest, converted: Accumulator, base: Accumulator | None = None) -> None:
+    def __init__(
+        self, goal: Goal, converted: Accumulator, base: Accumulator | None = None, test: EventTest | None = None
+    ) -> None:
         super().__init__(*([] if base is None else [base]))
-        self._test = test
+        self._goal = goal
+        self._test = test or goal_test(goal)
         self._converted = converted
+        self._base = base
+
+    @property
+    def rollup_property(self) -> str:
+        """The goal's table: `goals` for totals and buckets, `goals:<property>` for a breakdown."""
+        inner = getattr(self._converted, "rollup_property", None)
+        return GOAL_TABLE if inner is None else goal_table(inner)
+
+    def add_rollup_day(
+        self, day_index: int, totals: Mapping[str, int], rows: Iterable[RollupRow], metrics: tuple[str, ...]
+    ) -> None:
+        """The goal's rows of a rolled-up day (`goals` or `goals:<property>`); the base gets the day's totals.
+        A page goal's conversions are pageviews; an event goal's are none."""
+        if self._base is not None:
+            cast(RollupAccumulator, self._base).add_rollup_day(day_index, totals, (), ())
+        converted = cast(RollupAccumulator, self._converted)
+        goal_id = self._goal.goal_id
+        page_goal = self._goal.page_pattern is not None
+        if converted.rollup_property is None:
+            for value, visitors, events in rows:
+                if value == goal_id:
+                    pageviews = events if page_goal else 0
+                    day = {"visitors": visitors, "pageviews": pageviews, "events": events}
+                    converted.add_rollup_day(day_index, {**_NO_SESSIONS, **day}, (), ())
+            return
+        prefix = goal_id + GOAL_KEY_SEPARATOR
+        own = [
+            [key[len(prefix) :], visitors, events if page_goal else 0]
+            for key, visitors, events in rows
+            if key.startswith(prefix)
+        ]
+        converted.add_rollup_day(day_index, totals, own, ("visitors", "pageviews"))
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         super().add_visitor(day_index, sessions)
@@ -162,13 +207,28 @@ def conversion_rate(converters: int, visitors: int) -> float:
     return half_up(1000 * converters, visitors) / 10
 
 
+_NO_SESSIONS = {"sessions": 0, "bounces": 0, "duration_ms": 0}  # conversions from rollups carry no sessions
+
+
 class GoalTable:
     """Converters (visitors) and conversions (events) per goal, by goal name."""
 
     def __init__(self, matcher: GoalMatcher) -> None:
         self._matcher = matcher
+        self._names = {goal.goal_id: goal.name for goal in matcher.goals}
         self.visitors: Counter[str] = Counter()
         self.events: Counter[str] = Counter()
+
+    rollup_property = GOAL_TABLE
+
+    def add_rollup_day(
+        self, day_index: int, totals: Mapping[str, int], rows: Iterable[RollupRow], metrics: tuple[str, ...]
+    ) -> None:
+        for goal_id, visitors, events in rows:
+            name = self._names.get(goal_id)
+            if name is not None:  # a deleted goal's rows stay in old days
+                self.visitors[name] += visitors
+                self.events[name] += events
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         goals_of = self._matcher.goals_of
@@ -183,6 +243,53 @@ class GoalTable:
 
     def values(self) -> set[str]:
         return set(self.visitors)
+
+
+class GoalRollup:
+    """A day's goal conversions for its rollup: per goal, and per goal and value of each
+    `GOAL_ROLLUP_PROPERTIES` property, converters and conversions, counted as `GoalFilter`
+    over the goal feeds `Totals` and `ValueTable` (page: the converting event's page; the
+    others: the session's value)."""
+
+    def __init__(self, goals: Sequence[Goal]) -> None:
+        self._matcher = GoalMatcher(goals)
+        self.visitors: Counter[str] = Counter({goal.goal_id: 0 for goal in goals})
+        self.events: Counter[str] = Counter({goal.goal_id: 0 for goal in goals})
+        self.by_property = {prop: (Counter[str](), Counter[str]()) for prop in GOAL_ROLLUP_PROPERTIES}
+
+    def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
+        if not self._matcher.goals:
+            return
+        goals_of = self._matcher.goals_of
+        converted: set[str] = set()
+        keys: set[tuple[str, str]] = set()
+        for session in sessions:
+            for block, position in session.matching_events():
+                goals = goals_of(block, position)
+                if not goals:
+                    continue
+                for prop in GOAL_ROLLUP_PROPERTIES:
+                    value = (block.value("page", position) if prop == "page" else None) or session.first_value(prop)
+                    for goal in goals:
+                        key = goal.goal_id + GOAL_KEY_SEPARATOR + value
+                        self.by_property[prop][1][key] += 1
+                        keys.add((prop, key))
+                for goal in goals:
+                    self.events[goal.goal_id] += 1
+                    converted.add(goal.goal_id)
+        for goal_id in converted:
+            self.visitors[goal_id] += 1
+        for prop, key in keys:
+            self.by_property[prop][0][key] += 1
+
+    def tables(self) -> dict[str, list[list[Any]]]:
+        """`goals` (every goal, zeros included) and `goals:<property>` rows, sorted."""
+        tables = {
+            GOAL_TABLE: [[goal_id, self.visitors[goal_id], self.events[goal_id]] for goal_id in sorted(self.visitors)]
+        }
+        for prop, (visitors, events) in self.by_property.items():
+            tables[goal_table(prop)] = [[key, visitors[key], events[key]] for key in sorted(visitors)]
+        return tables
 
 
 class PropsTable:

@@ -352,6 +352,7 @@ class Totals:
         self.sessions += totals["sessions"]
         self.bounces += totals["bounces"]
         self.duration_ms += totals["duration_ms"]
+        self.events += totals.get("events", 0)  # days rolled up before events were counted: see rollups.md
 
     @property
     def bounce_rate(self) -> float:
@@ -409,6 +410,7 @@ class Buckets:
         bucket = self._day_buckets[day_index]
         self.visitors[bucket] += totals["visitors"]
         self.pageviews[bucket] += totals["pageviews"]
+        self.events[bucket] += totals.get("events", 0)  # as Totals.add_rollup_day
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         if self._day_buckets is not None:

@@ -26,11 +26,26 @@ class PeriodOut(BaseModel):
     preset: Preset = Field(description="The period asked for")
 
 
+class UnavailableDays(BaseModel):
+    """Days whose rollup lacks what the question counts and whose raw events have expired."""
+
+    model_config = _STRICT
+
+    what: str = Field(description="`goal <name>` (defined after the days were rolled up) or `events`")
+    date_from: str = Field(alias="from", json_schema_extra={"format": "date"})
+    date_to: str = Field(alias="to", json_schema_extra={"format": "date"})
+    days: int = Field(ge=1, description="How many days of from..to lack it")
+    reason: str
+
+
 class Meta(BaseModel):
     model_config = _STRICT
 
     timezone: str = Field(description="The site's IANA time zone")
     from_rollups: bool = Field(description="true when any part of the answer came from daily rollups")
+    unavailable: list[UnavailableDays] | None = Field(
+        default=None, description="Only when some days count nothing for a goal or metric asked (never a silent zero)"
+    )
 
 
 @with_config(_STRICT)

@@ -34,7 +34,6 @@ from aizen.query.conversions import (
     PageEngagement,
     PropsTable,
     conversion_rate,
-    goal_test,
 )
 from aizen.query.engine import Accumulator, Buckets, RollupAccumulator, Totals, ValueTable
 from aizen.settings import get_settings
@@ -42,6 +41,7 @@ from aizen.store import goals as goal_store
 from aizen.vocabulary import (
     GOAL_PROPERTY,
     GOAL_RATE_METRIC,
+    GOAL_ROLLUP_PROPERTIES,
     PAGE_ENGAGEMENT_METRICS,
     PROPS_PREFIX,
     ROLLUP_PROPERTIES,
@@ -104,29 +104,71 @@ def _site_goals(site: Site, filters: Filters) -> tuple[list[Goal], Goal | None]:
     return goals, found
 
 
-def _raw_only(metrics: tuple[str, ...]) -> bool:
-    """Metrics that daily rollups do not hold (they are counted from raw events)."""
-    return any(metric in ("events", GOAL_RATE_METRIC, *PAGE_ENGAGEMENT_METRICS) for metric in metrics)
+# What a goal's daily rollup answers under a `goal` filter (no other filter): converters, conversions
+# (a page goal's are pageviews) and the rate over the day's visitors.
+_GOAL_ROLLUP_METRICS = frozenset(("visitors", "pageviews", "events", GOAL_RATE_METRIC))
 
 
-def _meta(site: Site, from_rollups: bool) -> dict[str, Any]:
-    return {"timezone": site.timezone, "from_rollups": from_rollups}
+def _goal_rollups(filters: Filters, metrics: tuple[str, ...]) -> bool:
+    """A goal filter, alone, asking only what the goal's rollups hold."""
+    return (
+        filters.goal is not None and not filters._replace(goal=None).active and _GOAL_ROLLUP_METRICS.issuperset(metrics)
+    )
+
+
+class _Rollups(NamedTuple):
+    """The rolled-up days a question may use, and what they lack before the raw window."""
+
+    known: dict[str, dict[str, Any]] | None
+    missing: dict[str, list[str]]
+
+
+def _usable_rollups(
+    site: Site,
+    period: Period,
+    now_seconds: float,
+    known: dict[str, dict[str, Any]] | None,
+    goals: list[Goal],
+    events: bool,
+) -> _Rollups:
+    if not goals and not events:
+        return _Rollups(known, {})
+    return _Rollups(*planner.usable_rollups(site, period, now_seconds, known, goals, events))
+
+
+def _meta(site: Site, from_rollups: bool, missing: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """`unavailable` (only when something is): a goal defined after days were rolled up, or the
+    events of days rolled up before events were counted, on days whose raw events are gone."""
+    meta: dict[str, Any] = {"timezone": site.timezone, "from_rollups": from_rollups}
+    if missing:
+        meta["unavailable"] = [
+            {
+                "what": what,
+                "from": days[0],
+                "to": days[-1],
+                "days": len(days),
+                "reason": f"{what}: these days were rolled up before it was counted, and their raw events have"
+                " expired; they count nothing for it",
+            }
+            for what, days in sorted(missing.items())
+        ]
+    return meta
 
 
 def aggregate(site: Site, params: AggregateParams) -> dict[str, Any]:
     now_seconds = clock.now()
     period, known_rollups = _range(site, params, now_seconds)
     filters = params.filters
-    if filters.active:
+    metrics = params.metric_names
+    goal_rollups = _goal_rollups(filters, metrics)
+    if filters.active and not goal_rollups:
         _require_raw_window(period, now_seconds, "Filtered queries")
-    raw_only = _raw_only(params.metric_names)
-    if raw_only:
-        _require_raw_window(period, now_seconds, "The events and conversion_rate metrics")
     goal = _site_goals(site, filters)[1] if filters.goal is not None else None
+    rolled = _usable_rollups(site, period, now_seconds, known_rollups, [goal] if goal else [], "events" in metrics)
     totals, base = Totals(), Totals()
-    accumulator: RollupAccumulator = totals if goal is None else GoalFilter(goal_test(goal), totals, base)
+    accumulator: RollupAccumulator = totals if goal is None else GoalFilter(goal, totals, base)
     from_rollups = planner.count(
-        site, period, filters, accumulator, now_seconds, rollups_allowed=not raw_only, known_rollups=known_rollups
+        site, period, filters, accumulator, now_seconds, known_rollups=rolled.known, goal_rollups=goal_rollups
     )
     return {
         "period": period.as_json(),
@@ -136,7 +178,7 @@ def aggregate(site: Site, params: AggregateParams) -> dict[str, Any]:
             else totals.metric(metric)
             for metric in params.metric_names
         },
-        "meta": _meta(site, from_rollups),
+        "meta": _meta(site, from_rollups, rolled.missing),
     }
 
 
@@ -147,27 +189,30 @@ def timeseries(site: Site, params: TimeseriesParams) -> dict[str, Any]:
     filters = params.filters
     if interval == "hour":
         _require_raw_window(period, now_seconds, "Hourly timeseries")
-    if filters.active:
+    metrics = params.metric_names
+    goal_rollups = _goal_rollups(filters, metrics)
+    if filters.active and not goal_rollups:
         _require_raw_window(period, now_seconds, "Filtered queries")
-    raw_only = _raw_only(params.metric_names)
-    if raw_only:
-        _require_raw_window(period, now_seconds, "The events and conversion_rate metrics")
     goal = _site_goals(site, filters)[1] if filters.goal is not None else None
+    rolled = _Rollups(known_rollups, {})
+    if interval != "hour":
+        rolled = _usable_rollups(site, period, now_seconds, known_rollups, [goal] if goal else [], "events" in metrics)
     starts = bucket_starts(period, interval)
     day_buckets: list[int] | None = None
     if interval != "hour":
         counted = day_starts_ms(period.first_day, period.last_day, zone(period.timezone))[:-1]
         day_buckets = [bisect_right(starts, start) - 1 for start in counted]
     buckets, base = Buckets(starts, day_buckets), Buckets(starts, day_buckets)
-    accumulator: RollupAccumulator = buckets if goal is None else GoalFilter(goal_test(goal), buckets, base)
+    accumulator: RollupAccumulator = buckets if goal is None else GoalFilter(goal, buckets, base)
     from_rollups = planner.count(
         site,
         period,
         filters,
         accumulator,
         now_seconds,
-        rollups_allowed=interval != "hour" and not raw_only,
-        known_rollups=known_rollups,
+        rollups_allowed=interval != "hour",
+        known_rollups=rolled.known,
+        goal_rollups=goal_rollups,
     )
     series: dict[str, list[int] | list[float]] = {
         "visitors": buckets.visitors,
@@ -186,7 +231,7 @@ def timeseries(site: Site, params: TimeseriesParams) -> dict[str, Any]:
             {"date": format_instant(start), **{metric: series[metric][index] for metric in params.metric_names}}
             for index, start in enumerate(starts)
         ],
-        "meta": _meta(site, from_rollups),
+        "meta": _meta(site, from_rollups, rolled.missing),
     }
 
 
@@ -197,25 +242,35 @@ def breakdown(site: Site, params: BreakdownParams) -> dict[str, Any]:
     prop = params.breakdown_property
     if prop in ("region", "city"):
         _require_raw_window(period, now_seconds, f"Breakdowns by {prop}")
-    if filters.active:
-        _require_raw_window(period, now_seconds, "Filtered queries")
-    raw_only = _raw_only(params.metric_names)
-    if raw_only:
-        _require_raw_window(period, now_seconds, "The events, conversion_rate, time_on_page and scroll_depth metrics")
-    if prop == GOAL_PROPERTY or is_props_property(prop):
-        raw_only = True
+    metrics = params.metric_names
+    engagement = any(metric in PAGE_ENGAGEMENT_METRICS for metric in metrics)
+    if engagement:
+        _require_raw_window(period, now_seconds, "The time_on_page and scroll_depth metrics")
+    if is_props_property(prop):
         _require_raw_window(period, now_seconds, f"Breakdowns by {prop}")
-    counted = _BreakdownCount(site, prop, filters, params.metric_names)
+    # A goal filter alone, over a property the goals' rollups keep, asking what they hold.
+    goal_rollups = (
+        _goal_rollups(filters, metrics)
+        and prop in GOAL_ROLLUP_PROPERTIES
+        and {"visitors", "pageviews"}.issuperset(metrics)
+    )
+    if filters.active and not goal_rollups:
+        _require_raw_window(period, now_seconds, "Filtered queries")
+    rollups_allowed = not engagement and (prop in ROLLUP_PROPERTIES or prop == GOAL_PROPERTY)
+    counted = _BreakdownCount(site, prop, filters, metrics)
+    rolled = _Rollups(known_rollups, {})
+    if rollups_allowed and (goal_rollups or (prop == GOAL_PROPERTY and not filters.active)):
+        rolled = _usable_rollups(site, period, now_seconds, known_rollups, counted.goals, False)
     from_rollups = planner.count(
         site,
         period,
         filters,
         counted.accumulator,
         now_seconds,
-        rollups_allowed=prop in ROLLUP_PROPERTIES and not raw_only,
-        known_rollups=known_rollups,
+        rollups_allowed=rollups_allowed,
+        known_rollups=rolled.known,
+        goal_rollups=goal_rollups,
     )
-    metrics = params.metric_names
     sort_metric, descending = params.sort_key
     rows = [(value, [counted.metric(metric, value) for metric in metrics]) for value in counted.values()]
     rows = [row for row in rows if any(row[1])]
@@ -237,7 +292,7 @@ def breakdown(site: Site, params: BreakdownParams) -> dict[str, Any]:
             "total_rows": len(rows),
             "total_pages": math.ceil(len(rows) / params.limit),
         },
-        "meta": _meta(site, from_rollups),
+        "meta": _meta(site, from_rollups, rolled.missing),
     }
 
 
@@ -258,6 +313,7 @@ class _BreakdownCount:
 
     def __init__(self, site: Site, prop: str, filters: Filters, metrics: tuple[str, ...]) -> None:
         goals, goal = _site_goals(site, filters) if prop == GOAL_PROPERTY or filters.goal else ([], None)
+        self.goals = goals if prop == GOAL_PROPERTY else [goal] if goal is not None else []  # whose rollups it reads
         self._totals = Totals()
         self._table: ValueTable | GoalTable | PropsTable
         self._base: PropsTable | None = None
@@ -276,7 +332,7 @@ class _BreakdownCount:
         if self._engagement is not None:
             counted = Fanout(self._table, self._engagement)
         if goal is not None:
-            counted = GoalFilter(goal_test(goal), counted, self._base)
+            counted = GoalFilter(goal, counted, self._base)
         self.accumulator: RollupAccumulator = (
             self._table
             if isinstance(self._table, ValueTable) and counted is self._table

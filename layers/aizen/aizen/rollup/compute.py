@@ -13,10 +13,13 @@ from typing import Any
 
 from aizen.columns import EventBlock
 from aizen.events import RawEvent
+from aizen.goals import Goal
 from aizen.models import Site
 from aizen.periods import day_starts_ms, zone
+from aizen.query.conversions import GoalRollup
 from aizen.query.engine import Accumulator, CountingScope, Session, Totals, ValueTable, count_chunks
 from aizen.query.planner import raw_chunks
+from aizen.store import goals as goal_store
 from aizen.vocabulary import ROLLUP_PROPERTIES
 
 
@@ -31,8 +34,8 @@ class DayRollup:
 class _Fanout:
     """Feeds every visitor to several accumulators in one pass over the events."""
 
-    def __init__(self, totals: Totals, tables: list[ValueTable]) -> None:
-        self._targets: list[Accumulator] = [totals, *tables]
+    def __init__(self, totals: Totals, tables: list[ValueTable], *more: Accumulator) -> None:
+        self._targets: list[Accumulator] = [totals, *tables, *more]
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         for target in self._targets:
@@ -46,6 +49,7 @@ def totals_record(totals: Totals) -> dict[str, int]:
         "sessions": totals.sessions,
         "bounces": totals.bounces,
         "duration_ms": totals.duration_ms,
+        "events": totals.events,
     }
 
 
@@ -53,29 +57,34 @@ def table_rows(table: ValueTable, metrics: tuple[str, ...]) -> list[list[Any]]:
     return [[value, *(table.metric(metric, value) for metric in metrics)] for value in sorted(table.values())]
 
 
-def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBlock]]]) -> DayRollup:
+def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBlock]]], goals: list[Goal]) -> DayRollup:
     day_starts = day_starts_ms(day, day, zone(site.timezone))
     scope = CountingScope(day_starts=day_starts, start_ms=day_starts[0], end_ms=day_starts[-1])
     totals = Totals()
     tables = {prop: ValueTable(prop) for prop in ROLLUP_PROPERTIES}
-    events = count_chunks(scope, chunks, _Fanout(totals, list(tables.values())))
+    conversions = GoalRollup(goals)
+    events = count_chunks(scope, chunks, _Fanout(totals, list(tables.values()), conversions))
     return DayRollup(
         day=day,
         totals=totals_record(totals),
-        tables={prop: table_rows(table, ROLLUP_PROPERTIES[prop]) for prop, table in tables.items()},
+        tables={prop: table_rows(table, ROLLUP_PROPERTIES[prop]) for prop, table in tables.items()}
+        | conversions.tables(),
         events=events,
     )
 
 
 def compute_day(site: Site, day: date) -> DayRollup:
-    """The day's rollup from the raw events in the store (blocks and single items)."""
+    """The day's rollup from the raw events in the store (blocks and single items), with the
+    conversions of every goal the site has now."""
     day_starts = day_starts_ms(day, day, zone(site.timezone))
-    return _count_day(site, day, raw_chunks(site.id, day_starts[0], day_starts[-1]))
+    goals = goal_store.list_goals(site.id)
+    return _count_day(site, day, raw_chunks(site.id, day_starts[0], day_starts[-1]), goals)
 
 
 def rollup_of_events(site: Site, day: date, events: list[RawEvent]) -> DayRollup:
     """The day's rollup from events in memory (history imported past the raw window)."""
-    return _count_day(site, day, [(day_starts_ms(day, day, zone(site.timezone))[-1], [EventBlock.of_events(events)])])
+    chunks = [(day_starts_ms(day, day, zone(site.timezone))[-1], [EventBlock.of_events(events)])]
+    return _count_day(site, day, chunks, goal_store.list_goals(site.id))
 
 
 def merged(first: DayRollup, second: DayRollup) -> DayRollup:
