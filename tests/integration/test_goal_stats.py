@@ -155,11 +155,14 @@ def test_an_unknown_goal_on_a_site_without_goals_says_so(api_key: tuple[ApiKey, 
         (AGGREGATE, "period=12m&props:plan=pro"),
         (BREAKDOWN, "period=12m&property=props:plan"),
         (BREAKDOWN, "period=12m&property=page&metrics=time_on_page"),
-        (AGGREGATE, "period=12m&metrics=visitors,events"),
+        (AGGREGATE, "period=12m&goal=Signup&metrics=visitors,bounce_rate"),
+        (AGGREGATE, "period=12m&goal=Signup&country=US"),
+        (BREAKDOWN, "period=12m&property=goal&device=desktop"),
+        (TIMESERIES, "period=12m&interval=hour&goal=Signup"),
     ],
 )
 @pytest.mark.usefixtures("signup_traffic")
-def test_props_and_raw_only_metrics_outside_the_raw_window_are_422(
+def test_props_engagement_and_goal_questions_rollups_do_not_hold_are_422_outside_the_raw_window(
     api_key: tuple[ApiKey, str], endpoint: tuple[str, str], query: str
 ) -> None:
     response = _ask(endpoint, query, api_key[1])
