@@ -207,13 +207,13 @@ def _visit(rng: random.Random, plan: TrafficPlan, start: datetime, ip: str) -> l
     for _ in range(pageviews - 1):
         viewed = moment
         moment += timedelta(seconds=rng.randint(10, 300))
-        if rng.random() < 0.35:  # the tracker reports engagement when the route changes (some here: start-up time)
+        if rng.random() < 0.2:  # the tracker reports engagement when the route changes (a few here: start-up time)
             records.append(_engagement(rng, url, viewed, moment - timedelta(milliseconds=200), common))
         page = _pick(rng, NEXT_PAGES)[0]
         url = base + page
         records.append(_pageview(url, moment, page, common))
         records += _page_records(rng, base, page, moment, common)
-    if rng.random() < 0.35:  # and when the visitor leaves
+    if rng.random() < 0.2:  # and when the visitor leaves
         records.append(_engagement(rng, url, moment, moment + timedelta(seconds=rng.randint(5, 240)), common))
     if rng.random() < 0.08:
         moment += timedelta(seconds=rng.randint(5, 120))
