@@ -13,6 +13,7 @@ from tests.support import (
     dashboard_headers,
     invoke,
     keys_path,
+    main_table_items,
     make_key,
     make_owner,
     record_dynamodb_calls,
@@ -102,6 +103,18 @@ def test_an_api_key_does_not_open_key_management(owner: Owner, operation: str) -
     assert response.status == 401
     listed = invoke("ApiKeysListFunction", keys_path(owner.site.id), headers=dashboard_headers(owner.session))
     assert [(item["id"], item["revoked_at"]) for item in listed.body["keys"]] == [(key.id, None)]
+
+
+@pytest.mark.parametrize(("function", "method"), [("GoalsListFunction", "GET"), ("GoalsCreateFunction", "POST")])
+def test_an_api_key_does_not_open_goal_management(owner: Owner, function: str, method: str) -> None:
+    _, token = make_key(owner.site.id)
+    headers = {**bearer(token), "Origin": "https://dashboard.test"}
+
+    response = invoke(function, f"/api/sites/{owner.site.id}/goals", method=method, headers=headers,
+                      body='{"event": "Signup"}')  # fmt: skip
+
+    assert response.status == 401
+    assert [item for item in main_table_items() if str(item["pk"]).startswith("GOALS#")] == []
 
 
 def test_a_session_cookie_does_not_open_the_stats_api(owner: Owner) -> None:
