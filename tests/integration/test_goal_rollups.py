@@ -13,6 +13,7 @@ from aizen.goals import Goal
 from aizen.rollup import job
 from aizen.settings import Settings
 from aizen.store import goals as goal_store
+from aizen.store import rollups
 from aizen.store.dynamo import main_table
 from tests import stats_reference as ref
 from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
@@ -114,3 +115,29 @@ def test_goal_rollups_answer_as_raw_events_do(timezone: str, now: int, clock: Fr
 def _forget(site_id: str, goal_id: str) -> None:
     """Remove a goal straight from the table, as if it had not been defined yet."""
     main_table().delete_item(Key={"pk": f"SITE#{site_id}", "sk": f"GOAL#{goal_id}"})
+
+
+def test_events_of_days_rolled_up_before_events_were_counted_are_reported(owner: Any, api_key: Any) -> None:
+    # Given: two old days, long out of the raw window: one rolled up before events were counted
+    totals = {"visitors": 3, "pageviews": 5, "sessions": 3, "bounces": 1, "duration_ms": 60_000}
+    rollups.put_day(owner.site.id, "2025-01-10", "a", totals, {})
+    rollups.put_day(owner.site.id, "2025-01-11", "a", {**totals, "events": 7}, {})
+    # When
+    query = {"period": "custom", "from": "2025-01-10", "to": "2025-01-11", "metrics": "visitors,events"}
+    response = invoke(*AGGREGATE, query=query, headers=bearer(api_key[1]))
+    # Then: the counts the rollups hold, and the day without events said so
+    assert response.status == 200, response.body
+    assert response.body["metrics"] == {"visitors": 6, "events": 7}
+    assert response.body["meta"]["unavailable"] == [
+        {
+            "what": "events",
+            "from": "2025-01-10",
+            "to": "2025-01-10",
+            "days": 1,
+            "reason": "events: these days were rolled up before it was counted, and their raw events have expired;"
+            " they count nothing for it",
+        }
+    ]
+    # And: without events asked, nothing is said
+    plain = invoke(*AGGREGATE, query={**query, "metrics": "visitors"}, headers=bearer(api_key[1]))
+    assert "unavailable" not in plain.body["meta"]
