@@ -16,8 +16,8 @@ from aizen.events import RawEvent
 from aizen.goals import Goal
 from aizen.models import Site
 from aizen.periods import day_starts_ms, zone
-from aizen.query.conversions import GoalRollup
-from aizen.query.engine import Accumulator, CountingScope, Session, Totals, ValueTable, count_chunks
+from aizen.query.conversions import Fanout, GoalRollup
+from aizen.query.engine import CountingScope, Totals, ValueTable, count_chunks
 from aizen.query.planner import raw_chunks
 from aizen.store import goals as goal_store
 from aizen.vocabulary import ROLLUP_PROPERTIES
@@ -29,17 +29,6 @@ class DayRollup:
     totals: dict[str, int]
     tables: dict[str, list[list[Any]]]  # property -> [[value, metric...], ...], metrics per ROLLUP_PROPERTIES
     events: int
-
-
-class _Fanout:
-    """Feeds every visitor to several accumulators in one pass over the events."""
-
-    def __init__(self, totals: Totals, tables: list[ValueTable], *more: Accumulator) -> None:
-        self._targets: list[Accumulator] = [totals, *tables, *more]
-
-    def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
-        for target in self._targets:
-            target.add_visitor(day_index, sessions)
 
 
 def totals_record(totals: Totals) -> dict[str, int]:
@@ -63,7 +52,7 @@ def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBloc
     totals = Totals()
     tables = {prop: ValueTable(prop) for prop in ROLLUP_PROPERTIES}
     conversions = GoalRollup(goals)
-    events = count_chunks(scope, chunks, _Fanout(totals, list(tables.values()), conversions))
+    events = count_chunks(scope, chunks, Fanout(totals, *tables.values(), conversions))
     return DayRollup(
         day=day,
         totals=totals_record(totals),
