@@ -153,7 +153,8 @@ def _check_timeseries(
     metrics = ["visitors", "pageviews", "events"] + (["conversion_rate"] if "goal" in filters else [])
     params = {**base, **filters, "interval": interval, "metrics": ",".join(metrics)}
     response = _ask("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
-    if outside:
+    # A goal filter alone is answered from rollups (none were made here) before the raw window.
+    if outside and (set(filters) != {"goal"} or interval == "hour"):
         assert response.status == 422, params
         return 1
     assert response.status == 200, (params, response.body)
@@ -204,7 +205,7 @@ def _check_breakdown(
         response = _ask(
             "StatsBreakdownFunction", "/api/v1/stats/breakdown", {**params, "page_number": str(page_number)}, token
         )
-        if outside:
+        if outside and (prop != "goal" or filters):  # the unfiltered goal breakdown reads rollups
             assert response.status == 422, params
             return 1
         assert response.status == 200, (params, response.body)
