@@ -6,6 +6,7 @@ converted to local time with zoneinfo, bucket starts are found by scanning minut
 """
 
 import itertools
+import json
 import math
 import random
 from collections import defaultdict
@@ -132,8 +133,16 @@ def sessions_of(events: list[RawEvent], tz: ZoneInfo) -> dict[tuple[str, date], 
                 sessions.append(RefSession([event]))
             else:
                 sessions[-1].events.append(event)
-        result[key] = sessions
+        # Engagement reports alone do not make a visit (docs/stats.md, Counting).
+        result[key] = [session for session in sessions if any(e.kind != "engagement" for e in session.events)]
     return result
+
+
+def bounced(session: RefSession) -> bool:
+    """Exactly one pageview and no interaction: an outbound click or an interactive custom event."""
+    pageviews = [e for e in session.events if e.kind == "pageview"]
+    interactions = [e for e in session.events if e.kind == "outbound_click" or (e.kind == "custom" and e.interactive)]
+    return len(pageviews) == 1 and not interactions
 
 
 def session_ok(session: RefSession, filters: dict[str, str]) -> bool:
@@ -260,7 +269,7 @@ def aggregate(events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng
     visitors = {visitor for visitor, _, _ in rows}
     pageviews = sum(1 for _, _, hits in rows for e in hits if e.kind == "pageview")
     counted = [s for _, s, _ in rows if rng.start_ms <= s.first.timestamp_ms < rng.end_ms]
-    bounces = sum(1 for s in counted if len(s.events) == 1 and s.events[0].kind == "pageview")
+    bounces = sum(1 for s in counted if bounced(s))
     durations = [s.events[-1].timestamp_ms - s.events[0].timestamp_ms for s in counted]
     return {
         "visitors": len(visitors),
@@ -487,4 +496,298 @@ def random_traffic(seed: int, site_id: str, now_ms: int, *, visitors: int = 25, 
                 # Attributes may change mid-session (only the first event's count).
                 attributes = {**attributes, "referrer": rng.choice(REFERRERS)}
                 ts += rng.choice((1_000, 60_000, 29 * 60_000, 30 * 60_000, 31 * 60_000, 3 * 3_600_000))
+    return events
+
+
+# Goals, custom properties, engagement (docs/stats.md, Goals and custom properties; Engagement) ---
+
+
+@dataclass(frozen=True)
+class RefGoal:
+    """A goal as the site defines it: a custom event name or a page path pattern."""
+
+    name: str
+    event: str | None = None
+    page: str | None = None
+
+
+OUTBOUND_GOAL = "Outbound Link: Click"
+
+
+def pattern_matches(pattern: str, value: str) -> bool:
+    """`**` any characters, `*` any characters but `/`, anything else itself; whole values only.
+    Written as a plain recursive walk, not a regular expression."""
+    if not pattern:
+        return not value
+    if pattern.startswith("**"):
+        return any(pattern_matches(pattern[2:], value[cut:]) for cut in range(len(value) + 1))
+    if pattern[0] == "*":
+        stop = value.find("/")
+        longest = len(value) if stop < 0 else stop
+        return any(pattern_matches(pattern[1:], value[cut:]) for cut in range(longest + 1))
+    return bool(value) and value[0] == pattern[0] and pattern_matches(pattern[1:], value[1:])
+
+
+def converts(goal: RefGoal, event: RawEvent) -> bool:
+    if goal.page is not None:
+        return event.kind == "pageview" and pattern_matches(goal.page, event.page)
+    if event.kind == "custom":
+        return event.name == goal.event
+    return event.kind == "outbound_click" and goal.event == OUTBOUND_GOAL
+
+
+def prop(event: RawEvent, key: str) -> str:
+    """The event's value of custom property `key`, (none) without it."""
+    if event.props is None:
+        return NONE
+    value = json.loads(event.props).get(key)
+    return NONE if value is None else str(value)
+
+
+def split_filters(
+    filters: dict[str, str],
+) -> tuple[dict[str, str], str | None, list[tuple[str, str]]]:
+    """(the seed's filters, the goal filter's name, the property filters)."""
+    seed = {name: value for name, value in filters.items() if name != "goal" and not name.startswith("props:")}
+    props = [(name.removeprefix("props:"), value) for name, value in filters.items() if name.startswith("props:")]
+    return seed, filters.get("goal"), props
+
+
+def goal_matching(
+    events: list[RawEvent],
+    tz: ZoneInfo,
+    filters: dict[str, str],
+    rng: Range,
+    goals: list[RefGoal],
+    *,
+    with_goal: bool = True,
+) -> list[tuple[tuple[str, date], RefSession, list[RawEvent]]]:
+    """`matching`, with the property filters (on every event) and, unless told not to, the goal
+    filter (only events that convert the goal) applied to each session's matching events."""
+    seed, goal_name, props = split_filters(filters)
+    goal = next((g for g in goals if g.name == goal_name), None) if with_goal and goal_name else None
+    out = []
+    for visitor, session, hits in matching(events, tz, seed, rng):
+        kept = [
+            e
+            for e in hits
+            if all(prop(e, key) == value for key, value in props) and (goal is None or converts(goal, e))
+        ]
+        if kept:
+            out.append((visitor, session, kept))
+    return out
+
+
+def is_event(event: RawEvent) -> bool:
+    """What the `events` metric counts: pageviews, outbound clicks, custom events; not engagement."""
+    return event.kind != "engagement"
+
+
+def rate(converters: int, visitors: int) -> float:
+    return round_half_up(100 * converters / visitors, 1) if visitors else 0.0
+
+
+def goal_aggregate(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, goals: list[RefGoal]
+) -> dict[str, Any]:
+    """Every aggregate metric, goal and property filters included; conversion_rate with a goal filter."""
+    rows = goal_matching(events, tz, filters, rng, goals)
+    counted = [s for _, s, _ in rows if rng.start_ms <= s.first.timestamp_ms < rng.end_ms]
+    bounces = sum(1 for session in counted if bounced(session))
+    durations = [s.events[-1].timestamp_ms - s.events[0].timestamp_ms for s in counted]
+    visitors = {visitor for visitor, _, _ in rows}
+    numbers: dict[str, Any] = {
+        "visitors": len(visitors),
+        "pageviews": sum(1 for _, _, hits in rows for e in hits if e.kind == "pageview"),
+        "bounce_rate": round_half_up(100 * bounces / len(counted), 1) if counted else 0,
+        "visit_duration": int(round_half_up(sum(durations) / len(counted) / 1000)) if counted else 0,
+        "events": sum(1 for _, _, hits in rows for e in hits if is_event(e)),
+    }
+    if "goal" in filters:
+        base = {visitor for visitor, _, _ in goal_matching(events, tz, filters, rng, goals, with_goal=False)}
+        numbers["conversion_rate"] = rate(len(visitors), len(base))
+    return numbers
+
+
+def goal_timeseries(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, interval: str, goals: list[RefGoal]
+) -> dict[Any, dict[str, Any]]:
+    """{bucket label: {visitors, pageviews, events[, conversion_rate]}} for buckets with base visitors."""
+
+    def per_bucket(rows: list[tuple[tuple[str, date], RefSession, list[RawEvent]]]) -> dict[Any, dict[str, Any]]:
+        visitors: dict[Any, set[tuple[str, date]]] = defaultdict(set)
+        counts: dict[Any, dict[str, int]] = defaultdict(lambda: {"pageviews": 0, "events": 0})
+        for visitor, _, hits in rows:
+            for event in hits:
+                label = bucket_label(event.timestamp_ms, interval, tz, rng)
+                visitors[label].add(visitor)
+                counts[label]["pageviews"] += event.kind == "pageview"
+                counts[label]["events"] += is_event(event)
+        return {label: {"visitors": len(visitors[label]), **counts[label]} for label in visitors}
+
+    converted = per_bucket(goal_matching(events, tz, filters, rng, goals))
+    if "goal" not in filters:
+        return converted
+    base = per_bucket(goal_matching(events, tz, filters, rng, goals, with_goal=False))
+    empty = {"visitors": 0, "pageviews": 0, "events": 0}
+    return {
+        label: {
+            **converted.get(label, empty),
+            "conversion_rate": rate(converted.get(label, empty)["visitors"], n["visitors"]),
+        }
+        for label, n in base.items()
+    }
+
+
+def goal_breakdown(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, prop_name: str, goals: list[RefGoal]
+) -> dict[str, dict[str, Any]]:
+    """`property=goal` (visitors, events, conversion_rate) or `property=props:<key>` (visitors,
+    events, pageviews, and conversion_rate under a goal filter), rows with visitors only."""
+    rows = goal_matching(events, tz, filters, rng, goals)
+    base_rows = goal_matching(events, tz, filters, rng, goals, with_goal=False)
+    if prop_name == "goal":
+        all_visitors = {visitor for visitor, _, _ in base_rows}
+        out: dict[str, dict[str, Any]] = {}
+        for goal in goals:
+            conversions = [(visitor, e) for visitor, _, hits in rows for e in hits if converts(goal, e)]
+            converters = {visitor for visitor, _ in conversions}
+            if converters:
+                out[goal.name] = {
+                    "visitors": len(converters),
+                    "events": len(conversions),
+                    "conversion_rate": rate(len(converters), len(all_visitors)),
+                }
+        return out
+    key = prop_name.removeprefix("props:")
+
+    def per_value(
+        chosen: list[tuple[tuple[str, date], RefSession, list[RawEvent]]],
+    ) -> dict[str, tuple[set[tuple[str, date]], int, int]]:
+        table: dict[str, tuple[set[tuple[str, date]], list[int]]] = {}
+        for visitor, _, hits in chosen:
+            for event in hits:
+                if not is_event(event):
+                    continue
+                visitors, counts = table.setdefault(prop(event, key), (set(), [0, 0]))
+                visitors.add(visitor)
+                counts[0] += 1
+                counts[1] += event.kind == "pageview"
+        return {value: (visitors, counts[0], counts[1]) for value, (visitors, counts) in table.items()}
+
+    converted = per_value(rows)
+    base = per_value(base_rows)
+    result: dict[str, dict[str, Any]] = {}
+    for value, (visitors, count, pageviews) in converted.items():
+        result[value] = {"visitors": len(visitors), "events": count, "pageviews": pageviews}
+        if "goal" in filters:
+            result[value]["conversion_rate"] = rate(len(visitors), len(base[value][0]))
+    return result
+
+
+def page_engagement(
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range
+) -> dict[str, dict[str, Any]]:
+    """{page: {visitors, pageviews, time_on_page, scroll_depth}}: time_on_page the page's engaged
+    seconds (its engagement reports) per pageview, scroll_depth the mean of each visitor's
+    deepest reported scroll on it; None where there is nothing to divide by."""
+    visitors: dict[str, set[tuple[str, date]]] = defaultdict(set)
+    pageviews: dict[str, int] = defaultdict(int)
+    engaged: dict[str, int] = defaultdict(int)
+    deepest: dict[str, dict[tuple[str, date], int]] = defaultdict(dict)
+    for visitor, _, hits in goal_matching(events, tz, filters, rng, []):
+        for event in hits:
+            visitors[event.page].add(visitor)
+            if event.kind == "pageview":
+                pageviews[event.page] += 1
+            if event.kind == "engagement":
+                engaged[event.page] += event.engaged_ms or 0
+                scroll = event.scroll_depth or 0
+                deepest[event.page][visitor] = max(deepest[event.page].get(visitor, -1), scroll)
+    out: dict[str, dict[str, Any]] = {}
+    for page in visitors:
+        scrolls = list(deepest[page].values())
+        out[page] = {
+            "visitors": len(visitors[page]),
+            "pageviews": pageviews[page],
+            "time_on_page": int(round_half_up(engaged[page] / 1000 / pageviews[page])) if pageviews[page] else None,
+            "scroll_depth": int(round_half_up(sum(scrolls) / len(scrolls))) if scrolls else None,
+        }
+    return out
+
+
+GOAL_PAGES = ("/", "/pricing", "/blog/a", "/blog/2024/b", "/docs", "/#/settings")
+PLANS = ("pro", "free")
+
+
+def _props(values: dict[str, str]) -> str | None:
+    return json.dumps(values, sort_keys=True) if values else None
+
+
+def random_goal_traffic(seed: int, site_id: str, now_ms: int, *, visitors: int = 25, days: int = 36) -> list[RawEvent]:
+    """Visits with what the tracker sends beyond pageviews: pageviews with and without props,
+    engagement reports after pageviews (time and scroll), signups with a plan, file downloads,
+    a non-interactive custom event, outbound clicks; gaps below and above 30 minutes."""
+    rng = random.Random(seed)  # noqa: S311 - test traffic
+    events: list[RawEvent] = []
+    for number in range(visitors):
+        visitor = f"{rng.getrandbits(56):014x}{number:02x}"
+        for _ in range(rng.randint(1, 3)):
+            ts = now_ms - rng.randint(0, days * 86_400_000)
+            attributes = {
+                "referrer": rng.choice(REFERRERS),
+                "country": rng.choice(PLACES)[0],
+                "device": rng.choice(DEVICES),
+                "browser": rng.choice(BROWSERS),
+            }
+            for _ in range(rng.randint(1, 5)):
+                if ts > now_ms:
+                    break
+                page = rng.choice(GOAL_PAGES)
+                roll = rng.random()
+                common: dict[str, Any] = {"site_id": site_id, "visitor_id": visitor, "page": page, **attributes}
+                if roll < 0.45:
+                    page_props = _props({"author": rng.choice(("ann", "bo"))} if rng.random() < 0.3 else {})
+                    events.append(RawEvent(timestamp_ms=ts, kind="pageview", props=page_props, **common))
+                    if rng.random() < 0.7 and ts + 20_000 <= now_ms:
+                        for report in range(rng.randint(1, 2)):
+                            events.append(
+                                RawEvent(
+                                    timestamp_ms=ts + 5_000 + report * 9_000,
+                                    kind="engagement",
+                                    engaged_ms=rng.choice((0, 1_499, 1_500, 4_000, 61_000)),
+                                    scroll_depth=rng.choice((0, 25, 50, 100)),
+                                    props=page_props,
+                                    **common,
+                                )
+                            )
+                elif roll < 0.65:
+                    plan = rng.choice((*PLANS, None))
+                    events.append(
+                        RawEvent(
+                            timestamp_ms=ts,
+                            kind="custom",
+                            name="Signup",
+                            props=_props({"plan": plan} if plan else {}),
+                            **common,
+                        )
+                    )
+                elif roll < 0.75:
+                    events.append(
+                        RawEvent(
+                            timestamp_ms=ts,
+                            kind="custom",
+                            name="File Download",
+                            props=_props({"url": "/a.pdf"}),
+                            **common,
+                        )
+                    )
+                elif roll < 0.85:
+                    events.append(
+                        RawEvent(timestamp_ms=ts, kind="custom", name="Scrolled", interactive=False, **common)
+                    )
+                else:
+                    events.append(RawEvent(timestamp_ms=ts, kind="outbound_click", link=rng.choice(LINKS), **common))
+                attributes = {**attributes, "referrer": rng.choice(REFERRERS)}
+                ts += rng.choice((1_000, 60_000, 29 * 60_000, 31 * 60_000, 3 * 3_600_000))
     return events

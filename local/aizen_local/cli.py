@@ -86,6 +86,35 @@ def _keys_revoke(args: argparse.Namespace) -> int:
     return _print({"ok": True})
 
 
+def _goals_create(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from aizen import site_goals
+    from aizen.validation import describe
+
+    _site(args.site)
+    try:
+        request = site_goals.CreateGoalRequest(event=args.event, page=args.page, display_name=args.name)
+    except ValidationError as error:
+        raise InvalidRequest(describe(error, site_goals.CreateGoalRequest)) from None
+    return _print({"goal": site_goals.goal_view(site_goals.create_goal(args.site, request))})
+
+
+def _goals_list(args: argparse.Namespace) -> int:
+    from aizen import site_goals
+
+    _site(args.site)
+    return _print({"goals": [site_goals.goal_view(goal) for goal in site_goals.site_goals(args.site)]})
+
+
+def _goals_delete(args: argparse.Namespace) -> int:
+    from aizen import site_goals
+
+    _site(args.site)
+    site_goals.delete_goal(args.site, args.goal)
+    return _print({"ok": True})
+
+
 def _rollup(args: argparse.Namespace) -> int:
     if args.site:
         _site(args.site)
@@ -178,6 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
     keys_revoke = command(keys, "revoke", _keys_revoke, "revoke a key")
     keys_revoke.add_argument("--site", required=True)
     keys_revoke.add_argument("--key", required=True, help="key id")
+
+    goals = commands.add_parser("goals", help="a site's goals").add_subparsers(dest="action", required=True)
+    goals_create = command(goals, "create", _goals_create, "create a goal: a custom event or a page pattern")
+    goals_create.add_argument("--site", required=True)
+    definition = goals_create.add_mutually_exclusive_group(required=True)
+    definition.add_argument("--event", help="a custom event's name, as the tracker sends it")
+    definition.add_argument("--page", help="a page path pattern (* within a segment, ** across segments)")
+    goals_create.add_argument("--name", help="display name (default: the event name, or 'Visit <page>')")
+    goals_list = command(goals, "list", _goals_list, "list a site's goals, oldest first")
+    goals_list.add_argument("--site", required=True)
+    goals_delete = command(goals, "delete", _goals_delete, "delete a goal")
+    goals_delete.add_argument("--site", required=True)
+    goals_delete.add_argument("goal", metavar="GOAL_ID", help="goal id")
 
     import_cmd = command(commands, "import", _import, "import NDJSON events (validated first; all or nothing)")
     import_cmd.add_argument("--site", required=True)

@@ -1,9 +1,9 @@
-"""The demo tenant `aizen serve` seeds: an owner with billing, a site, a session, a key, traffic."""
+"""The demo tenant `aizen serve` seeds: an owner with billing, a site with goals, a session, a key, traffic."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aizen import admin, clock
+from aizen import admin, clock, site_goals
 from aizen.auth.keys import issue_api_key, revoke_api_key, site_keys
 from aizen.auth.sessions import NewSession, start_session
 from aizen.errors import KeyLimitReached
@@ -18,6 +18,14 @@ DEMO_EMAIL = "demo@aizen.test"
 DEMO_DOMAIN = "demo.aizen.test"
 DEMO_TIMEZONE = "America/Los_Angeles"
 DEMO_KEY_NAME = "Demo key (aizen serve)"
+# What the demo traffic converts (aizen_local.traffic): its custom events and two page goals.
+DEMO_GOALS = (
+    site_goals.CreateGoalRequest(event="Signup"),
+    site_goals.CreateGoalRequest(event="File Download", display_name="Downloads"),
+    site_goals.CreateGoalRequest(event="404", display_name="404 pages"),
+    site_goals.CreateGoalRequest(page="/pricing"),
+    site_goals.CreateGoalRequest(page="/docs/**"),
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,9 @@ def seed_demo() -> DemoTenant:
     site = existing or admin.create_site(DEMO_DOMAIN, DEMO_TIMEZONE, user.id, site_id=DEMO_SITE_ID)
     session = start_session(user.id)
     token = _demo_key(site.id, user.id)
+    if not existing:
+        for goal in DEMO_GOALS:
+            site_goals.create_goal(site.id, goal)
     traffic = None if existing else seed_traffic(site)
     return DemoTenant(user=user, site=site, session=session, api_key=token, traffic=traffic)
 
@@ -84,6 +95,7 @@ def curl_lines(api_url: str, tenant: DemoTenant) -> list[str]:
         f"curl -s '{api_url}/api/v1/stats/breakdown?period=30d&property=exit_link&metrics=clicks&sort=clicks.desc"
         f"&limit=10' {bearer}",
         f"curl -i '{api_url}/api/v1/stats/realtime?minutes=10' {bearer}",
+        f"curl -s '{api_url}/api/sites/{site}/goals' {cookie}",
         f"curl -s '{api_url}/api/sites/{site}/api-keys' {cookie}",
         f"curl -s -X POST '{api_url}/api/sites/{site}/api-keys' {cookie} {origin} "
         "-H 'Content-Type: application/json' -d '{\"name\": \"Production reporting\"}'",

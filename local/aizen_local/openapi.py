@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 description of the public API, generated from the layer's own models.
 
 Query parameters come from the parameter tables (`aizen.query.params`),
-the key-creation body from `aizen.auth.keys.CreateKeyRequest`, response bodies
+the key-creation body from `aizen.auth.keys.CreateKeyRequest` (the goal's from
+`aizen.site_goals.CreateGoalRequest`), response bodies
 from the response models next to the code that builds them, and limits from the
 layer's constants; the examples (requests and answers, the public API
 documentation's own where it has one) are written here. `aizen openapi` prints it;
@@ -27,6 +28,7 @@ from aizen.auth.keys import (
     Revoked,
 )
 from aizen.auth.sessions import SESSION_COOKIE
+from aizen.goals import MAX_GOALS_PER_SITE
 from aizen.ingest.schema import Accepted, EventRequest
 from aizen.ingest.wire import MAX_BODY_BYTES
 from aizen.query.params import Parameter
@@ -36,7 +38,22 @@ from aizen.query.params.realtime import RealtimeParams
 from aizen.query.params.timeseries import TimeseriesParams
 from aizen.query.responses import AggregateResponse, BreakdownResponse, RealtimeResponse, TimeseriesResponse
 from aizen.responses import ErrorResponse
-from aizen.vocabulary import AGGREGATE_METRICS, PROPERTY_METRICS, TIMESERIES_METRICS
+from aizen.site_goals import (
+    MAX_GOAL_BODY_BYTES,
+    CreatedGoal,
+    CreateGoalRequest,
+    DeletedGoal,
+    GoalList,
+    GoalView,
+)
+from aizen.vocabulary import (
+    AGGREGATE_METRICS,
+    GOAL_METRICS,
+    PAGE_ENGAGEMENT_METRICS,
+    PROPERTY_METRICS,
+    PROPS_METRICS,
+    TIMESERIES_METRICS,
+)
 
 OPENAPI_VERSION = "3.1.0"
 REGENERATE = ".venv/bin/aizen openapi > docs/openapi.json"
@@ -54,6 +71,11 @@ _SCHEMA_MODELS: list[type[BaseModel]] = [
     CreatedKey,
     Revoked,
     CreateKeyRequest,
+    GoalView,
+    GoalList,
+    CreatedGoal,
+    DeletedGoal,
+    CreateGoalRequest,
     EventRequest,
     Accepted,
 ]
@@ -83,11 +105,6 @@ _HEADERS: dict[str, dict[str, Any]] = {
     "Cache-Control": {"description": "no-store", "schema": {"type": "string"}},
     "WWW-Authenticate": {"description": "RFC 6750 Bearer challenge", "schema": {"type": "string"}},
     "X-Request-Id": {"description": "The request id to quote", "schema": {"type": "string"}},
-    "X-Aizen-Dropped": {
-        "description": "Present when the event was dropped for its name (not a pageview nor an outbound click);"
-        " an event dropped as a bot's answers exactly like a stored one",
-        "schema": {"type": "string", "enum": ["event_name"]},
-    },
     "Access-Control-Allow-Origin": {
         "description": "`*` when the request has an Origin (ingestion is open to every origin, without credentials)",
         "schema": {"type": "string", "const": "*"},
@@ -149,6 +166,13 @@ _EXAMPLE_KEY: dict[str, Any] = {
     "updated_at": 1775159000,
     "preview": "aiz_live_8c31d4a0d1e9_" + "*" * 32,
 }
+_EXAMPLE_GOAL: dict[str, Any] = {
+    "id": "019cf0a1b2c3d4e5f6a7b8c9d0e1f2a3",
+    "name": "Signup",
+    "event": "Signup",
+    "page": None,
+    "created_at": 1775159000,
+}
 _EXAMPLE_META = {"timezone": "America/Los_Angeles", "from_rollups": False}
 _EXAMPLE_ANSWERS: dict[str, Any] = {
     "AggregateResponse": {
@@ -173,6 +197,20 @@ _EXAMPLE_ANSWERS: dict[str, Any] = {
     "KeyList": {"keys": [_EXAMPLE_KEY]},
     "CreatedKey": {"key": _EXAMPLE_KEY, "token": "aiz_live_8c31d4a0d1e9_" + "7f0d9a" + "0" * 58},
     "Revoked": {"ok": True},
+    "GoalList": {
+        "goals": [
+            _EXAMPLE_GOAL,
+            {
+                **_EXAMPLE_GOAL,
+                "id": "019cf0a1b2c3d4e5f6a7b8c9d0e1f2a4",
+                "name": "Visit /blog/**",
+                "event": None,
+                "page": "/blog/**",
+            },
+        ]
+    },
+    "CreatedGoal": {"goal": _EXAMPLE_GOAL},
+    "DeletedGoal": {"ok": True},
     "Accepted": {"ok": True},
 }
 _EXAMPLE_ERRORS: dict[int, tuple[str, str]] = {
@@ -187,7 +225,7 @@ _EXAMPLE_ERRORS: dict[int, tuple[str, str]] = {
     500: ("internal_error", "Internal error; request id 0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"),
     503: ("service_unavailable", "The service is busy; retry after Retry-After"),
 }
-_EXAMPLE_SITE_PATH = {"siteId": "site_123", "keyId": _EXAMPLE_KEY["id"]}
+_EXAMPLE_SITE_PATH = {"siteId": "site_123", "keyId": _EXAMPLE_KEY["id"], "goalId": _EXAMPLE_GOAL["id"]}
 
 
 def _answer_example(answer: _Answer) -> Any:
@@ -215,6 +253,14 @@ def _query_parameters(
             schema["pattern"] = _metrics_pattern(metrics)
             description = f"Comma-separated, each at most once; allowed: {', '.join(metrics)}"
         document: dict[str, Any] = {"name": parameter.name, "in": "query", "required": parameter.required}
+        if parameter.prefix:
+            # A family of names (`props:plan=pro`): an object whose keys are the parameter names.
+            document.update({"name": parameter.field_name, "style": "form", "explode": True})
+            schema = {
+                "type": "object",
+                "patternProperties": {f"^{parameter.name}.+$": schema},
+                "additionalProperties": False,
+            }
         document["schema"] = schema
         if description:
             document["description"] = description
@@ -264,7 +310,13 @@ _ORIGIN_NOTE = " Needs an Origin header equal to a configured dashboard origin (
 
 
 def _operations() -> list[_Operation]:
-    breakdown_metrics = tuple(dict.fromkeys(metric for values in PROPERTY_METRICS.values() for metric in values))
+    breakdown_metrics = tuple(
+        dict.fromkeys(
+            metric
+            for values in (*PROPERTY_METRICS.values(), GOAL_METRICS, PROPS_METRICS, PAGE_ENGAGEMENT_METRICS)
+            for metric in values
+        )
+    )
     key_errors = [
         _Answer(
             401,
@@ -286,6 +338,16 @@ def _operations() -> list[_Operation]:
         ),
         _Answer(500, headers=("X-Request-Id",)),
         _Answer(503, required_headers=("Retry-After",)),
+    ]
+    goal_errors = [
+        key_errors[0],
+        _Answer(
+            403,
+            description="forbidden: not the site's owner, or (writes) a missing or foreign Origin",
+            example_message="Only the site owner can manage its goals",
+        ),
+        _Answer(404, description="not_found: unknown site (or a goal of another site)"),
+        *key_errors[3:],
     ]
     return [
         _Operation(
@@ -396,6 +458,55 @@ def _operations() -> list[_Operation]:
             security=_SESSION,
         ),
         _Operation(
+            "get",
+            "/api/sites/{siteId}/goals",
+            "listGoals",
+            "List the site's goals, oldest first",
+            "goals",
+            [_Answer(200, "GoalList"), *goal_errors],
+            path_parameters=("siteId",),
+            security=_SESSION,
+        ),
+        _Operation(
+            "post",
+            "/api/sites/{siteId}/goals",
+            "createGoal",
+            "Create a goal: a custom event's name or a page path pattern." + _ORIGIN_NOTE,
+            "goals",
+            [
+                _Answer(201, "CreatedGoal"),
+                _Answer(400, example_message="body: exactly one of event and page is required"),
+                *goal_errors,
+                _Answer(
+                    409,
+                    description=f"conflict: the site already has {MAX_GOALS_PER_SITE} goals, the most it may have"
+                    " (delete one first), or a goal with the same event, page pattern or name",
+                    example_message="Site site_123 already has a goal for event 'Signup'",
+                ),
+                _Answer(
+                    413,
+                    description=f"payload_too_large: over {MAX_GOAL_BODY_BYTES} bytes"
+                    " (checked before the body is parsed)",
+                    example_message=f"body: {MAX_GOAL_BODY_BYTES + 1000} bytes is over the"
+                    f" {MAX_GOAL_BODY_BYTES}-byte limit",
+                ),
+            ],
+            path_parameters=("siteId",),
+            body="CreateGoalRequest",
+            security=_SESSION,
+            examples={"body": {"event": "Signup", "display_name": "Signups"}},
+        ),
+        _Operation(
+            "delete",
+            "/api/sites/{siteId}/goals/{goalId}",
+            "deleteGoal",
+            "Delete a goal (its slot is free at once)." + _ORIGIN_NOTE,
+            "goals",
+            [_Answer(200, "DeletedGoal"), *goal_errors],
+            path_parameters=("siteId", "goalId"),
+            security=_SESSION,
+        ),
+        _Operation(
             "post",
             "/api/event",
             "sendEvent",
@@ -403,7 +514,7 @@ def _operations() -> list[_Operation]:
             " window of events, 60 a minute, apart from its API window, counted before the body is read.",
             "ingestion",
             [
-                _Answer(202, "Accepted", headers=("X-Aizen-Dropped", *_CORS)),
+                _Answer(202, "Accepted", headers=_CORS),
                 _Answer(
                     400,
                     headers=_CORS,
@@ -419,7 +530,7 @@ def _operations() -> list[_Operation]:
                     413,
                     headers=_CORS,
                     description=f"payload_too_large: over {MAX_BODY_BYTES} bytes",
-                    example_message=f"body: 9000 bytes is over the {MAX_BODY_BYTES}-byte limit",
+                    example_message=f"body: {MAX_BODY_BYTES + 1000} bytes is over the {MAX_BODY_BYTES}-byte limit",
                 ),
                 _Answer(
                     429,
@@ -511,7 +622,7 @@ def build() -> dict[str, Any]:
             ),
         },
         "servers": [{"url": "https://aizenanalytics.com"}],
-        "tags": [{"name": "stats"}, {"name": "api-keys"}, {"name": "ingestion"}],
+        "tags": [{"name": "stats"}, {"name": "api-keys"}, {"name": "goals"}, {"name": "ingestion"}],
         "paths": paths,
         "components": {
             "schemas": dict(sorted(definitions.get("$defs", {}).items())),

@@ -5,7 +5,9 @@ busy afternoons), a weekly one (quieter weekends), steady growth with day-to-day
 landing pages and multi-page sessions with bounces, referrers from search engines, social
 networks and other sites, utm campaigns (newsletter, paid search, paid social), a
 device/browser/OS mix through real user agents, countries/regions/cities, outbound clicks,
-and a few bots (which the import drops, as ingestion would). Deterministic for a seed.
+custom events (signups with a `plan` prop, file downloads, 404s), pageview props (the blog's
+`author`), engagement reports (time and scroll on most pages), and a few bots (which the
+import drops, as ingestion would). Deterministic for a seed.
 """
 
 import json
@@ -113,6 +115,10 @@ LANDING_PAGES = (("/", 40), ("/blog/privacy-first-analytics", 12), ("/pricing", 
 NEXT_PAGES = (("/pricing", 18), ("/features", 14), ("/docs", 12), ("/docs/getting-started", 10),
               ("/docs/api", 8), ("/signup", 8), ("/blog", 7), ("/about", 5), ("/contact", 4),
               ("/login", 6), ("/changelog", 4), ("/", 10))  # fmt: skip
+PLANS = (("free", 60), ("pro", 30), ("business", 10))  # a signup's `plan` prop
+AUTHORS = {"/blog/privacy-first-analytics": "Ana", "/blog/ga4-migration": "Ben"}  # a pageview prop
+DOWNLOADS = ("/downloads/aizen-guide.pdf", "/downloads/aizen-cli.tar.gz")
+MISSING_PAGES = ("/old-pricing", "/blog/2019/launch", "/docs/v0")  # landing pages that answer 404
 OUTBOUND_LINKS = ("https://github.com/aizen-analytics/aizen", "https://twitter.com/aizen", "https://docs.python.org/3/")
 # Share of a day's visits per local hour (0..23): quiet nights, busy working afternoons.
 HOURLY = (1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3.5, 4.5, 5, 5, 4.8, 5, 5.2, 5, 4.6, 4, 3.5, 3.2, 3, 2.6, 2, 1.4)
@@ -138,30 +144,77 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _engagement(
+    rng: random.Random, url: str, viewed: datetime, left: datetime, common: dict[str, Any]
+) -> dict[str, Any]:
+    """The report the tracker sends when the visitor leaves a page: engaged time (part of the
+    time on the page) and the deepest scroll."""
+    on_page_ms = int((left - viewed).total_seconds() * 1000)
+    return {
+        "timestamp": _iso(left),
+        "name": "engagement",
+        "url": url,
+        "engaged_ms": int(on_page_ms * rng.uniform(0.4, 1.0)),
+        "scroll_depth": rng.choice((100, 100, rng.randint(10, 99))),
+        **common,
+        **({"hash_mode": True} if "#" in url else {}),
+    }
+
+
+def _page_records(
+    rng: random.Random, base: str, page: str, moment: datetime, common: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The custom events a pageview of `page` may set off, a few seconds after it."""
+    later = _iso(moment + timedelta(seconds=rng.randint(3, 40)))
+    url = base + page
+    if page == "/signup" and rng.random() < 0.4:
+        plan = _pick(rng, PLANS)[0]
+        return [{"timestamp": later, "name": "Signup", "url": url, "props": {"plan": plan}, **common}]
+    if page.startswith("/docs") and rng.random() < 0.12:
+        download = base + rng.choice(DOWNLOADS)
+        return [{"timestamp": later, "name": "File Download", "url": url, "props": {"url": download}, **common}]
+    return []
+
+
+def _pageview(url: str, moment: datetime, page: str, common: dict[str, Any]) -> dict[str, Any]:
+    author = AUTHORS.get(page)
+    return {"timestamp": _iso(moment), "name": "pageview", "url": url, **common,
+            **({"props": {"author": author}} if author else {})}  # fmt: skip
+
+
 def _visit(rng: random.Random, plan: TrafficPlan, start: datetime, ip: str) -> list[dict[str, Any]]:
     user_agent = _pick(rng, USER_AGENTS)[0]
     country, region, city, _ = _pick(rng, PLACES)
     referrer, query, _ = _pick(rng, SOURCES)
     base = f"https://{plan.domain}"
-    page = _pick(rng, LANDING_PAGES)[0]
+    page = _pick(rng, LANDING_PAGES)[0] if rng.random() >= 0.01 else rng.choice(MISSING_PAGES)
     common = {"ip": ip, "user_agent": user_agent, "country": country, "region": region, "city": city}
     url = base + page + query if not page.startswith("/#") else base + "/" + query + page[1:]
     records = [
         {
-            "timestamp": _iso(start),
-            "name": "pageview",
-            "url": url,
+            **_pageview(url, start, page, common),
             "referrer": referrer,
-            **common,
             **({"hash_mode": True} if "#" in page else {}),
         }
     ]
+    if page in MISSING_PAGES:  # the site's 404 page sends Plausible's `404` event, then the visitor leaves
+        moment = start + timedelta(seconds=1)
+        records.append({"timestamp": _iso(moment), "name": "404", "url": url, "props": {"path": page}, **common})
+        return records
+    records += _page_records(rng, base, page, start, common)
     moment = start
     pageviews = 1 if rng.random() < 0.42 else min(1 + int(rng.expovariate(0.45)), 12)
     for _ in range(pageviews - 1):
+        viewed = moment
         moment += timedelta(seconds=rng.randint(10, 300))
+        if rng.random() < 0.2:  # the tracker reports engagement when the route changes (a few here: start-up time)
+            records.append(_engagement(rng, url, viewed, moment - timedelta(milliseconds=200), common))
         page = _pick(rng, NEXT_PAGES)[0]
-        records.append({"timestamp": _iso(moment), "name": "pageview", "url": base + page, **common})
+        url = base + page
+        records.append(_pageview(url, moment, page, common))
+        records += _page_records(rng, base, page, moment, common)
+    if rng.random() < 0.2:  # and when the visitor leaves
+        records.append(_engagement(rng, url, moment, moment + timedelta(seconds=rng.randint(5, 240)), common))
     if rng.random() < 0.08:
         moment += timedelta(seconds=rng.randint(5, 120))
         records.append(
@@ -173,7 +226,7 @@ def _visit(rng: random.Random, plan: TrafficPlan, start: datetime, ip: str) -> l
                 **common,
             }
         )
-    return records
+    return sorted(records, key=lambda record: str(record["timestamp"]))
 
 
 def generate(plan: TrafficPlan) -> Iterator[dict[str, Any]]:

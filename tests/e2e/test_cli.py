@@ -29,6 +29,29 @@ def test_users_sites_sessions_keys(stack: RunningStack) -> None:
     assert revoked == {"ok": True}
 
 
+def test_goals_create_list_delete(stack: RunningStack) -> None:
+    user = stack.cli_json("users", "create", "--email", "goals@example.com")
+    site = stack.cli_json("sites", "create", "--domain", "goals.example", "--timezone", "UTC", "--owner", user["id"])
+
+    signup = stack.cli_json("goals", "create", "--site", site["id"], "--event", "Signup")
+    blog = stack.cli_json("goals", "create", "--site", site["id"], "--page", "/blog/**", "--name", "Blog readers")
+    listed = stack.cli_json("goals", "list", "--site", site["id"])
+    twice = stack.cli("goals", "create", "--site", site["id"], "--event", "Signup", check=False)
+    bad = stack.cli("goals", "create", "--site", site["id"], "--page", "blog", check=False)
+    deleted = stack.cli_json("goals", "delete", "--site", site["id"], signup["goal"]["id"])
+    neither = stack.cli("goals", "create", "--site", site["id"], check=False)
+
+    assert (signup["goal"]["name"], signup["goal"]["event"], signup["goal"]["page"]) == ("Signup", "Signup", None)
+    assert (blog["goal"]["name"], blog["goal"]["page"]) == ("Blog readers", "/blog/**")
+    assert listed == {"goals": [signup["goal"], blog["goal"]]}
+    assert (twice.returncode, json.loads(twice.stderr)["error"]["code"]) == (1, "conflict")
+    assert json.loads(bad.stderr)["error"]["message"].startswith("page:")
+    assert deleted == {"ok": True}
+    assert [goal["name"] for goal in stack.cli_json("goals", "list", "--site", site["id"])["goals"]] == ["Blog readers"]
+    assert neither.returncode == 2
+    assert "--event" in neither.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
@@ -40,6 +63,8 @@ def test_users_sites_sessions_keys(stack: RunningStack) -> None:
         (["sites", "create", "--domain", "x.example", "--timezone", "UTC", "--owner", "user_missing"], "not_found"),
         (["sessions", "create", "--user", "user_missing"], "not_found"),
         (["keys", "list", "--site", "site_missing"], "not_found"),
+        (["goals", "list", "--site", "site_missing"], "not_found"),
+        (["goals", "delete", "--site", "site_missing", "g_1"], "not_found"),
     ],
 )
 def test_bad_input_is_a_json_error_on_stderr(stack: RunningStack, args: list[str], code: str) -> None:

@@ -106,6 +106,23 @@ def _keys_revoke(world: World) -> list[Output]:
     return [Output(_run(world, "keys", "revoke", "--site", world.owner.site_id, "--key", key["key"]["id"]).stdout)]
 
 
+def _goals_create(world: World) -> list[Output]:
+    site = world.owner.site_id
+    event = _run(world, "goals", "create", "--site", site, "--event", f"Output {next(_numbers)}")
+    page = _run(world, "goals", "create", "--site", site, "--page", f"/output/{next(_numbers)}/**", "--name", "Out")
+    assert json.loads(page.stdout)["goal"]["name"] == "Out"
+    return [Output(event.stdout), Output(page.stdout)]
+
+
+def _goals_list(world: World) -> list[Output]:
+    return [Output(_run(world, "goals", "list", "--site", world.owner.site_id).stdout)]
+
+
+def _goals_delete(world: World) -> list[Output]:
+    goal = world.stack.cli_json("goals", "create", "--site", world.owner.site_id, "--event", "To delete")
+    return [Output(_run(world, "goals", "delete", "--site", world.owner.site_id, goal["goal"]["id"]).stdout)]
+
+
 def _import(world: World) -> list[Output]:
     # With the progress bar off (from standard input) and on (from a file): the bar is drawn on stderr
     quiet_site, quiet_traffic = _site_with_traffic(world)
@@ -164,6 +181,9 @@ CASES: dict[str, Callable[[World], list[Output]]] = {
     "keys create": _keys_create,
     "keys list": _keys_list,
     "keys revoke": _keys_revoke,
+    "goals create": _goals_create,
+    "goals list": _goals_list,
+    "goals delete": _goals_delete,
     "import": _import,
     "rollup": _rollup,
     "compact": _compact,

@@ -68,10 +68,18 @@ def test_official_tracker_payloads_are_stored_enriched(geo_stack: RunningStack) 
             response = tracker_post(browser, payload, IPHONE)
             assert response.status_code == 202, response.text
             assert response.headers["access-control-allow-origin"] == "*"
-        # The newer tracker (v2) adds a version and sends engagement events, which Aizen drops.
-        v2 = tracker_post(browser, {"n": "engagement", "u": "https://shop.example.com/", "d": "shop.example.com",
-                                    "r": None, "v": 25, "e": 1200, "sd": 40}, IPHONE)  # fmt: skip
-        assert (v2.status_code, v2.headers["x-aizen-dropped"]) == (202, "event_name")
+        # The npm tracker sends custom events with props as an object, the legacy script as a JSON
+        # string, and the newer tracker (v2) engagement reports with a version.
+        signup = {"n": "Signup", "u": "https://shop.example.com/pricing", "d": "shop.example.com", "r": None,
+                  "w": 390, "p": {"plan": "pro"}}  # fmt: skip
+        legacy = {"n": "Signup", "u": "https://shop.example.com/pricing", "d": "shop.example.com", "r": None,
+                  "w": 390, "m": None, "p": '{"plan":"free"}'}  # fmt: skip
+        v2 = {"n": "engagement", "u": "https://shop.example.com/", "d": "shop.example.com", "r": None, "v": 25,
+              "e": 1200, "sd": 40}  # fmt: skip
+        for payload in (signup, legacy, v2):
+            response = tracker_post(browser, payload, IPHONE)
+            assert response.status_code == 202, response.text
+            assert "x-aizen-dropped" not in response.headers
         preflight = browser.options(
             "/api/event",
             headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},
@@ -87,13 +95,19 @@ def test_official_tracker_payloads_are_stored_enriched(geo_stack: RunningStack) 
             == 202
         )
 
-    first, second, third, fourth = stored_events(geo_stack, site["id"])
+    first, second, third, *custom, fourth = stored_events(geo_stack, site["id"])
     assert [event.kind for event in (first, second, third, fourth)] == [
         "pageview",
         "pageview",
         "outbound_click",
         "pageview",
     ]
+    assert [(event.kind, event.name, event.props, event.engaged_ms, event.scroll_depth) for event in custom] == [
+        ("custom", "Signup", '{"plan":"pro"}', None, None),
+        ("custom", "Signup", '{"plan":"free"}', None, None),
+        ("engagement", None, None, 1200, 40),
+    ]
+    assert {event.visitor_id for event in custom} == {first.visitor_id}
     assert (first.page, first.referrer, first.channel) == ("/pricing", "google.com", "Paid Search")
     assert (second.page, second.referrer, second.channel) == ("/app#/settings", None, "Direct")
     assert (third.page, third.link) == ("/app", "https://github.com/aizen")

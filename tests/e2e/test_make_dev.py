@@ -54,6 +54,14 @@ def test_printed_curl_lines_work(demo_stack: RunningStack) -> None:
         if line in long_range:
             assert json.loads(body)["meta"]["from_rollups"] is True
 
+    # The demo site's goals, with the printed session cookie
+    goals_line = next(line for line in lines if "/goals" in line)
+    status, body = _curl(goals_line)
+    assert status == 200
+    assert {goal["name"] for goal in json.loads(body)["goals"]} == {
+        "Signup", "Downloads", "404 pages", "Visit /pricing", "Visit /docs/**",
+    }  # fmt: skip
+
     # Key management with the printed session cookie
     status, body = _curl(list_line)
     assert status == 200

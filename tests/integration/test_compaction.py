@@ -7,8 +7,10 @@ already compacted hour (and the same import again), expired blocks, one failing 
 """
 
 import json
+import random
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -257,3 +259,75 @@ def test_one_failing_site_does_not_stop_the_others(
     assert report.failed_sites == [first.id]
     assert block_store.compacted_until(second.id) > 0
     assert block_store.compacted_until(first.id) <= block_store.hour_of(SEED_NOW * 1000 - 5 * HOUR * 1000)
+
+
+def _with_custom_events_and_engagement(events: list[RawEvent], seed: int) -> list[RawEvent]:
+    """The traffic plus, after its pageviews, custom events (some non-interactive, some with
+    props) and engagement reports, some of them alone in a session of their own."""
+    rng = random.Random(seed)  # noqa: S311 - test traffic
+    added: list[RawEvent] = []
+    for event in events:
+        if event.kind != "pageview":
+            continue
+        roll = rng.random()
+        if roll < 0.3:
+            added.append(
+                replace(
+                    event,
+                    timestamp_ms=event.timestamp_ms + 20_000,
+                    kind="engagement",
+                    engaged_ms=rng.randrange(1, 90_000),
+                    scroll_depth=rng.randrange(101),
+                )
+            )
+        elif roll < 0.45:
+            added.append(
+                replace(
+                    event,
+                    timestamp_ms=event.timestamp_ms + 5_000,
+                    kind="custom",
+                    name="Signup",
+                    props=rng.choice([None, '{"plan":"pro"}']),
+                    interactive=rng.random() < 0.6,
+                )
+            )
+        elif roll < 0.5:  # a report long after the visit: a session of its own, which is no visit
+            added.append(
+                replace(
+                    event,
+                    timestamp_ms=event.timestamp_ms + 2 * 3_600_000,
+                    kind="engagement",
+                    engaged_ms=1_000,
+                    scroll_depth=10,
+                )
+            )
+        if roll > 0.9:
+            added.append(replace(event, props='{"author":"ann"}'))
+    now_ms = SEED_NOW * 1000
+    return events + [event for event in added if event.timestamp_ms <= now_ms]
+
+
+def test_a_mixed_hour_of_every_kind_compacts_and_counts_like_its_single_items(
+    clock: FrozenClock, aizen_env: Any
+) -> None:
+    # Given: pageviews, outbound clicks, custom events and engagement reports stored as single items
+    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
+    owner = make_owner()
+    site_id = owner.site.id
+    _, token = make_key(site_id)
+    traffic = ref.random_traffic(zlib.crc32(b"mixed"), site_id, SEED_NOW * 1000, visitors=40, days=8)
+    events = _with_custom_events_and_engagement(traffic, 7)
+    assert {event.kind for event in events} == {"pageview", "outbound_click", "custom", "engagement"}
+    store_single_items(events, settings.raw_retention_days)
+    before = _answers(token)
+    assert [answer["metrics"] for answer in before[:3]] == _expected(events, SEED_NOW * 1000)
+    # the engine's pageviews and bounces are not those of the same traffic without the new kinds
+    week = ref.expected_range("7d", TZ, SEED_NOW * 1000, None, None)
+    assert before[0]["metrics"] != ref.aggregate(traffic, TZ, {}, week)
+
+    # When
+    compaction.run()
+
+    # Then: blocks give back every event with its name, props and figures, and the same answers
+    assert sorted(planner_events(site_id), key=repr) == sorted(events, key=repr)
+    assert _answers(token) == before

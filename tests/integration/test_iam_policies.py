@@ -110,6 +110,28 @@ def test_key_managements_requests_are_all_allowed(owner: Owner, clock: FrozenClo
     assert _denied("ApiKeysRevokeFunction", calls) == []
 
 
+def test_goal_managements_requests_are_all_allowed(owner: Owner, clock: FrozenClock) -> None:
+    headers = dashboard_headers(owner.session)
+    path = f"/api/sites/{owner.site.id}/goals"
+
+    calls = record_dynamodb_calls()
+    created = invoke("GoalsCreateFunction", path, method="POST", headers=headers, body='{"event": "Signup"}')
+    assert created.status == 201
+    assert invoke("GoalsCreateFunction", path, method="POST", headers=headers, body='{"page": "/a/**"}').status == 201
+    assert invoke("GoalsCreateFunction", path, method="POST", headers=headers, body='{"event": "Signup"}').status == 409
+    assert _denied("GoalsCreateFunction", calls) == []
+
+    calls = record_dynamodb_calls()
+    assert invoke("GoalsListFunction", path, headers=headers).status == 200
+    assert _denied("GoalsListFunction", calls) == []
+
+    calls = record_dynamodb_calls()
+    goal_id = created.body["goal"]["id"]
+    assert invoke("GoalsDeleteFunction", f"{path}/{goal_id}", method="DELETE", headers=headers).status == 200
+    assert invoke("GoalsDeleteFunction", f"{path}/{goal_id}", method="DELETE", headers=headers).status == 404
+    assert _denied("GoalsDeleteFunction", calls) == []
+
+
 def test_ingestions_requests_are_all_allowed(owner: Owner, clock: FrozenClock) -> None:
     calls = record_dynamodb_calls()
 

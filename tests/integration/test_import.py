@@ -58,7 +58,7 @@ def test_bad_lines_are_all_named_and_nothing_is_written(clock: FrozenClock) -> N
         ({"country": "usa"}, "country:"),
         ({"url": "/relative"}, "url: must be an absolute"),
         ({"colour": "red"}, "unknown field(s): colour"),
-        ({"name": "click"}, "name: must be pageview or outbound_click"),
+        ({"name": "S" * 121}, "name: at most 120 characters"),
     ],
 )
 def test_line_reasons(clock: FrozenClock, fields: dict[str, Any], reason: str) -> None:
@@ -139,6 +139,39 @@ def test_reimporting_the_same_file_does_not_duplicate(clock: FrozenClock) -> Non
     importer.import_events("site_1", lines)
     importer.import_events("site_1", lines)
     assert stored_event_count() == 60 // 2
+
+
+def test_custom_events_props_and_engagement_import_once_however_often_imported(clock: FrozenClock) -> None:
+    # Given: every kind of event, with props, and the same file imported twice
+    make_owner()
+    lines = [
+        line(props={"author": "ann"}),
+        line(name="Signup", props={"plan": "pro"}, timestamp="2026-04-01T12:00:05Z"),
+        line(name="Video: Play", interactive=False, timestamp="2026-04-01T12:00:06Z"),
+        line(name="engagement", engaged_ms=30_000, scroll_depth=75, timestamp="2026-04-01T12:00:30Z"),
+        line(name="Outbound Link: Click", link="https://o.test/", timestamp="2026-04-01T12:00:40Z"),
+    ]
+
+    # When
+    first = importer.import_events("site_1", lines)
+    second = importer.import_events("site_1", lines)
+
+    # Then: each stored once, with its name, props and figures, and counted by kind
+    assert first.as_dict() | {"seconds": 0, "events_per_second": 0} == second.as_dict() | {
+        "seconds": 0,
+        "events_per_second": 0,
+    }
+    assert (first.pageviews, first.custom_events, first.engagement_events, first.outbound_clicks) == (1, 2, 1, 1)
+    stored = sorted(
+        event_store.query_events("site_1", 1_775_000_000_000, 1_775_200_000_000), key=lambda e: e.timestamp_ms
+    )
+    assert [(e.kind, e.name, e.props, e.interactive, e.engaged_ms, e.scroll_depth) for e in stored] == [
+        ("pageview", None, '{"author":"ann"}', True, None, None),
+        ("custom", "Signup", '{"plan":"pro"}', True, None, None),
+        ("custom", "Video: Play", None, False, None, None),
+        ("engagement", None, None, True, 30_000, 75),
+        ("outbound_click", None, None, True, None, None),
+    ]
 
 
 def test_a_10k_line_generated_file_lands_every_event(clock: FrozenClock) -> None:

@@ -238,11 +238,15 @@ def test_ip_limit_is_shared_by_every_stats_endpoint(aizen_env: ApplyEnv, owner: 
 
 
 def _key_management(site_id: str, key_id: str = "key_x") -> list[tuple[str, str, str]]:
-    """(function, path, method) of the three key-management routes."""
+    """(function, path, method) of the three key-management routes, then the three goal routes
+    (the same access: docs/api.md, Goals)."""
     return [
         ("ApiKeysListFunction", keys_path(site_id), "GET"),
         ("ApiKeysCreateFunction", keys_path(site_id), "POST"),
         ("ApiKeysRevokeFunction", keys_path(site_id, key_id), "DELETE"),
+        ("GoalsListFunction", f"/api/sites/{site_id}/goals", "GET"),
+        ("GoalsCreateFunction", f"/api/sites/{site_id}/goals", "POST"),
+        ("GoalsDeleteFunction", f"/api/sites/{site_id}/goals/goal_x", "DELETE"),
     ]
 
 

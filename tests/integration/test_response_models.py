@@ -15,6 +15,7 @@ from aizen.ingest import visitors
 from aizen.models import ApiKey
 from aizen.query.responses import AggregateResponse, BreakdownResponse, RealtimeResponse, TimeseriesResponse
 from aizen.responses import ErrorResponse
+from aizen.site_goals import CreatedGoal, DeletedGoal, GoalList
 from tests.support import FrozenClock, Owner, bearer, dashboard_headers, invoke
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -134,6 +135,23 @@ def test_key_management_answers_match_their_models(owner: Owner) -> None:
         "ApiKeysRevokeFunction", f"{path}/{created.body['key']['id']}", headers=dashboard_headers(owner.session)
     )
     Revoked.model_validate(revoked.body)
+
+
+def test_goal_management_answers_match_their_models(owner: Owner) -> None:
+    path = f"/api/sites/{owner.site.id}/goals"
+    created = invoke("GoalsCreateFunction", path, headers=dashboard_headers(owner.session), body='{"page": "/a"}')
+    assert created.status == 201
+    CreatedGoal.model_validate(created.body)
+    listed = invoke("GoalsListFunction", path, headers=dashboard_headers(owner.session, origin=None))
+    GoalList.model_validate(listed.body)
+    deleted = invoke(
+        "GoalsDeleteFunction", f"{path}/{created.body['goal']['id']}", headers=dashboard_headers(owner.session)
+    )
+    DeletedGoal.model_validate(deleted.body)
+    duplicate = invoke("GoalsCreateFunction", path, headers=dashboard_headers(owner.session), body='{"page": "/a"}')
+    again = invoke("GoalsCreateFunction", path, headers=dashboard_headers(owner.session), body='{"page": "/a"}')
+    assert (duplicate.status, again.status) == (201, 409)
+    ErrorResponse.model_validate(again.body)
 
 
 def test_a_body_that_is_not_utf8_is_400_not_500(clock: FrozenClock, owner: Owner) -> None:

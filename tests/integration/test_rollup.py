@@ -334,7 +334,8 @@ def test_history_past_the_raw_window_merges_into_the_days_rollup(clock: FrozenCl
     # Then: the day holds both, added together
     stored = history.stored_day(site, old_day)
     assert stored is not None
-    assert stored.totals == {"visitors": 2, "pageviews": 4, "sessions": 2, "bounces": 0, "duration_ms": 120_000}
+    totals = {"visitors": 2, "pageviews": 4, "sessions": 2, "bounces": 0, "duration_ms": 120_000, "events": 4}
+    assert stored.totals == totals
     assert sorted(stored.tables["page"]) == [["/", 2, 2], ["/pricing", 2, 2]]
     assert stored.tables["entry_page"] == [["/", 2]]
 

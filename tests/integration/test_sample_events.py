@@ -20,6 +20,9 @@ EXPECTED = {
     "ApiKeysListFunction": (401, "unauthorized"),
     "ApiKeysCreateFunction": (401, "unauthorized"),
     "ApiKeysRevokeFunction": (401, "unauthorized"),
+    "GoalsListFunction": (401, "unauthorized"),
+    "GoalsCreateFunction": (401, "unauthorized"),
+    "GoalsDeleteFunction": (401, "unauthorized"),
     "IngestEventFunction": (404, "not_found"),
 }
 

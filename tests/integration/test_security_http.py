@@ -13,6 +13,7 @@ from tests.support import (
     dashboard_headers,
     invoke,
     keys_path,
+    main_table_items,
     make_key,
     make_owner,
     record_dynamodb_calls,
@@ -104,6 +105,18 @@ def test_an_api_key_does_not_open_key_management(owner: Owner, operation: str) -
     assert [(item["id"], item["revoked_at"]) for item in listed.body["keys"]] == [(key.id, None)]
 
 
+@pytest.mark.parametrize(("function", "method"), [("GoalsListFunction", "GET"), ("GoalsCreateFunction", "POST")])
+def test_an_api_key_does_not_open_goal_management(owner: Owner, function: str, method: str) -> None:
+    _, token = make_key(owner.site.id)
+    headers = {**bearer(token), "Origin": "https://dashboard.test"}
+
+    response = invoke(function, f"/api/sites/{owner.site.id}/goals", method=method, headers=headers,
+                      body='{"event": "Signup"}')  # fmt: skip
+
+    assert response.status == 401
+    assert [item for item in main_table_items() if str(item["pk"]).startswith("GOALS#")] == []
+
+
 def test_a_session_cookie_does_not_open_the_stats_api(owner: Owner) -> None:
     # Given the site owner's dashboard session and a recorder on the store
     calls = record_dynamodb_calls()
@@ -165,7 +178,7 @@ def test_logs_of_ingestion_hold_no_client_ip_no_user_agent_and_no_body(
         _ingest("example.com", marker).status,
         _ingest("example.com", marker, body='{"n": "pageview", "d": "example.com", "p": "' + marker + '"}').status,
         _ingest("unknown.example", marker).status,
-        _ingest("example.com", marker + "a" * 9000).status,
+        _ingest("example.com", marker + "a" * 132_000).status,
     ]
 
     # Then the refusals were logged, without the visitor's address, browser or payload

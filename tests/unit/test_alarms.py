@@ -221,10 +221,13 @@ def test_throttles_of_every_function_are_summed_in_one_alarm_per_kind() -> None:
         assert alarm["TreatMissingData"] == "notBreaching"
         assert alarm["AlarmActions"] == alarm["OKActions"] == [ALARM_TOPIC]
 
-    # Every function in exactly one alarm: the HTTP functions in one, the jobs in the other
+    # Every function in exactly one alarm: the HTTP functions in two (CloudWatch's 10 metrics an
+    # alarm: the goal management functions have their own), the jobs in a third
     assert sorted(function for functions in watched.values() for function in functions) == sorted(FUNCTIONS)
     http = {spec.logical_id for spec in TEMPLATE.functions() if spec.routes}
-    assert sorted(watched["LambdaThrottlesAlarm"]) == sorted(http)
+    goals = {function for function in http if function.startswith("Goal")}
+    assert sorted(watched["LambdaThrottlesAlarm"]) == sorted(http - goals)
+    assert sorted(watched["GoalFunctionsThrottlesAlarm"]) == sorted(goals)
     assert sorted(watched["JobThrottlesAlarm"]) == sorted(set(FUNCTIONS) - http)
 
 

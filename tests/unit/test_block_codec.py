@@ -1,10 +1,12 @@
 """The packed block format (aizen.store.block_codec) and EventBlock (aizen.columns), without DynamoDB."""
 
+import base64
 import random
+from typing import Any
 
 import pytest
 
-from aizen.columns import EventBlock
+from aizen.columns import CUSTOM, CUSTOM_NON_INTERACTIVE, ENGAGEMENT, OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import RawEvent
 from aizen.store import block_codec
 from aizen.store.blocks import HOUR_MS, MAX_PART_BYTES, encode_parts
@@ -12,28 +14,42 @@ from aizen.store.blocks import HOUR_MS, MAX_PART_BYTES, encode_parts
 HOUR = 1_775_156_400_000  # an hour start
 
 
+def _kind_fields(rng: random.Random) -> dict[str, object]:
+    """A kind and the fields that kind carries: pageviews (some with props), outbound clicks,
+    custom events (some non-interactive, some with props) and engagement reports."""
+    kind = rng.choice(["pageview", "pageview", "outbound_click", "custom", "engagement"])
+    props = rng.choice([None, '{"plan":"pro"}', '{"a":"\\u00fc","url":"https://example.com/x"}'])
+    if kind == "pageview":
+        return {"kind": kind, "props": props}
+    if kind == "outbound_click":
+        return {"kind": kind, "link": rng.choice([None, "https://example.com/x"])}
+    if kind == "custom":
+        name = rng.choice(["Signup", "File Download", "Ünïcode \x00 name"])
+        return {"kind": kind, "name": name, "props": props, "interactive": rng.random() < 0.8}
+    return {"kind": kind, "engaged_ms": rng.choice([0, 1_500, 600_000, 5_000_000]), "scroll_depth": rng.randrange(101)}
+
+
 def _events(count: int, seed: int = 1, visitors: int = 50) -> list[RawEvent]:
     rng = random.Random(seed)  # noqa: S311 - test data, not a secret
     return [
         RawEvent(
-            "site_1",
-            HOUR + rng.randrange(HOUR_MS),
-            rng.choice(["pageview", "pageview", "outbound_click"]),
-            f"{rng.randrange(visitors):016x}",
-            rng.choice(["/", "/pricing", "/blog/ünïcode", "/a\x00b"]),
+            site_id="site_1",
+            timestamp_ms=HOUR + rng.randrange(HOUR_MS),
+            visitor_id=f"{rng.randrange(visitors):016x}",
+            page=rng.choice(["/", "/pricing", "/blog/ünïcode", "/a\x00b"]),
             referrer=rng.choice([None, "google.com"]),
             country=rng.choice([None, "US", "DE"]),
             city=rng.choice([None, "Zürich"]),
             device=rng.choice(["desktop", "mobile"]),
             os=rng.choice([None, "macOS"]),
-            link=rng.choice([None, "https://example.com/x"]),
+            **_kind_fields(rng),  # type: ignore[arg-type]
         )
         for _ in range(count)
     ]
 
 
 def _sorted(events: list[RawEvent]) -> list[RawEvent]:
-    return sorted(events, key=lambda event: (event.visitor_id, event.timestamp_ms, event.kind, event.page))
+    return sorted(events, key=lambda event: (event.visitor_id, event.timestamp_ms, event.kind, event.page, repr(event)))
 
 
 def test_a_block_holds_exactly_its_events_sorted_into_one_run_per_visitor() -> None:
@@ -113,3 +129,56 @@ def test_since_drops_only_the_events_before_its_time() -> None:
     kept = EventBlock.of_events(events).since(cut, "site_1")
 
     assert _sorted(list(kept.events("site_1"))) == _sorted([event for event in events if event.timestamp_ms >= cut])
+
+
+# A block packed by format version 1 (before custom events): a pageview and an outbound click
+# of one visitor, a pageview of another, captured from that version's encoder.
+VERSION_1_BLOCK = base64.b64decode(
+    "eJxdkD0KwjAYQL9URBC0gxdQXFw06uhm/JmEDsEDpDG2QU1KGsHR0dUDeD+P4VelFQ08CC/kfSGkBgABcg3v0YMAPFHcOgCDPkoCLCA93Ix/lpj8iXhaZKCJ"
+    "UKCZ01KbhBESBKVOrE2OaiTtiZHPQGgjkUuE0bLLlXAyxRvwDtWR5Qq2vGoUZsuHiznDV71NC+HCdNdOGKlzaYuTWhneqfzgbQYnG+ujqjINZK2d2ttLMaxK"
+    "b7Q5f02IpN5n+YxSO/Iq95ThX7wAXPQxUg=="
+)
+
+
+def test_version_1_blocks_still_decode_without_the_new_columns() -> None:
+    # When
+    block = block_codec.decode(VERSION_1_BLOCK)
+
+    # Then: the same events, with no names, props or engagement figures
+    shared: dict[str, Any] = {
+        "channel": "Organic Search",
+        "country": "DE",
+        "device": "desktop",
+        "browser": "Firefox",
+        "os": "Linux",
+    }
+    assert list(block.events("site_1")) == [
+        RawEvent("site_1", HOUR + 1000, "pageview", "00000000000000a1", "/", referrer="google.com", **shared),
+        RawEvent("site_1", HOUR + 5000, "outbound_click", "00000000000000a1", "/", link="https://o.test/", **shared),
+        RawEvent(
+            "site_1", HOUR + 9000, "pageview", "00000000000000b2", "/pricing",
+            country="US", region="US-CA", city="San Francisco", device="mobile",
+        ),
+    ]  # fmt: skip
+    assert block.values("name") == block.values("props") == [None, None, None]
+    assert list(block.numbers["engaged_ms"]) == list(block.numbers["scroll_depth"]) == [0, 0, 0]
+    # and packing it again writes the current version, which reads back the same
+    assert list(block_codec.decode(block_codec.encode(block, HOUR)).events("site_1")) == list(block.events("site_1"))
+
+
+def test_kinds_and_engagement_figures_are_columns() -> None:
+    events = [
+        RawEvent("s", HOUR + 1, "pageview", "00000000000000a1", "/"),
+        RawEvent("s", HOUR + 2, "outbound_click", "00000000000000a1", "/", link="https://o.test/"),
+        RawEvent("s", HOUR + 3, "custom", "00000000000000a1", "/", name="Signup", props='{"plan":"pro"}'),
+        RawEvent("s", HOUR + 4, "custom", "00000000000000a1", "/", name="Play", interactive=False),
+        RawEvent("s", HOUR + 5, "engagement", "00000000000000a1", "/", engaged_ms=70_000, scroll_depth=55),
+    ]
+
+    block = block_codec.decode(block_codec.encode(EventBlock.of_events(events), HOUR))
+
+    assert bytes(block.kinds) == bytes([PAGEVIEW, OUTBOUND_CLICK, CUSTOM, CUSTOM_NON_INTERACTIVE, ENGAGEMENT])
+    assert block.values("name") == [None, None, "Signup", "Play", None]
+    assert block.values("props") == [None, None, '{"plan":"pro"}', None, None]
+    assert list(block.numbers["engaged_ms"]) == [0, 0, 0, 0, 70_000]
+    assert list(block.numbers["scroll_depth"]) == [0, 0, 0, 0, 55]

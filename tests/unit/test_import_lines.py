@@ -45,9 +45,31 @@ def reason(text: str) -> str:
         (line(timestamp="yesterday"), "timestamp: 'yesterday' is not an ISO-8601 date-time"),
         (line(timestamp="2026-04-01T12:00:00"), "timestamp: '2026-04-01T12:00:00' needs a time zone (Z or an offset)"),
         (line(timestamp="2026-04-02T19:45:00Z"), "timestamp: 2026-04-02T19:45:00Z is in the future"),
-        (line(name=None), "name: must be pageview or outbound_click"),
-        (line(name="click"), "name: must be pageview or outbound_click"),
-        (line(name=7), "name: must be pageview or outbound_click"),
+        (line(name=None), "name: required: pageview, outbound_click, engagement or a custom event's name"),
+        (line(name=""), "name: required: pageview, outbound_click, engagement or a custom event's name"),
+        (line(name=7), "name: must be a string"),
+        (line(name="S" * 121), "name: at most 120 characters; got 121"),
+        (line(name="Signup", props=[1]), "props: must be an object"),
+        (line(name="Signup", props={str(n): "v" for n in range(31)}), "props: at most 30 properties; got 31"),
+        (line(name="Signup", props={"plan": "v" * 2001}), "props.plan: at most 2000 characters; got 2001"),
+        (line(name="Signup", props={"plan": {"a": 1}}), "props.plan: must be a string, number or boolean"),
+        (line(interactive=False), "interactive: only for custom events"),
+        (line(name="Signup", interactive="no"), "interactive: must be true or false"),
+        (line(engaged_ms=5), "engaged_ms, scroll_depth: only for engagement"),
+        (line(name="engagement", scroll_depth=5), "engaged_ms: required for engagement events (engaged milliseconds)"),
+        (
+            line(name="engagement", engaged_ms=5),
+            "scroll_depth: required for engagement events (scroll depth in percent)",
+        ),
+        (
+            line(name="engagement", engaged_ms=-5, scroll_depth=5),
+            "engaged_ms: must be a whole number of milliseconds, 0 or more",
+        ),
+        (
+            line(name="engagement", engaged_ms=1.5, scroll_depth=5),
+            "engaged_ms: must be a whole number of milliseconds, 0 or more",
+        ),
+        (line(name="Outbound Link: Click"), "link: required for outbound_click"),
         (line(url=None), "url: required"),
         (line(url=""), "url: required"),
         (line(url=5), "url: must be a string"),
@@ -147,3 +169,25 @@ def test_good_lines_give_events_keys_the_line_count_and_bots() -> None:
     assert again_keys[0].nonce != keys[0].nonce
     assert again_keys[0].digest == keys[0].digest
     assert again[0] == events[0]
+
+
+def test_any_name_props_and_engagement_figures_become_events_of_their_kind() -> None:
+    reader = LineReader(SITE, NOW_MS)
+
+    signup = reader.event(line(name="Signup", props={"plan": "pro", "seats": 3, "gone": None}, interactive=False))
+    pageview = reader.event(line(props={"author": "ann"}))
+    engagement = reader.event(line(name="engagement", engaged_ms=42_000, scroll_depth=87))
+    click = reader.event(line(name="Outbound Link: Click", link="https://o.test/x?t=1"))
+    legacy_click = reader.event(line(name="outbound_click", link="https://o.test/x"))
+
+    assert signup is not None
+    assert pageview is not None
+    assert engagement is not None
+    assert (signup.kind, signup.name, signup.props, signup.interactive) == (
+        "custom", "Signup", '{"plan":"pro","seats":"3"}', False,
+    )  # fmt: skip
+    assert (pageview.kind, pageview.name, pageview.props) == ("pageview", None, '{"author":"ann"}')
+    assert (engagement.kind, engagement.engaged_ms, engagement.scroll_depth) == ("engagement", 42_000, 87)
+    assert click is not None
+    assert legacy_click is not None
+    assert (click.kind, click.link) == (legacy_click.kind, legacy_click.link) == ("outbound_click", "https://o.test/x")

@@ -21,7 +21,7 @@ from aizen.query.params.aggregate import AggregateParams
 from aizen.query.params.breakdown import BreakdownParams
 from aizen.query.params.realtime import RealtimeParams
 from aizen.query.params.timeseries import TimeseriesParams
-from aizen.vocabulary import FILTER_PARAMETERS, PROPERTY_METRICS, Condition
+from aizen.vocabulary import FILTER_PARAMETERS, PROPERTY_METRICS, Condition, Filters
 
 ENDPOINTS: list[type[QueryParams]] = [AggregateParams, TimeseriesParams, BreakdownParams, RealtimeParams]
 
@@ -124,7 +124,7 @@ def test_aggregate_defaults() -> None:
     params = AggregateParams.from_query({})
     assert (params.period, params.date_from, params.date_to, params.metrics) == ("30d", None, None, None)
     assert params.metric_names == ("visitors",)
-    assert set(params.filters) == {None, ()}  # no plain filter, no conditions
+    assert params.filters == Filters()  # no plain filter, no conditions
 
 
 def test_the_shared_filters_reach_the_engine_by_name() -> None:
@@ -138,11 +138,12 @@ def test_the_shared_filters_reach_the_engine_by_name() -> None:
     ("query", "message"),
     [
         ({"colour": "red"}, "Unknown parameter colour; allowed parameters: period, from, to, metrics, page, referrer, "
-         "country, device, browser, os, filters, compare, compare_from, compare_to, match_day_of_week"),
+         "country, device, browser, os, filters, compare, compare_from, compare_to, match_day_of_week, goal, "
+         "props:<key>"),
         ({"period": "week"}, "period: must be one of today, yesterday, 24h, 7d, 30d, 12m, wtd, mtd, ytd, month, "
          "custom, all"),
         ({"metrics": "visitors,clicks"}, "metrics: unknown metric clicks; allowed metrics: visitors, pageviews, "
-         "bounce_rate, visit_duration, visits, views_per_visit"),
+         "bounce_rate, visit_duration, visits, views_per_visit, events, conversion_rate"),
         ({"country": ""}, "country: must not be empty"),
         ({"from": "2026-03-01"}, "from and to are only valid with period=custom"),
         ({"period": "7d", "to": "2026-03-01"}, "from and to are only valid with period=custom"),
@@ -210,7 +211,8 @@ def test_timeseries_defaults_and_refusals() -> None:
     assert refused(TimeseriesParams, period="24h", interval="day") == "interval: period=24h only supports interval=hour"
     assert refused(TimeseriesParams, interval="minute") == "interval: must be one of hour, day, week, month"
     assert refused(TimeseriesParams, metrics="bounce_rate") == (
-        "metrics: unknown metric bounce_rate; allowed metrics: visitors, pageviews, visits, views_per_visit"
+        "metrics: unknown metric bounce_rate; allowed metrics: visitors, pageviews, visits, views_per_visit, events, "
+        "conversion_rate"
     )
 
 
@@ -246,12 +248,12 @@ def test_breakdown_sort_and_region() -> None:
     [
         ({}, "property is required"),
         ({"colour": "red"}, "Unknown parameter colour; allowed parameters: period, from, to, metrics, page, referrer, "
-         "country, device, browser, os, filters, compare, compare_from, compare_to, match_day_of_week, property, "
-         "region, sort, limit, page_number"),
+         "country, device, browser, os, filters, compare, compare_from, compare_to, match_day_of_week, goal, "
+         "props:<key>, property, region, sort, limit, page_number"),
         ({"property": "weather"}, "property: must be one of page, entry_page, exit_link, channel, referrer, country, "
-         "region, city, device, browser, os"),
+         "region, city, device, browser, os, goal, or props:<key>"),
         ({"property": "page", "metrics": "clicks"}, "metrics: clicks is not allowed with property=page; allowed "
-         "metrics: visitors, pageviews"),
+         "metrics: visitors, pageviews, time_on_page, scroll_depth"),
         ({"property": "exit_link", "metrics": "visitors"}, "metrics: visitors is not allowed with "
          "property=exit_link; allowed metrics: clicks"),
         ({"property": "city"}, "country is required with property=city"),

@@ -13,6 +13,7 @@ from tests.iam_policies import statements as policy_of
 TEMPLATE = load_template()
 FUNCTIONS = {spec.logical_id: spec for spec in TEMPLATE.functions()}
 KEY_MANAGEMENT = ["ApiKeysListFunction", "ApiKeysCreateFunction", "ApiKeysRevokeFunction"]
+GOAL_MANAGEMENT = ["GoalsListFunction", "GoalsCreateFunction", "GoalsDeleteFunction"]
 # Modules that open network connections of their own: the layer and the handlers fetch nothing (SSRF).
 NETWORK_CLIENTS = {"urllib.request", "http.client", "requests", "httpx", "urllib3", "aiohttp", "socket", "ftplib"}
 
@@ -48,7 +49,7 @@ def test_inline_statements_name_a_table_and_no_wildcard_action(function: str) ->
         assert all("*" not in action for action in _as_list(statement["Action"])), statement.get("Sid")
 
 
-@pytest.mark.parametrize("function", KEY_MANAGEMENT)
+@pytest.mark.parametrize("function", KEY_MANAGEMENT + GOAL_MANAGEMENT)
 def test_key_management_functions_cannot_touch_raw_events(function: str) -> None:
     policies = FUNCTIONS[function].properties["Policies"]
 
@@ -205,11 +206,57 @@ def test_key_management_may_move_the_active_key_counter_only_where_it_must(
     assert _may(function, action, MAIN, partition_key, attributes) is allowed
 
 
-@pytest.mark.parametrize("function", KEY_MANAGEMENT)
+@pytest.mark.parametrize("function", KEY_MANAGEMENT + GOAL_MANAGEMENT)
 def test_key_management_counts_the_ip_window_and_touches_no_other_counter(function: str) -> None:
     assert _may(function, "UpdateItem", MAIN, "RATE#ip#198.51.100.7", COUNTER)
     assert not _may(function, "UpdateItem", MAIN, "RATE#key#k_1", COUNTER)
     assert not _may(function, "UpdateItem", MAIN, "RATE#ip#198.51.100.7", (*COUNTER, "owner_user_id"))
+
+
+GOAL = (*KEY, "goal_id", "name", "event_name", "page_pattern", "created_at", "counted")
+
+
+# Goals live in their own partitions (GOALS#<site id>): creating and deleting them never needs a
+# write to a site's own partition beyond its goal_count, and no function may delete a site or a key.
+@pytest.mark.parametrize(
+    ("function", "action", "partition_key", "attributes", "allowed"),
+    [
+        ("GoalsCreateFunction", "PutItem", "GOALS#s_1", GOAL, True),
+        ("GoalsCreateFunction", "PutItem", "GOALS#s_1", (*KEY, "goal_id"), True),
+        ("GoalsCreateFunction", "UpdateItem", "SITE#s_1", (*KEY, "goal_count"), True),
+        ("GoalsCreateFunction", "GetItem", "SESSION#abc", None, True),
+        ("GoalsCreateFunction", "GetItem", "SITE#s_1", None, True),
+        ("GoalsCreateFunction", "PutItem", "SITE#s_1", GOAL, False),
+        ("GoalsCreateFunction", "PutItem", "GOALS#s_1", (*GOAL, "owner_user_id"), False),
+        ("GoalsCreateFunction", "UpdateItem", "SITE#s_1", (*KEY, "active_keys"), False),
+        ("GoalsCreateFunction", "UpdateItem", "SITE#s_1", (*KEY, "owner_user_id"), False),
+        ("GoalsCreateFunction", "DeleteItem", "GOALS#s_1", KEY, False),
+        ("GoalsCreateFunction", "PutItem", "TOKEN#aiz_live_0123456789ab", KEY, False),
+        ("GoalsDeleteFunction", "GetItem", "GOALS#s_1", None, True),
+        ("GoalsDeleteFunction", "DeleteItem", "GOALS#s_1", (*KEY, "counted"), True),
+        ("GoalsDeleteFunction", "DeleteItem", "GOALS#s_1", KEY, True),
+        ("GoalsDeleteFunction", "UpdateItem", "SITE#s_1", (*KEY, "goal_count"), True),
+        ("GoalsDeleteFunction", "DeleteItem", "SITE#s_1", KEY, False),
+        ("GoalsDeleteFunction", "DeleteItem", "USER#u_1", KEY, False),
+        ("GoalsDeleteFunction", "PutItem", "GOALS#s_1", GOAL, False),
+        ("GoalsDeleteFunction", "UpdateItem", "SITE#s_1", (*KEY, "active_keys"), False),
+        ("GoalsListFunction", "Query", "GOALS#s_1", None, True),
+        ("GoalsListFunction", "GetItem", "SESSION#abc", None, True),
+        ("GoalsListFunction", "Query", "SITE#s_1", None, False),
+        ("GoalsListFunction", "PutItem", "GOALS#s_1", GOAL, False),
+        ("GoalsListFunction", "UpdateItem", "SITE#s_1", (*KEY, "goal_count"), False),
+        ("ApiKeysCreateFunction", "PutItem", "GOALS#s_1", GOAL, False),
+        ("ApiKeysRevokeFunction", "UpdateItem", "SITE#s_1", (*KEY, "goal_count"), False),
+        ("StatsBreakdownFunction", "Query", "GOALS#s_1", None, True),
+        ("StatsBreakdownFunction", "PutItem", "GOALS#s_1", GOAL, False),
+        ("RollupFunction", "Query", "GOALS#s_1", None, True),
+        ("RollupFunction", "DeleteItem", "GOALS#s_1", KEY, False),
+    ],
+)
+def test_goal_management_writes_only_goals_and_the_goal_counter(
+    function: str, action: str, partition_key: str, attributes: tuple[str, ...] | None, allowed: bool
+) -> None:
+    assert _may(function, action, MAIN, partition_key, attributes) is allowed
 
 
 @pytest.mark.parametrize(
@@ -391,7 +438,7 @@ def test_only_ingestion_answers_preflight() -> None:
 # management, ingestion's own per-IP window and its per-site ceiling on /api/event.
 RATE_COUNTERS = {
     **{function: ["RATE#ip#198.51.100.7", "RATE#key#k_1", "RATE#site#s_1"] for function in STATS},
-    **{function: ["RATE#ip#198.51.100.7"] for function in KEY_MANAGEMENT},
+    **{function: ["RATE#ip#198.51.100.7"] for function in KEY_MANAGEMENT + GOAL_MANAGEMENT},
     "IngestEventFunction": ["RATE#ip#event#0123456789abcdef0123456789abcdef", "RATE#site#event#s_1"],
 }
 

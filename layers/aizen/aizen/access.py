@@ -30,6 +30,6 @@ def authorize_stats_request(authorization: str | None, client_ip: str) -> StatsA
 
 
 def limit_key_management_request(client_ip: str) -> None:
-    """Key management: the API's per-IP window, shared with the stats routes, counted before the
-    session cookie (or anything else of the request) is looked at."""
+    """Key and goal management: the API's per-IP window, shared with the stats routes, counted
+    before the session cookie (or anything else of the request) is looked at."""
     consume_ip(client_ip, get_settings().ip_limit_per_minute)

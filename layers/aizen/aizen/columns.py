@@ -15,14 +15,42 @@ from operator import attrgetter
 
 from aizen.events import RawEvent
 
-# Kinds as codes, one byte per event in `EventBlock.kinds`.
+# Kinds as codes, one byte per event in `EventBlock.kinds`. A custom event's `interactive`
+# flag is part of its code, so counting interactions (bounces) stays a `bytes.count`.
 PAGEVIEW = 0
 OUTBOUND_CLICK = 1
-KIND_CODES = {"pageview": PAGEVIEW, "outbound_click": OUTBOUND_CLICK}
-KIND_NAMES = ("pageview", "outbound_click")
+CUSTOM = 2  # a custom event that is an interaction (the default)
+CUSTOM_NON_INTERACTIVE = 3  # a custom event the tracker sent with `i: false`
+ENGAGEMENT = 4  # time and scroll on a page view: neither a pageview nor an interaction
+KIND_CODES = {"pageview": PAGEVIEW, "outbound_click": OUTBOUND_CLICK, "custom": CUSTOM, "engagement": ENGAGEMENT}
+KIND_NAMES = ("pageview", "outbound_click", "custom", "custom", "engagement")
+INTERACTIONS = (OUTBOUND_CLICK, CUSTOM)  # the kinds after which a session has not bounced
 
-# Every optional or per-event string field of RawEvent, in storage order.
-ATTRIBUTES = ("page", "referrer", "channel", "country", "region", "city", "device", "browser", "os", "link")
+# Every optional or per-event string field of RawEvent, in storage order (append only).
+ATTRIBUTES = (
+    "page",
+    "referrer",
+    "channel",
+    "country",
+    "region",
+    "city",
+    "device",
+    "browser",
+    "os",
+    "link",
+    "name",
+    "props",
+)
+# The integer fields of engagement events; 0 on every other event (`events()` gives None there).
+NUMBERS = ("engaged_ms", "scroll_depth")
+
+
+def kind_code(event: RawEvent) -> int:
+    """The event's code in `EventBlock.kinds` (`interactive` matters for custom events only)."""
+    if event.kind == "custom" and not event.interactive:
+        return CUSTOM_NON_INTERACTIVE
+    return KIND_CODES[event.kind]
+
 
 _by_visitor_and_time = attrgetter("visitor_id", "timestamp_ms")
 
@@ -30,12 +58,14 @@ _by_visitor_and_time = attrgetter("visitor_id", "timestamp_ms")
 class EventBlock:
     """Events sorted by (visitor id, time), as columns.
 
-    - `timestamps[i]`: UTC ms of event i; `kinds[i]`: PAGEVIEW or OUTBOUND_CLICK (bytes).
+    - `timestamps[i]`: UTC ms of event i; `kinds[i]`: one of the kind codes above (bytes).
     - `visitors[r]`, `run_starts[r]`..`run_starts[r + 1]`: run r, one visitor's events.
     - attribute `a`: `dictionaries[a][codes[a][i]]` is event i's value (None when absent).
+    - `numbers["engaged_ms"][i]`, `numbers["scroll_depth"][i]`: event i's engagement
+      figures (0 unless `kinds[i] == ENGAGEMENT`).
     """
 
-    __slots__ = ("_values", "codes", "dictionaries", "kinds", "run_starts", "timestamps", "visitors")
+    __slots__ = ("_values", "codes", "dictionaries", "kinds", "numbers", "run_starts", "timestamps", "visitors")
 
     def __init__(
         self,
@@ -45,13 +75,18 @@ class EventBlock:
         run_starts: list[int],
         dictionaries: dict[str, list[str | None]],
         codes: dict[str, Sequence[int]],
+        numbers: dict[str, Sequence[int]] | None = None,
     ) -> None:
+        """`numbers` None: a block without engagement events (all zeros)."""
         self.timestamps = timestamps
         self.kinds = kinds
         self.visitors = visitors
         self.run_starts = run_starts
         self.dictionaries = dictionaries
         self.codes = codes
+        self.numbers: dict[str, Sequence[int]] = (
+            numbers if numbers is not None else dict.fromkeys(NUMBERS, bytes(len(timestamps)))
+        )
         self._values: dict[str, list[str | None]] = {}
 
     def __len__(self) -> int:
@@ -80,16 +115,22 @@ class EventBlock:
         out-of-order merge)."""
         end = len(self) if end is None else end
         columns = [self.values(attribute) for attribute in ATTRIBUTES]
+        engaged_ms, scroll_depth = (self.numbers[number] for number in NUMBERS)
         run = bisect_right(self.run_starts, start) - 1
         for position in range(start, end):
             while self.run_starts[run + 1] <= position:
                 run += 1
-            yield RawEvent(
+            kind = self.kinds[position]
+            engagement = kind == ENGAGEMENT
+            yield RawEvent(  # type: ignore[misc]  # the attributes fill the fields before `interactive`
                 site_id,
                 self.timestamps[position],
-                KIND_NAMES[self.kinds[position]],  # type: ignore[arg-type]
+                KIND_NAMES[kind],  # type: ignore[arg-type]
                 self.visitors[run],
                 *(column[position] for column in columns),  # type: ignore[arg-type]
+                interactive=kind != CUSTOM_NON_INTERACTIVE,
+                engaged_ms=engaged_ms[position] if engagement else None,
+                scroll_depth=scroll_depth[position] if engagement else None,
             )
 
     @classmethod
@@ -119,14 +160,11 @@ class EventBlock:
                 column.append(code)
             dictionaries[attribute] = dictionary
             codes[attribute] = column
-        return cls(
-            [event.timestamp_ms for event in ordered],
-            bytes(KIND_CODES[event.kind] for event in ordered),
-            visitors,
-            run_starts,
-            dictionaries,
-            codes,
-        )
+        kinds = bytes(map(kind_code, ordered))
+        numbers: dict[str, Sequence[int]] | None = None
+        if ENGAGEMENT in kinds:
+            numbers = {number: [getattr(event, number) or 0 for event in ordered] for number in NUMBERS}
+        return cls([event.timestamp_ms for event in ordered], kinds, visitors, run_starts, dictionaries, codes, numbers)
 
     def since(self, first_ms: int, site_id: str) -> "EventBlock":
         """The block without its events before `first_ms` (expired events of an old block)."""

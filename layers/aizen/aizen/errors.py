@@ -110,8 +110,12 @@ class KeyLimitReached(Conflict):
     """A site already has as many active API keys as it may (409: revoking one resolves it)."""
 
 
+class GoalLimitReached(Conflict):
+    """A site already has as many goals as it may (409: deleting one resolves it)."""
+
+
 class PayloadTooLarge(AizenError):
-    """A request body over the endpoint's limit (event ingestion: 8 KiB; key creation: 4 KiB)."""
+    """A request body over the endpoint's limit (event ingestion: 128 KiB; key creation: 4 KiB)."""
 
     code = "payload_too_large"
     status = 413

@@ -7,8 +7,19 @@ imports another for a name (docs/stats.md has the user's view of each).
 
 from typing import NamedTuple
 
-AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration", "visits", "views_per_visit")
-TIMESERIES_METRICS = ("visitors", "pageviews", "visits", "views_per_visit")
+AGGREGATE_METRICS = (
+    "visitors",
+    "pageviews",
+    "bounce_rate",
+    "visit_duration",
+    "visits",
+    "views_per_visit",
+    "events",
+    "conversion_rate",
+)
+TIMESERIES_METRICS = ("visitors", "pageviews", "visits", "views_per_visit", "events", "conversion_rate")
+# conversion_rate needs a goal: a `goal` filter, or the goal breakdown (docs/stats.md, Goals).
+GOAL_RATE_METRIC = "conversion_rate"
 # The public API's table: property -> allowed metrics (the first is the default).
 PROPERTY_METRICS: dict[str, tuple[str, ...]] = {
     "page": ("visitors", "pageviews"),
@@ -31,6 +42,49 @@ ROLLUP_PROPERTIES: dict[str, tuple[str, ...]] = {
 }
 # The row a day's rollup folds its values past the per-day limit into (docs/stats.md, "Distinct values").
 OTHER_VALUE = "(other)"
+# Goals and custom properties (docs/stats.md, Goals and custom properties): the goal
+# breakdown, `props:<key>` breakdowns, and the page breakdown's engagement metrics.
+GOAL_PROPERTY = "goal"
+PROPS_PREFIX = "props:"
+GOAL_METRICS = ("visitors", "events", "conversion_rate")
+PROPS_METRICS = ("visitors", "events", "pageviews", "conversion_rate")
+PAGE_ENGAGEMENT_METRICS = ("time_on_page", "scroll_depth")
+
+
+def is_props_property(prop: str) -> bool:
+    return prop.startswith(PROPS_PREFIX) and len(prop) > len(PROPS_PREFIX)
+
+
+def breakdown_metrics(prop: str) -> tuple[str, ...]:
+    """The metrics a breakdown by `prop` allows (the first is the default)."""
+    if prop == GOAL_PROPERTY:
+        return GOAL_METRICS
+    if is_props_property(prop):
+        return PROPS_METRICS
+    if prop == "page":
+        return PROPERTY_METRICS[prop] + PAGE_ENGAGEMENT_METRICS
+    return PROPERTY_METRICS[prop]
+
+
+# A day's rollup of goal conversions (docs/rollups.md): `goals` rows are [goal id, visitors,
+# events], one per goal the site had (zeros included: a goal without a row was defined after
+# the day was rolled up); `goals:<property>` rows are ["<goal id><GOAL_KEY_SEPARATOR><value>",
+# visitors, events] for the properties below.
+GOAL_TABLE = "goals"
+GOAL_ROLLUP_PROPERTIES = ("page", "referrer", "channel", "country", "device", "browser", "os")
+GOAL_KEY_SEPARATOR = "\x1f"
+GOAL_ROLLUP_METRICS = ("visitors", "events")
+
+
+def goal_table(prop: str) -> str:
+    return f"{GOAL_TABLE}:{prop}"
+
+
+def rollup_metrics(table: str) -> tuple[str, ...]:
+    """The metrics of a rollup table's rows, after the value."""
+    return ROLLUP_PROPERTIES.get(table) or GOAL_ROLLUP_METRICS
+
+
 FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
 # A session's attributes: those of its first event.
 SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")
@@ -69,6 +123,8 @@ class Filters(NamedTuple):
     browser: str | None = None
     os: str | None = None
     conditions: tuple[Condition, ...] = ()
+    goal: str | None = None  # a goal's name: events that convert it
+    props: tuple[tuple[str, str], ...] = ()  # (key, value): events whose prop `key` is `value`
 
     @property
     def session_filters(self) -> tuple[tuple[str, str], ...]:
@@ -80,4 +136,10 @@ class Filters(NamedTuple):
 
     @property
     def active(self) -> bool:
-        return self.page is not None or bool(self.session_filters) or bool(self.conditions)
+        return (
+            self.page is not None
+            or bool(self.session_filters)
+            or bool(self.conditions)
+            or self.goal is not None
+            or bool(self.props)
+        )

@@ -98,13 +98,13 @@ def time_ordered_id() -> str:
     return f"{int(clock.now() * 1000):012x}{secrets.token_hex(10)}"
 
 
-def owned_site(user_id: str, site_id: str) -> Site:
-    """The site, if it exists (404) and the user owns it (403)."""
+def owned_site(user_id: str, site_id: str, managing: str = "API keys") -> Site:
+    """The site, if it exists (404) and the user owns it (403: only the owner manages its `managing`)."""
     site = accounts.get_site(site_id)
     if site is None:
         raise NotFound(f"Site {site_id} not found")
     if site.owner_user_id != user_id:
-        raise Forbidden("Only the site owner can manage its API keys")
+        raise Forbidden(f"Only the site owner can manage its {managing}")
     return site
 
 

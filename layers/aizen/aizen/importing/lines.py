@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -25,8 +25,8 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from aizen.errors import InvalidRequest
-from aizen.events import DEVICES, RawEvent
-from aizen.ingest import enrich, visitors
+from aizen.events import DEVICES, EventKind, RawEvent
+from aizen.ingest import custom, enrich, visitors
 from aizen.ingest.service import SiteRef, build_event
 from aizen.settings import get_settings
 
@@ -83,7 +83,7 @@ class ImportLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     timestamp: Annotated[int, BeforeValidator(_timestamp_ms)]
-    name: Literal["pageview", "outbound_click"]
+    name: Annotated[str, BeforeValidator(_required)]
     url: Annotated[str, BeforeValidator(_required), AfterValidator(_absolute_url)]
     referrer: Text = None
     link: OptionalUrl = None
@@ -97,13 +97,34 @@ class ImportLine(BaseModel):
     device: Annotated[Literal["desktop", "mobile", "tablet"] | None, BeforeValidator(_blank_is_none)] = None
     browser: Text = None
     os: Text = None
+    props: dict[str, Any] | None = None
+    interactive: bool = True
+    engaged_ms: int | None = None
+    scroll_depth: int | None = None
+
+    @property
+    def kind(self) -> EventKind:
+        return "outbound_click" if self.name == "outbound_click" else custom.kind_of(self.name)
 
     @model_validator(mode="after")
     def _requires_together(self) -> "ImportLine":
-        if self.name == "outbound_click" and self.link is None:
+        kind = self.kind
+        if kind == "outbound_click" and self.link is None:
             raise ValueError("link: required for outbound_click")
-        if self.name != "outbound_click" and self.link is not None:
+        if kind != "outbound_click" and self.link is not None:
             raise ValueError("link: only for outbound_click")
+        if kind != "custom" and not self.interactive:
+            raise ValueError("interactive: only for custom events")
+        if kind != "engagement" and (self.engaged_ms is not None or self.scroll_depth is not None):
+            raise ValueError("engaged_ms, scroll_depth: only for engagement")
+        try:
+            custom.event_name("name", self.name)
+            custom.props_json("props", self.props or {})
+            if kind == "engagement":
+                custom.engaged_ms("engaged_ms", self.engaged_ms)
+                custom.scroll_depth("scroll_depth", self.scroll_depth)
+        except InvalidRequest as error:
+            raise ValueError(error.message) from None
         if self.visitor_id is None and (self.ip is None or self.user_agent is None):
             raise ValueError("visitor_id, or both ip and user_agent: required")
         return self
@@ -112,8 +133,12 @@ class ImportLine(BaseModel):
 # Reasons for pydantic's error types where its own wording would not tell an importer what to write.
 _REASONS: dict[tuple[str, str], str] = {
     ("timestamp", "missing"): f"required, {_TIMESTAMP_FORMAT}",
-    ("name", "missing"): "must be pageview or outbound_click",
-    ("name", "literal_error"): "must be pageview or outbound_click",
+    ("name", "missing"): "required: pageview, outbound_click, engagement or a custom event's name",
+    ("name", "value_error"): "required: pageview, outbound_click, engagement or a custom event's name",
+    ("props", "dict_type"): "must be an object",
+    ("interactive", "bool_type"): "must be true or false",
+    ("engaged_ms", "int_type"): "must be a whole number of milliseconds, 0 or more",
+    ("scroll_depth", "int_type"): "must be a whole number of percent, 0 or more",
     ("url", "missing"): "required",
     ("device", "literal_error"): f"must be one of {', '.join(DEVICES)}",
     ("country", "string_pattern_mismatch"): "must be an ISO 3166-1 alpha-2 code such as US",
@@ -204,10 +229,11 @@ class LineReader:
             assert line.ip is not None  # ImportLine requires ip and user_agent without visitor_id
             assert line.user_agent is not None
             visitor = visitors.visitor_for(self.site.id, self.site.timezone, line.timestamp, line.ip, line.user_agent)
+        kind = line.kind
         return build_event(
             self.site,
             timestamp_ms=line.timestamp,
-            kind=line.name,
+            kind=kind,
             url=line.url,
             referrer=line.referrer,
             visitor_id=visitor,
@@ -215,6 +241,11 @@ class LineReader:
             geo=enrich.Geo(line.country or geo.country, line.region or geo.region, line.city or geo.city),
             hash_mode=line.hash_mode,
             link=line.link,
+            name=line.name,
+            props=custom.props_json("props", line.props or {}),
+            interactive=line.interactive,
+            engaged_ms=custom.engaged_ms("engaged_ms", line.engaged_ms) if kind == "engagement" else None,
+            scroll_depth=custom.scroll_depth("scroll_depth", line.scroll_depth) if kind == "engagement" else None,
         )
 
 

@@ -12,6 +12,7 @@ are rewritten under the same keys, and history days already added are skipped.
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,8 @@ class ImportSummary:
     imported: int = 0
     pageviews: int = 0
     outbound_clicks: int = 0
+    custom_events: int = 0
+    engagement_events: int = 0
     skipped_bots: int = 0
     first_event: str | None = None
     last_event: str | None = None
@@ -193,8 +196,11 @@ def import_events(
     summary.extra["rollup_days"] = rolled.days if rolled else 0
     summary.extra["already_in_rollups"] = rolled.events_already_in if rolled else 0
     summary.extra["rollup_days_already_in"] = rolled.days_already_in if rolled else 0
-    summary.pageviews = sum(1 for event in found if event.kind == "pageview")
-    summary.outbound_clicks = len(found) - summary.pageviews
+    kinds = Counter(event.kind for event in found)
+    summary.pageviews = kinds["pageview"]
+    summary.outbound_clicks = kinds["outbound_click"]
+    summary.custom_events = kinds["custom"]
+    summary.engagement_events = kinds["engagement"]
     if found:
         summary.first_event = format_instant(min(event.timestamp_ms for event in found))
         summary.last_event = format_instant(max(event.timestamp_ms for event in found))

@@ -2,8 +2,8 @@
 
 The client address's own per-IP window (IPv6 per /64; its counter named by a keyed hash, never
 the address) is counted first, before the body is read: a refused event is never parsed nor
-written. The sites are found by domain (cached per process, unknown domains too); bots and event
-names other than pageviews and outbound clicks are dropped; then each site's own window of events
+written. The sites are found by domain (cached per process, unknown domains too); bots are
+dropped; then each site's own window of events
 (its ceiling) is counted before its event is written. Every event a window refuses is counted in
 a metric (`EventsRefusedByAddress`, `EventsRefusedBySite`).
 """
@@ -55,7 +55,7 @@ class IngestRequest:
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
     stored: int
-    dropped: str | None = None  # "bot" | "event_name" when nothing was stored on purpose
+    dropped: str | None = None  # "bot" when nothing was stored on purpose
 
 
 def sites_by_domains(domains: Sequence[str]) -> list[SiteRef]:
@@ -110,8 +110,16 @@ def build_event(
     geo: enrich.Geo,
     hash_mode: bool = False,
     link: str | None = None,
+    name: str | None = None,
+    props: str | None = None,
+    interactive: bool = True,
+    engaged_ms: int | None = None,
+    scroll_depth: int | None = None,
 ) -> RawEvent:
-    """The enriched event (shared by the endpoint and `aizen import`, whose `os`/`browser` may be any name)."""
+    """The enriched event (shared by the endpoint and `aizen import`, whose `os`/`browser` may be any name).
+
+    `name` is kept for custom events only (the other kinds' names are implied), `interactive`
+    and the engagement figures only for the kinds they describe (RawEvent's fields)."""
     referrer_host = enrich.external_referrer(referrer, site.domain)
     return RawEvent(
         site_id=site.id,
@@ -128,6 +136,11 @@ def build_event(
         browser=None if agent.browser is None else canonical_browser(agent.browser),
         os=None if agent.os is None else canonical_os(agent.os),
         link=stored_link(link) if link else None,
+        name=name if kind == "custom" else None,
+        props=props,
+        interactive=interactive or kind != "custom",
+        engaged_ms=engaged_ms if kind == "engagement" else None,
+        scroll_depth=scroll_depth if kind == "engagement" else None,
     )
 
 
@@ -139,15 +152,14 @@ def stored_link(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2].lower(), parts.path, "", ""))[:MAX_LINK]
 
 
-def _kind_and_link(event: wire.TrackerEvent) -> tuple[EventKind, str | None] | None:
-    if event.name == wire.PAGEVIEW:
-        return "pageview", None
-    if event.name == wire.OUTBOUND_CLICK:
-        link = event.props.get("url")
-        if not isinstance(link, str) or not link:
-            raise InvalidRequest("props.url: required for 'Outbound Link: Click' (the clicked URL)")
-        return "outbound_click", enrich.valid_url("props.url", link)
-    return None
+def _link(event: wire.TrackerEvent) -> str | None:
+    """An outbound click's clicked URL (`props.url`); None for the other kinds."""
+    if event.kind != "outbound_click":
+        return None
+    link = event.props.get("url")
+    if not isinstance(link, str) or not link:
+        raise InvalidRequest("props.url: required for 'Outbound Link: Click' (the clicked URL)")
+    return enrich.valid_url("props.url", link)
 
 
 def _within_site_ceilings(sites: list[SiteRef], limit: int) -> list[SiteRef]:
@@ -184,14 +196,11 @@ def ingest(request: IngestRequest) -> IngestOutcome:
     sites = sites_by_domains(event.domains)
     if not sites:
         raise NotFound(f"domain (d): no site is registered for {', '.join(event.domains)}")
-    kind_and_link = _kind_and_link(event)
-    if kind_and_link is None:
-        return IngestOutcome(stored=0, dropped="event_name")
+    link = _link(event)
     user_agent = request.headers.get("user-agent", "")
     agent = enrich.parse_user_agent(user_agent)
     if agent.bot:
         return IngestOutcome(stored=0, dropped="bot")
-    kind, link = kind_and_link
     geo = geography(ip, request.headers)
     admitted = _within_site_ceilings(sites, settings.site_event_limit_per_minute)
     for site in admitted:
@@ -199,7 +208,7 @@ def ingest(request: IngestRequest) -> IngestOutcome:
             build_event(
                 site,
                 timestamp_ms=timestamp_ms,
-                kind=kind,
+                kind=event.kind,
                 url=event.url,
                 referrer=event.referrer,
                 visitor_id=visitor_for(site.id, site.timezone, timestamp_ms, ip, user_agent),
@@ -207,6 +216,11 @@ def ingest(request: IngestRequest) -> IngestOutcome:
                 geo=geo,
                 hash_mode=event.hash_mode,
                 link=link,
+                name=event.name,
+                props=event.stored_props,
+                interactive=event.interactive,
+                engaged_ms=event.engaged_ms,
+                scroll_depth=event.scroll_depth,
             )
         )
     return IngestOutcome(stored=len(admitted))

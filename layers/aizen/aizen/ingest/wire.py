@@ -1,8 +1,9 @@
 """Plausible's events API wire format: long or short field names, JSON as any content type.
 
 Plausible's trackers send `text/plain` (no CORS preflight) with short names
-(`n`, `u`, `d`, `r`, `p`, `h`, plus fields Aizen ignores such as `w`, `m`, `v`);
-server-side senders often use `application/json` with long names. Both are accepted.
+(`n`, `u`, `d`, `r`, `p`, `h`, `i`, and for engagement `e`, `sd`, plus fields Aizen ignores
+such as `w`, `v`); server-side senders often use `application/json` with long names. Both
+are accepted. Names, props and engagement figures are checked by `aizen.ingest.custom`.
 """
 
 import json
@@ -11,11 +12,12 @@ from typing import Any
 
 from aizen.bodies import refuse_oversized_body
 from aizen.errors import InvalidRequest
+from aizen.events import EventKind
+from aizen.ingest import custom
 from aizen.models import site_domain
 
-MAX_BODY_BYTES = 8 * 1024
-PAGEVIEW = "pageview"
-OUTBOUND_CLICK = "Outbound Link: Click"
+# Room for the largest props the limits allow (30 x (300 + 2,000) characters of ASCII).
+MAX_BODY_BYTES = 128 * 1024
 _ALIASES = {"name": "n", "url": "u", "domain": "d", "referrer": "r", "props": "p"}
 # A site may be listed with others (`d=a.com,b.com`); more than this is not a tracker's doing.
 MAX_DOMAINS = 10
@@ -27,8 +29,16 @@ class TrackerEvent:
     url: str
     domains: tuple[str, ...]
     referrer: str | None = None
-    props: dict[str, Any] = field(default_factory=dict)
+    props: dict[str, Any] = field(default_factory=dict)  # as sent (checked: `stored_props`)
     hash_mode: bool = False
+    interactive: bool = True  # `i: false`: a custom event that is no interaction
+    engaged_ms: int | None = None  # engagement events only (`e`)
+    scroll_depth: int | None = None  # engagement events only (`sd`)
+    stored_props: str | None = None  # the props as stored (aizen.ingest.custom.props_json)
+
+    @property
+    def kind(self) -> EventKind:
+        return custom.kind_of(self.name)
 
 
 def _field(payload: dict[str, Any], long_name: str) -> Any:
@@ -64,6 +74,15 @@ def _props(payload: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def _interactive(payload: dict[str, Any]) -> bool:
+    value = payload.get("i", payload.get("interactive"))
+    if value in (None, 1, True):
+        return True
+    if value in (0, False):
+        return False
+    raise InvalidRequest("i: must be true or false (false: the event is no interaction)")
+
+
 def _hash_mode(payload: dict[str, Any]) -> bool:
     value = payload.get("h", payload.get("hashMode"))
     if value in (None, 0, False, "0", "false"):
@@ -90,13 +109,25 @@ def parse(body: bytes) -> TrackerEvent:
     assert name is not None
     assert url is not None
     assert domain is not None
+    custom.event_name("name (n)", name)
+    props = _props(payload)
+    kind = custom.kind_of(name)
+    engagement = kind == "engagement"
     return TrackerEvent(
         name=name,
         url=url,
         domains=_domains(domain),
         referrer=_string(payload, "referrer", required=False),
-        props=_props(payload),
+        props=props,
         hash_mode=_hash_mode(payload),
+        interactive=_interactive(payload),
+        engaged_ms=custom.engaged_ms("e", payload.get("e")) if engagement else None,
+        scroll_depth=custom.scroll_depth("sd", payload.get("sd")) if engagement else None,
+        # An outbound click's `url` prop is its link, stored without query or fragment.
+        stored_props=custom.props_json(
+            "props (p)",
+            {key: value for key, value in props.items() if key != "url"} if kind == "outbound_click" else props,
+        ),
     )
 
 

@@ -15,7 +15,7 @@ SHIFTED_MODES = ("previous_period", "year_over_year")  # the modes match_day_of_
 # Rolling (24h) and open-ended (all) periods have no earlier period of the same kind.
 NOT_COMPARABLE_PERIODS = ("24h", "all")
 # Metrics whose change is a difference in percentage points, not a percent change.
-POINT_METRICS = ("bounce_rate",)
+POINT_METRICS = ("bounce_rate", "conversion_rate")
 
 
 def comparison_days(
@@ -65,10 +65,11 @@ def _same_weekday(start: date, end: date, source_first: date) -> tuple[date, dat
     return start + timedelta(days=shift), end + timedelta(days=shift)
 
 
-def change(metric: str, current: float, previous: float) -> int | float | None:
-    """Percent change, rounded to a whole number (halves away from zero); for bounce_rate the
-    difference in percentage points (one decimal). None when the earlier value is 0."""
-    if not previous:
+def change(metric: str, current: float | None, previous: float | None) -> int | float | None:
+    """Percent change, rounded to a whole number (halves away from zero); for bounce_rate and
+    conversion_rate the difference in percentage points (one decimal). None when the earlier value
+    is 0, or either is null (a page without engagement reports has no time_on_page)."""
+    if not previous or current is None:
         return None
     # Every metric is an integer or has at most two decimals: hundredths are exact integers.
     now, before = round(current * 100), round(previous * 100)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, cast
 
-from aizen.columns import OUTBOUND_CLICK, PAGEVIEW, EventBlock
+from aizen.columns import ENGAGEMENT, INTERACTIONS, OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import NONE_VALUE
 from aizen.query.conditions import page_test, session_test
 from aizen.vocabulary import Filters
@@ -59,9 +59,18 @@ class Session:
 
     @property
     def bounced(self) -> bool:
-        """Exactly one pageview and no other event."""
+        """Exactly one pageview and no interaction (outbound click, interactive custom event);
+        engagement reports and non-interactive custom events do not count."""
         block, first, _ = self.segments[0]
-        return self.events == 1 and block.kinds[first] == PAGEVIEW
+        if self.events == 1:
+            return block.kinds[first] == PAGEVIEW
+        pageviews = 0
+        for block, start, end in self.segments:
+            kinds = block.kinds
+            if any(kinds.count(kind, start, end) for kind in INTERACTIONS):
+                return False
+            pageviews += kinds.count(PAGEVIEW, start, end)
+        return pageviews == 1
 
     @property
     def duration_ms(self) -> int:
@@ -83,6 +92,16 @@ class Session:
         for block, start, end in self.segments:
             for position in range(start, end):
                 yield block, position
+
+    @property
+    def matching_event_count(self) -> int:
+        """The matching events the `events` metric counts: all but engagement reports."""
+        if self.matching is not None:
+            return sum(1 for block, position in self.matching if block.kinds[position] != ENGAGEMENT)
+        count = 0
+        for block, start, end in self.segments:
+            count += end - start - block.kinds.count(ENGAGEMENT, start, end)
+        return count
 
 
 class Accumulator(Protocol):
@@ -115,6 +134,9 @@ class CountingScope(NamedTuple):
     start_ms: int  # the queried range (inclusive) ...
     end_ms: int  # ... (exclusive); may cut local days (24h)
     filters: Filters = Filters()
+    # An event-level test beside the filters' page (custom property filters,
+    # aizen.query.conversions.props_test): only events that pass it match.
+    event_test: Callable[[EventBlock, int], bool] | None = None
 
 
 def _attribute_test(filters: Filters) -> Callable[[EventBlock, int], bool] | None:
@@ -161,6 +183,7 @@ class SessionBuilder:
         self._page = scope.filters.page
         self._condition_test = session_test(scope.filters.conditions)  # filters= (aizen.query.conditions)
         self._page_test = page_test(scope.filters.conditions)
+        self._event_test = scope.event_test
         self._clip = scope.start_ms > scope.day_starts[0] or scope.end_ms < scope.day_starts[-1]
         self.events_seen = 0
 
@@ -249,13 +272,17 @@ class SessionBuilder:
         last_block, _, last_end = segments[-1]
         first_ms = block.timestamps[first]
         last_ms = last_block.timestamps[last_end - 1]
-        events = 0
-        for _, start, end in segments:
+        events = engagements = 0
+        for segment_block, start, end in segments:
             events += end - start
+            engagements += segment_block.kinds.count(ENGAGEMENT, start, end)
+        if engagements == events:
+            return  # engagement reports alone do not make a visit (docs/stats.md)
         matching: list[tuple[EventBlock, int]] | None = None
         page_passes = self._page_test
-        if self._page is not None or self._clip or page_passes is not None:
+        if self._page is not None or self._clip or page_passes is not None or self._event_test is not None:
             page = self._page
+            event_test = self._event_test
             range_start, range_end = self._scope.start_ms, self._scope.end_ms
             matching = []
             for segment_block, start, end in segments:
@@ -269,14 +296,16 @@ class SessionBuilder:
                         continue
                     if self._clip and not range_start <= times[position] < range_end:
                         continue
+                    if event_test is not None and not event_test(segment_block, position):
+                        continue
                     matching.append((segment_block, position))
             if not matching:
                 return
             pageviews = sum(1 for segment_block, position in matching if segment_block.kinds[position] == PAGEVIEW)
         else:
-            pageviews = events
+            pageviews = 0
             for segment_block, start, end in segments:
-                pageviews -= segment_block.kinds.count(OUTBOUND_CLICK, start, end)
+                pageviews += segment_block.kinds.count(PAGEVIEW, start, end)
         counts = not self._clip or self._scope.start_ms <= first_ms < self._scope.end_ms
         sessions.append(Session(segments, matching, pageviews, counts, events, first_ms, last_ms))
 
@@ -293,7 +322,7 @@ def count_chunks(scope: CountingScope, chunks: Iterable[tuple[int, list[EventBlo
 # Accumulators ------------------------------------------------------------------------------
 
 
-def _half_up(numerator: int, denominator: int) -> int:
+def half_up(numerator: int, denominator: int) -> int:
     """round(numerator / denominator), halves away from zero (both non-negative)."""
     return (2 * numerator + denominator) // (2 * denominator)
 
@@ -302,7 +331,7 @@ def views_per_visit(pageviews: int, visits: int) -> float:
     """Pageviews per counting session, two decimals, halves rounded up; 0 without sessions."""
     if not visits:
         return 0.0
-    return _half_up(100 * pageviews, visits) / 100
+    return half_up(100 * pageviews, visits) / 100
 
 
 @dataclass(slots=True)
@@ -314,11 +343,13 @@ class Totals:
     sessions: int = 0
     bounces: int = 0
     duration_ms: int = 0
+    events: int = 0  # pageviews, outbound clicks and custom events (not part of a rollup day)
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         self.visitors += 1
         for session in sessions:
             self.pageviews += session.matching_pageviews
+            self.events += session.matching_event_count
             if session.counts:
                 self.sessions += 1
                 if session.bounced:
@@ -337,20 +368,21 @@ class Totals:
         self.sessions += totals["sessions"]
         self.bounces += totals["bounces"]
         self.duration_ms += totals["duration_ms"]
+        self.events += totals.get("events", 0)  # days rolled up before events were counted: see rollups.md
 
     @property
     def bounce_rate(self) -> float:
         """Percent of sessions that bounced, one decimal, halves rounded up; 0 without sessions."""
         if not self.sessions:
             return 0.0
-        return _half_up(1000 * self.bounces, self.sessions) / 10
+        return half_up(1000 * self.bounces, self.sessions) / 10
 
     @property
     def visit_duration(self) -> int:
         """Mean session length in whole seconds (halves rounded up); 0 without sessions."""
         if not self.sessions:
             return 0
-        return _half_up(self.duration_ms, 1000 * self.sessions)
+        return half_up(self.duration_ms, 1000 * self.sessions)
 
     @property
     def views_per_visit(self) -> float:
@@ -370,6 +402,8 @@ class Totals:
                 return self.sessions
             case "views_per_visit":
                 return self.views_per_visit
+            case "events":
+                return self.events
         raise ValueError(f"unknown aggregate metric {name}")
 
 
@@ -387,6 +421,7 @@ class Buckets:
         self.visitors = [0] * len(bucket_starts)
         self.pageviews = [0] * len(bucket_starts)
         self.visits = [0] * len(bucket_starts)
+        self.events = [0] * len(bucket_starts)
 
     @property
     def rollup_property(self) -> str | None:
@@ -402,6 +437,7 @@ class Buckets:
         self.visitors[bucket] += totals["visitors"]
         self.pageviews[bucket] += totals["pageviews"]
         self.visits[bucket] += totals["sessions"]
+        self.events[bucket] += totals.get("events", 0)  # as Totals.add_rollup_day
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         if self._day_buckets is not None:
@@ -411,6 +447,7 @@ class Buckets:
                 self.pageviews[bucket] += session.matching_pageviews
                 if session.counts:
                     self.visits[bucket] += 1
+                self.events[bucket] += session.matching_event_count
             return
         starts = self.starts
         touched: set[int] = set()
@@ -420,8 +457,11 @@ class Buckets:
             for block, position in session.matching_events():
                 bucket = bisect_right(starts, block.timestamps[position]) - 1
                 touched.add(bucket)
-                if block.kinds[position] == PAGEVIEW:
+                kind = block.kinds[position]
+                if kind == PAGEVIEW:
                     self.pageviews[bucket] += 1
+                if kind != ENGAGEMENT:
+                    self.events[bucket] += 1
         for bucket in touched:
             self.visitors[bucket] += 1
 
@@ -466,7 +506,7 @@ class ValueTable:
                 for block, start, end in session.segments:
                     values = cast(list[str], block.values("page")[start:end])  # every event has a page
                     pages.update(values)
-                    if block.kinds.find(OUTBOUND_CLICK, start, end) < 0:
+                    if block.kinds.count(PAGEVIEW, start, end) == end - start:
                         pageviews.update(values)
                     else:
                         kinds = block.kinds[start:end]

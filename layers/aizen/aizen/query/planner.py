@@ -22,6 +22,7 @@ from typing import Any
 
 from aizen import clock
 from aizen.columns import EventBlock
+from aizen.goals import Goal
 from aizen.models import Site
 from aizen.periods import (
     EARLIEST_DATE,
@@ -33,12 +34,13 @@ from aizen.periods import (
     today_in,
     zone,
 )
+from aizen.query.conversions import props_test
 from aizen.query.engine import Accumulator, CountingScope, RollupAccumulator, RollupRow, Session, count_chunks
 from aizen.settings import get_settings
 from aizen.store import blocks as block_store
 from aizen.store import events as event_store
 from aizen.store import rollups
-from aizen.vocabulary import ROLLUP_PROPERTIES, Filters
+from aizen.vocabulary import GOAL_TABLE, Filters, rollup_metrics
 
 _DAY_MS = 86_400_000
 
@@ -149,6 +151,7 @@ def count(
     *,
     rollups_allowed: bool = True,
     known_rollups: dict[str, dict[str, Any]] | None = None,
+    goal_rollups: bool = False,
 ) -> bool:
     """Count the period into the accumulator; True when a rollup was used.
 
@@ -156,11 +159,13 @@ def count(
     of the raw window come from raw events (blocks and single items); days before the raw
     window without a rollup have no data. Day indexes given to the accumulator are
     positions in `period.days`. `known_rollups`: the site's rolled-up days, already read.
+    `goal_rollups`: the `goal` filter is answered from the days' goal tables (the accumulator
+    is a `GoalFilter`), so only the other filters keep rollups out.
     """
     tz = zone(period.timezone)
     days = period.days
     rolled: dict[str, dict[str, Any]] = {}
-    if rollups_allowed and period.whole_days and not filters.active:
+    if rollups_allowed and period.whole_days and not (filters._replace(goal=None) if goal_rollups else filters).active:
         first, last = period.first_day.isoformat(), period.last_day.isoformat()
         if known_rollups is None:
             rolled = rollups.rolled_up_days(site.id, first, last)
@@ -174,19 +179,64 @@ def count(
             site.id, prop, period.first_day.isoformat(), period.last_day.isoformat(), rolled
         ):
             rows_by_day.setdefault(day, []).extend(rows)
-        rolled = _without_older_tables(rolled, rows_by_day, 1 + len(ROLLUP_PROPERTIES[prop]), window_first)
+        rolled = _without_older_tables(rolled, rows_by_day, 1 + len(rollup_metrics(prop)), window_first)
     raw_indexes = [index for index, day in enumerate(days) if day >= window_first and day.isoformat() not in rolled]
     for run in _runs(raw_indexes):
         day_starts = day_starts_ms(days[run[0]], days[run[-1]], tz)
-        scope = CountingScope(day_starts=day_starts, start_ms=period.start_ms, end_ms=period.end_ms, filters=filters)
+        scope = CountingScope(
+            day_starts=day_starts,
+            start_ms=period.start_ms,
+            end_ms=period.end_ms,
+            filters=filters,
+            event_test=props_test(filters.props),
+        )
         count_chunks(scope, raw_chunks(site.id, day_starts[0], day_starts[-1]), _DayOffset(accumulator, run[0]))
     if not rolled:
         return False
     index_of = {day.isoformat(): index for index, day in enumerate(days)}
-    metrics = ROLLUP_PROPERTIES[prop] if prop is not None else ()
+    metrics = rollup_metrics(prop) if prop is not None else ()
     for day, record in rolled.items():
         accumulator.add_rollup_day(index_of[day], record, rows_by_day.get(day, []), metrics)
     return True
+
+
+def usable_rollups(
+    site: Site,
+    period: Period,
+    now_seconds: float,
+    known_rollups: dict[str, dict[str, Any]] | None,
+    goals: list[Goal],
+    events: bool,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """The period's rolled-up days that hold what a question needs: the conversions of
+    `goals` (a day rolled up before a goal was defined has no row for it) and, with `events`,
+    the day's events (days rolled up before events were counted have none).
+
+    A day that lacks something is left out when it lies inside the raw window (the planner
+    counts it from raw events); before the window it is kept, and reported: returns (the days
+    to use, {"goal <name>" or "events": [the days it is missing from]})."""
+    first, last = period.first_day.isoformat(), period.last_day.isoformat()
+    if known_rollups is None:
+        rolled = rollups.rolled_up_days(site.id, first, last)
+    else:
+        rolled = {day: record for day, record in known_rollups.items() if first <= day <= last}
+    covered: dict[str, set[str]] = {}
+    if goals and rolled:
+        for day, rows in rollups.day_tables(site.id, GOAL_TABLE, first, last, rolled):
+            covered.setdefault(day, set()).update(str(row[0]) for row in rows)
+    window_first = raw_window_first_day(zone(period.timezone), now_seconds, get_settings().raw_retention_days)
+    usable: dict[str, dict[str, Any]] = {}
+    missing: dict[str, list[str]] = {}
+    for day, record in sorted(rolled.items()):
+        lacking = [f"goal {goal.name}" for goal in goals if goal.goal_id not in covered.get(day, ())]
+        if events and "events" not in record:
+            lacking.append("events")
+        if lacking and day >= window_first.isoformat():
+            continue
+        usable[day] = record
+        for what in lacking:
+            missing.setdefault(what, []).append(day)
+    return usable, missing
 
 
 def realtime_visitors(site: Site, minutes: int, now_ms: int) -> int:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, with_config
 from pydantic.json_schema import SkipJsonSchema
 
 from aizen.periods import Interval, Preset
-from aizen.vocabulary import PROPERTIES
+from aizen.vocabulary import GOAL_PROPERTY, PROPERTIES, PROPS_PREFIX
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -27,11 +27,26 @@ class PeriodOut(BaseModel):
     preset: Preset = Field(description="The period asked for")
 
 
+class UnavailableDays(BaseModel):
+    """Days whose rollup lacks what the question counts and whose raw events have expired."""
+
+    model_config = _STRICT
+
+    what: str = Field(description="`goal <name>` (defined after the days were rolled up) or `events`")
+    date_from: str = Field(alias="from", json_schema_extra={"format": "date"})
+    date_to: str = Field(alias="to", json_schema_extra={"format": "date"})
+    days: int = Field(ge=1, description="How many days of from..to lack it")
+    reason: str
+
+
 class Meta(BaseModel):
     model_config = _STRICT
 
     timezone: str = Field(description="The site's IANA time zone")
     from_rollups: bool = Field(description="true when any part of the answer came from daily rollups")
+    unavailable: list[UnavailableDays] | None = Field(
+        default=None, description="Only when some days count nothing for a goal or metric asked (never a silent zero)"
+    )
 
 
 @with_config(_STRICT)
@@ -44,6 +59,8 @@ class AggregateMetrics(TypedDict):
     visit_duration: NotRequired[float]
     visits: NotRequired[int]
     views_per_visit: NotRequired[float]
+    events: NotRequired[int]
+    conversion_rate: NotRequired[float]
 
 
 class ComparisonPeriod(BaseModel):
@@ -66,6 +83,8 @@ class AggregateChange(TypedDict):
     visit_duration: NotRequired[int | None]
     visits: NotRequired[int | None]
     views_per_visit: NotRequired[int | None]
+    events: NotRequired[int | None]
+    conversion_rate: NotRequired[float | None]
 
 
 class AggregateComparison(BaseModel):
@@ -108,6 +127,8 @@ class TimeseriesPoint(TypedDict):
     pageviews: NotRequired[int]
     visits: NotRequired[int]
     views_per_visit: NotRequired[float]
+    events: NotRequired[int]
+    conversion_rate: NotRequired[float]
 
 
 class TimeseriesComparison(BaseModel):
@@ -139,6 +160,10 @@ class BreakdownMetrics(TypedDict):
     entries: NotRequired[int]
     clicks: NotRequired[int]
     visits: NotRequired[int]
+    events: NotRequired[int]
+    conversion_rate: NotRequired[float]
+    time_on_page: NotRequired[int | None]
+    scroll_depth: NotRequired[int | None]
 
 
 @with_config(_STRICT)
@@ -150,6 +175,10 @@ class BreakdownChange(TypedDict):
     entries: NotRequired[int | None]
     clicks: NotRequired[int | None]
     visits: NotRequired[int | None]
+    events: NotRequired[int | None]
+    conversion_rate: NotRequired[float | None]
+    time_on_page: NotRequired[int | None]
+    scroll_depth: NotRequired[int | None]
 
 
 @with_config(_STRICT)
@@ -168,6 +197,10 @@ class BreakdownRow(TypedDict):
     entries: NotRequired[int]
     clicks: NotRequired[int]
     visits: NotRequired[int]
+    events: NotRequired[int]
+    conversion_rate: NotRequired[float]
+    time_on_page: NotRequired[int | None]
+    scroll_depth: NotRequired[int | None]
     comparison: NotRequired[
         Annotated[
             BreakdownRowComparison,
@@ -199,7 +232,9 @@ class BreakdownComparison(BaseModel):
 class BreakdownResponse(BaseModel):
     model_config = _STRICT
 
-    property: str = Field(json_schema_extra={"enum": list(PROPERTIES)})
+    property: str = Field(
+        json_schema_extra={"anyOf": [{"enum": [*PROPERTIES, GOAL_PROPERTY]}, {"pattern": f"^{PROPS_PREFIX}.+$"}]}
+    )
     period: PeriodOut
     results: list[BreakdownRow]
     pagination: Pagination

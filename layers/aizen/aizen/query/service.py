@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aizen import clock
 from aizen.errors import InvalidRequest, UnsupportedQuery
+from aizen.goals import Goal
 from aizen.models import Site
 from aizen.periods import (
     EARLIEST_DATE,
@@ -27,9 +28,28 @@ from aizen.periods import (
 )
 from aizen.query import planner
 from aizen.query.comparisons import change, comparison_days
-from aizen.query.engine import Buckets, Totals, ValueTable, views_per_visit
+from aizen.query.conversions import (
+    Fanout,
+    GoalFilter,
+    GoalMatcher,
+    GoalTable,
+    PageEngagement,
+    PropsTable,
+    conversion_rate,
+)
+from aizen.query.engine import Accumulator, Buckets, RollupAccumulator, Totals, ValueTable, views_per_visit
 from aizen.settings import get_settings
-from aizen.vocabulary import ROLLUP_PROPERTIES
+from aizen.store import goals as goal_store
+from aizen.vocabulary import (
+    GOAL_PROPERTY,
+    GOAL_RATE_METRIC,
+    GOAL_ROLLUP_PROPERTIES,
+    PAGE_ENGAGEMENT_METRICS,
+    PROPS_PREFIX,
+    ROLLUP_PROPERTIES,
+    Filters,
+    is_props_property,
+)
 
 if TYPE_CHECKING:
     from aizen.query.params.aggregate import AggregateParams
@@ -110,8 +130,72 @@ def _changes(metrics: tuple[str, ...], current: dict[str, Any], previous: dict[s
     return {metric: change(metric, current[metric], previous[metric]) for metric in metrics}
 
 
-def _meta(site: Site, from_rollups: bool) -> dict[str, Any]:
-    return {"timezone": site.timezone, "from_rollups": from_rollups}
+def _merged(missing: dict[str, list[str]], earlier: dict[str, list[str]]) -> dict[str, list[str]]:
+    """What is unavailable in the period and in its comparison, together."""
+    return {what: sorted({*missing.get(what, ()), *earlier.get(what, ())}) for what in {*missing, *earlier}}
+
+
+def _site_goals(site: Site, filters: Filters) -> tuple[list[Goal], Goal | None]:
+    """The site's goals, and the one the `goal` filter names (400 listing them when none has that name)."""
+    goals = goal_store.list_goals(site.id)
+    if filters.goal is None:
+        return goals, None
+    found = next((goal for goal in goals if goal.name == filters.goal), None)
+    if found is None:
+        listed = "; the site's goals: " + ", ".join(goal.name for goal in goals) if goals else "; the site has no goals"
+        raise InvalidRequest(f"goal: unknown goal {filters.goal!r}{listed}")
+    return goals, found
+
+
+# What a goal's daily rollup answers under a `goal` filter (no other filter): converters, conversions
+# (a page goal's are pageviews) and the rate over the day's visitors.
+_GOAL_ROLLUP_METRICS = frozenset(("visitors", "pageviews", "events", GOAL_RATE_METRIC))
+
+
+def _goal_rollups(filters: Filters, metrics: tuple[str, ...]) -> bool:
+    """A goal filter, alone, asking only what the goal's rollups hold."""
+    return (
+        filters.goal is not None and not filters._replace(goal=None).active and _GOAL_ROLLUP_METRICS.issuperset(metrics)
+    )
+
+
+class _Rollups(NamedTuple):
+    """The rolled-up days a question may use, and what they lack before the raw window."""
+
+    known: dict[str, dict[str, Any]] | None
+    missing: dict[str, list[str]]
+
+
+def _usable_rollups(
+    site: Site,
+    period: Period,
+    now_seconds: float,
+    known: dict[str, dict[str, Any]] | None,
+    goals: list[Goal],
+    events: bool,
+) -> _Rollups:
+    if not goals and not events:
+        return _Rollups(known, {})
+    return _Rollups(*planner.usable_rollups(site, period, now_seconds, known, goals, events))
+
+
+def _meta(site: Site, from_rollups: bool, missing: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """`unavailable` (only when something is): a goal defined after days were rolled up, or the
+    events of days rolled up before events were counted, on days whose raw events are gone."""
+    meta: dict[str, Any] = {"timezone": site.timezone, "from_rollups": from_rollups}
+    if missing:
+        meta["unavailable"] = [
+            {
+                "what": what,
+                "from": days[0],
+                "to": days[-1],
+                "days": len(days),
+                "reason": f"{what}: these days were rolled up before it was counted, and their raw events have"
+                " expired; they count nothing for it",
+            }
+            for what, days in sorted(missing.items())
+        ]
+    return meta
 
 
 def aggregate(site: Site, params: AggregateParams) -> dict[str, Any]:
@@ -119,23 +203,50 @@ def aggregate(site: Site, params: AggregateParams) -> dict[str, Any]:
     period, known_rollups = _range(site, params, now_seconds)
     comparison = _comparison(site, params, period, now_seconds)
     filters = params.filters
-    if filters.active:
+    metrics = params.metric_names
+    goal_rollups = _goal_rollups(filters, metrics)
+    if filters.active and not goal_rollups:
         _require_raw_windows((period, comparison), params, now_seconds, "Filtered queries")
-    totals = Totals()
-    from_rollups = planner.count(site, period, filters, totals, now_seconds, known_rollups=known_rollups)
-    metrics = {metric: totals.metric(metric) for metric in params.metric_names}
-    body: dict[str, Any] = {"period": period.as_json(), "metrics": metrics}
+    goal = _site_goals(site, filters)[1] if filters.goal is not None else None
+    counted, from_rollups, missing = _aggregate(site, period, params, goal, goal_rollups, now_seconds, known_rollups)
+    body: dict[str, Any] = {"period": period.as_json(), "metrics": counted}
     if comparison is not None:
-        earlier = Totals()
-        from_rollups |= planner.count(site, comparison, filters, earlier, now_seconds)
-        earlier_metrics = {metric: earlier.metric(metric) for metric in params.metric_names}
+        earlier, earlier_from_rollups, earlier_missing = _aggregate(
+            site, comparison, params, goal, goal_rollups, now_seconds, None
+        )
+        from_rollups |= earlier_from_rollups
+        missing = _merged(missing, earlier_missing)
         body["comparison"] = {
             "period": _dates(comparison),
-            "metrics": earlier_metrics,
-            "change": _changes(params.metric_names, metrics, earlier_metrics),
+            "metrics": earlier,
+            "change": _changes(metrics, counted, earlier),
         }
-    body["meta"] = _meta(site, from_rollups)
+    body["meta"] = _meta(site, from_rollups, missing)
     return body
+
+
+def _aggregate(
+    site: Site,
+    period: Period,
+    params: AggregateParams,
+    goal: Goal | None,
+    goal_rollups: bool,
+    now_seconds: float,
+    known_rollups: dict[str, dict[str, Any]] | None,
+) -> tuple[dict[str, Any], bool, dict[str, list[str]]]:
+    """The metrics over one period, whether a rollup was used, and what its rollups lack."""
+    metrics = params.metric_names
+    rolled = _usable_rollups(site, period, now_seconds, known_rollups, [goal] if goal else [], "events" in metrics)
+    totals, base = Totals(), Totals()
+    accumulator: RollupAccumulator = totals if goal is None else GoalFilter(goal, totals, base)
+    from_rollups = planner.count(
+        site, period, params.filters, accumulator, now_seconds, known_rollups=rolled.known, goal_rollups=goal_rollups
+    )
+    counted = {
+        metric: conversion_rate(totals.visitors, base.visitors) if metric == GOAL_RATE_METRIC else totals.metric(metric)
+        for metric in metrics
+    }
+    return counted, from_rollups, rolled.missing
 
 
 def timeseries(site: Site, params: TimeseriesParams) -> dict[str, Any]:
@@ -146,15 +257,23 @@ def timeseries(site: Site, params: TimeseriesParams) -> dict[str, Any]:
     filters = params.filters
     if interval == "hour":
         _require_raw_windows((period, comparison), params, now_seconds, "Hourly timeseries")
-    if filters.active:
+    metrics = params.metric_names
+    goal_rollups = _goal_rollups(filters, metrics)
+    if filters.active and not goal_rollups:
         _require_raw_windows((period, comparison), params, now_seconds, "Filtered queries")
-    results, from_rollups = _series(site, period, interval, params, now_seconds, known_rollups)
+    goal = _site_goals(site, filters)[1] if filters.goal is not None else None
+    results, from_rollups, missing = _series(
+        site, period, interval, params, goal, goal_rollups, now_seconds, known_rollups
+    )
     body: dict[str, Any] = {"period": period.as_json(), "interval": interval, "results": results}
     if comparison is not None:
-        earlier, earlier_from_rollups = _series(site, comparison, interval, params, now_seconds, None)
+        earlier, earlier_from_rollups, earlier_missing = _series(
+            site, comparison, interval, params, goal, goal_rollups, now_seconds, None
+        )
         from_rollups |= earlier_from_rollups
+        missing = _merged(missing, earlier_missing)
         body["comparison"] = {"period": _dates(comparison), "results": earlier}
-    body["meta"] = _meta(site, from_rollups)
+    body["meta"] = _meta(site, from_rollups, missing)
     return body
 
 
@@ -163,37 +282,51 @@ def _series(
     period: Period,
     interval: str,
     params: TimeseriesParams,
+    goal: Goal | None,
+    goal_rollups: bool,
     now_seconds: float,
     known_rollups: dict[str, dict[str, Any]] | None,
-) -> tuple[list[dict[str, Any]], bool]:
-    """One point per bucket of the period, and whether a rollup was used."""
+) -> tuple[list[dict[str, Any]], bool, dict[str, list[str]]]:
+    """One point per bucket of the period, whether a rollup was used, and what its rollups lack."""
     filters = params.filters
+    metrics = params.metric_names
+    rolled = _Rollups(known_rollups, {})
+    if interval != "hour":
+        rolled = _usable_rollups(site, period, now_seconds, known_rollups, [goal] if goal else [], "events" in metrics)
     starts = bucket_starts(period, interval)
     day_buckets: list[int] | None = None
     if interval != "hour":
         counted = day_starts_ms(period.first_day, period.last_day, zone(period.timezone))[:-1]
         day_buckets = [bisect_right(starts, start) - 1 for start in counted]
-    buckets = Buckets(starts, day_buckets)
+    buckets, base = Buckets(starts, day_buckets), Buckets(starts, day_buckets)
+    accumulator: RollupAccumulator = buckets if goal is None else GoalFilter(goal, buckets, base)
     from_rollups = planner.count(
         site,
         period,
         filters,
-        buckets,
+        accumulator,
         now_seconds,
         rollups_allowed=interval != "hour",
-        known_rollups=known_rollups,
+        known_rollups=rolled.known,
+        goal_rollups=goal_rollups,
     )
     series: dict[str, list[int] | list[float]] = {
         "visitors": buckets.visitors,
         "pageviews": buckets.pageviews,
         "visits": buckets.visits,
         "views_per_visit": [views_per_visit(*pair) for pair in zip(buckets.pageviews, buckets.visits, strict=True)],
+        "events": buckets.events,
     }
+    if GOAL_RATE_METRIC in metrics:
+        series[GOAL_RATE_METRIC] = [
+            conversion_rate(converters, visitors)
+            for converters, visitors in zip(buckets.visitors, base.visitors, strict=True)
+        ]
     results = [
         {"date": format_instant(start), **{metric: series[metric][index] for metric in params.metric_names}}
         for index, start in enumerate(starts)
     ]
-    return results, from_rollups
+    return results, from_rollups, rolled.missing
 
 
 def breakdown(site: Site, params: BreakdownParams) -> dict[str, Any]:
@@ -201,26 +334,45 @@ def breakdown(site: Site, params: BreakdownParams) -> dict[str, Any]:
     period, known_rollups = _range(site, params, now_seconds)
     comparison = _comparison(site, params, period, now_seconds)
     filters = params.filters
-    if params.breakdown_property in ("region", "city"):
-        _require_raw_windows((period, comparison), params, now_seconds, f"Breakdowns by {params.breakdown_property}")
-    if filters.active:
-        _require_raw_windows((period, comparison), params, now_seconds, "Filtered queries")
-    table, from_rollups = _value_table(site, period, params, now_seconds, known_rollups)
+    prop = params.breakdown_property
+    windows = (period, comparison)
+    if prop in ("region", "city"):
+        _require_raw_windows(windows, params, now_seconds, f"Breakdowns by {prop}")
     metrics = params.metric_names
+    engagement = any(metric in PAGE_ENGAGEMENT_METRICS for metric in metrics)
+    if engagement:
+        _require_raw_windows(windows, params, now_seconds, "The time_on_page and scroll_depth metrics")
+    if is_props_property(prop):
+        _require_raw_windows(windows, params, now_seconds, f"Breakdowns by {prop}")
+    # A goal filter alone, over a property the goals' rollups keep, asking what they hold.
+    goal_rollups = (
+        _goal_rollups(filters, metrics)
+        and prop in GOAL_ROLLUP_PROPERTIES
+        and {"visitors", "pageviews"}.issuperset(metrics)
+    )
+    if filters.active and not goal_rollups:
+        _require_raw_windows(windows, params, now_seconds, "Filtered queries")
+    counted, from_rollups, missing = _breakdown_count(
+        site, period, params, engagement, goal_rollups, now_seconds, known_rollups
+    )
     sort_metric, descending = params.sort_key
-    rows = [(value, [table.metric(metric, value) for metric in metrics]) for value in table.values()]
+    rows = [(value, [counted.metric(metric, value) for metric in metrics]) for value in counted.values()]
     rows = [row for row in rows if any(row[1])]
     position = metrics.index(sort_metric)
     rows.sort(key=lambda row: row[0])
-    rows.sort(key=lambda row: row[1][position], reverse=descending)  # stable: ties stay by value ascending
+    # stable: ties stay by value ascending; a metric without a value (null) sorts below every number
+    rows.sort(key=lambda row: _sortable(row[1][position]), reverse=descending)
     first = (params.page_number - 1) * params.limit
     results: list[dict[str, Any]] = [
         {"value": value, **dict(zip(metrics, numbers, strict=True))}
         for value, numbers in rows[first : first + params.limit]
     ]
     if comparison is not None:
-        earlier, earlier_from_rollups = _value_table(site, comparison, params, now_seconds, None)
+        earlier, earlier_from_rollups, earlier_missing = _breakdown_count(
+            site, comparison, params, engagement, goal_rollups, now_seconds, None
+        )
         from_rollups |= earlier_from_rollups
+        missing = _merged(missing, earlier_missing)
         for row in results:
             earlier_metrics = {metric: earlier.metric(metric, row["value"]) for metric in metrics}
             row["comparison"] = {"metrics": earlier_metrics, "change": _changes(metrics, row, earlier_metrics)}
@@ -237,29 +389,100 @@ def breakdown(site: Site, params: BreakdownParams) -> dict[str, Any]:
     }
     if comparison is not None:
         body["comparison"] = {"period": _dates(comparison)}
-    body["meta"] = _meta(site, from_rollups)
+    body["meta"] = _meta(site, from_rollups, missing)
     return body
 
 
-def _value_table(
+def _breakdown_count(
     site: Site,
     period: Period,
     params: BreakdownParams,
+    engagement: bool,
+    goal_rollups: bool,
     now_seconds: float,
     known_rollups: dict[str, dict[str, Any]] | None,
-) -> tuple[ValueTable, bool]:
-    """The breakdown's value table over the period, and whether a rollup was used."""
-    table = ValueTable(params.breakdown_property)
+) -> tuple[_BreakdownCount, bool, dict[str, list[str]]]:
+    """The breakdown's values over one period, whether a rollup was used, and what its rollups lack."""
+    prop, filters = params.breakdown_property, params.filters
+    rollups_allowed = not engagement and (prop in ROLLUP_PROPERTIES or prop == GOAL_PROPERTY)
+    counted = _BreakdownCount(site, prop, filters, params.metric_names)
+    rolled = _Rollups(known_rollups, {})
+    if rollups_allowed and (goal_rollups or (prop == GOAL_PROPERTY and not filters.active)):
+        rolled = _usable_rollups(site, period, now_seconds, known_rollups, counted.goals, False)
     from_rollups = planner.count(
         site,
         period,
-        params.filters,
-        table,
+        filters,
+        counted.accumulator,
         now_seconds,
-        rollups_allowed=params.breakdown_property in ROLLUP_PROPERTIES,
-        known_rollups=known_rollups,
+        rollups_allowed=rollups_allowed,
+        known_rollups=rolled.known,
+        goal_rollups=goal_rollups,
     )
-    return table, from_rollups
+    return counted, from_rollups, rolled.missing
+
+
+def _sortable(number: int | float | None) -> float:
+    return -1.0 if number is None else float(number)
+
+
+class _BreakdownCount:
+    """The accumulators one breakdown needs, and its metrics per value.
+
+    - seed properties: `ValueTable` (restricted to a goal's conversions under a goal filter);
+    - `goal`: `GoalTable` over the site's goals, conversion_rate over every visitor the other
+      filters match;
+    - `props:<key>`: `PropsTable`, conversion_rate (goal filter) over the value's visitors
+      without the goal;
+    - `page` with time_on_page or scroll_depth: `PageEngagement` beside the page table.
+    """
+
+    def __init__(self, site: Site, prop: str, filters: Filters, metrics: tuple[str, ...]) -> None:
+        goals, goal = _site_goals(site, filters) if prop == GOAL_PROPERTY or filters.goal else ([], None)
+        self.goals = goals if prop == GOAL_PROPERTY else [goal] if goal is not None else []  # whose rollups it reads
+        self._totals = Totals()
+        self._table: ValueTable | GoalTable | PropsTable
+        self._base: PropsTable | None = None
+        self._engagement: PageEngagement | None = None
+        if prop == GOAL_PROPERTY:
+            self._table = GoalTable(GoalMatcher(goals))
+        elif is_props_property(prop):
+            key = prop[len(PROPS_PREFIX) :]
+            self._table = PropsTable(key)
+            self._base = PropsTable(key)
+        else:
+            self._table = ValueTable(prop)
+            if any(metric in PAGE_ENGAGEMENT_METRICS for metric in metrics):
+                self._engagement = PageEngagement()
+        counted: Accumulator = self._table
+        if self._engagement is not None:
+            counted = Fanout(self._table, self._engagement)
+        if goal is not None:
+            counted = GoalFilter(goal, counted, self._base)
+        self.accumulator: RollupAccumulator = (
+            self._table
+            if isinstance(self._table, ValueTable) and counted is self._table
+            else Fanout(self._totals, counted)
+        )
+
+    def values(self) -> set[str]:
+        return self._table.values()
+
+    def metric(self, metric: str, value: str) -> int | float | None:
+        table = self._table
+        if metric == GOAL_RATE_METRIC:
+            converters = table.visitors.get(value, 0)
+            return conversion_rate(
+                converters, self._base.visitors.get(value, 0) if self._base else self._totals.visitors
+            )
+        if metric == "time_on_page" and self._engagement is not None:
+            return self._engagement.time_on_page(value)
+        if metric == "scroll_depth" and self._engagement is not None:
+            return self._engagement.scroll_depth(value)
+        if isinstance(table, ValueTable):
+            return table.metric(metric, value)
+        counter: Any = getattr(table, metric)
+        return int(counter.get(value, 0))
 
 
 def realtime(site: Site, params: RealtimeParams) -> dict[str, Any]:

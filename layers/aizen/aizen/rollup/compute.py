@@ -20,11 +20,14 @@ from typing import Any
 
 from aizen.columns import EventBlock
 from aizen.events import NONE_VALUE, RawEvent
+from aizen.goals import Goal
 from aizen.models import Site
 from aizen.periods import day_starts_ms, zone
-from aizen.query.engine import Accumulator, CountingScope, Session, Totals, ValueTable, count_chunks
+from aizen.query.conversions import Fanout, GoalRollup
+from aizen.query.engine import CountingScope, Totals, ValueTable, count_chunks
 from aizen.query.planner import raw_chunks
 from aizen.settings import get_settings
+from aizen.store import goals as goal_store
 from aizen.vocabulary import OTHER_VALUE, ROLLUP_PROPERTIES
 
 # The kept values' size as stored (JSON text, so a non-ASCII character counts 6 or 12 bytes),
@@ -45,17 +48,6 @@ class DayRollup:
     events: int
 
 
-class _Fanout:
-    """Feeds every visitor to several accumulators in one pass over the events."""
-
-    def __init__(self, totals: Totals, tables: list[ValueTable]) -> None:
-        self._targets: list[Accumulator] = [totals, *tables]
-
-    def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
-        for target in self._targets:
-            target.add_visitor(day_index, sessions)
-
-
 def totals_record(totals: Totals) -> dict[str, int]:
     return {
         "visitors": totals.visitors,
@@ -63,6 +55,7 @@ def totals_record(totals: Totals) -> dict[str, int]:
         "sessions": totals.sessions,
         "bounces": totals.bounces,
         "duration_ms": totals.duration_ms,
+        "events": totals.events,
     }
 
 
@@ -96,7 +89,9 @@ def _folding(block: EventBlock, kept: Mapping[str, set[str]]) -> EventBlock:
         dictionaries[column] = [
             value if (value or NONE_VALUE) in values else OTHER_VALUE for value in block.dictionaries[column]
         ]
-    return EventBlock(block.timestamps, block.kinds, block.visitors, block.run_starts, dictionaries, block.codes)
+    return EventBlock(
+        block.timestamps, block.kinds, block.visitors, block.run_starts, dictionaries, block.codes, block.numbers
+    )
 
 
 def _folded_tables(scope: CountingScope, chunks: Chunks, kept: Mapping[str, set[str]]) -> dict[str, ValueTable]:
@@ -116,18 +111,19 @@ def _folded_tables(scope: CountingScope, chunks: Chunks, kept: Mapping[str, set[
         folds = {column: kept[prop] for prop, column in columns.items()}
         folded = [(watermark, [_folding(block, folds) for block in blocks]) for watermark, blocks in chunks]
         recount = {prop: ValueTable(prop) for prop in columns}
-        count_chunks(scope, folded, _Fanout(Totals(), list(recount.values())))
+        count_chunks(scope, folded, Fanout(Totals(), *recount.values()))
         tables.update(recount)
     return tables
 
 
-def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBlock]]]) -> DayRollup:
+def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBlock]]], goals: list[Goal]) -> DayRollup:
     day_starts = day_starts_ms(day, day, zone(site.timezone))
     scope = CountingScope(day_starts=day_starts, start_ms=day_starts[0], end_ms=day_starts[-1])
     day_chunks = list(chunks)  # a second pass may fold values (the engine holds the day's blocks anyway)
     totals = Totals()
     tables = {prop: ValueTable(prop) for prop in ROLLUP_PROPERTIES}
-    events = count_chunks(scope, day_chunks, _Fanout(totals, list(tables.values())))
+    conversions = GoalRollup(goals)
+    events = count_chunks(scope, day_chunks, Fanout(totals, *tables.values(), conversions))
     limit = get_settings().rollup_values_per_day
     kept = {
         prop: values
@@ -139,20 +135,24 @@ def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBloc
     return DayRollup(
         day=day,
         totals=totals_record(totals),
-        tables={prop: table_rows(table, ROLLUP_PROPERTIES[prop]) for prop, table in tables.items()},
+        tables={prop: table_rows(table, ROLLUP_PROPERTIES[prop]) for prop, table in tables.items()}
+        | conversions.tables(),
         events=events,
     )
 
 
 def compute_day(site: Site, day: date) -> DayRollup:
-    """The day's rollup from the raw events in the store (blocks and single items)."""
+    """The day's rollup from the raw events in the store (blocks and single items), with the
+    conversions of every goal the site has now."""
     day_starts = day_starts_ms(day, day, zone(site.timezone))
-    return _count_day(site, day, raw_chunks(site.id, day_starts[0], day_starts[-1]))
+    goals = goal_store.list_goals(site.id)
+    return _count_day(site, day, raw_chunks(site.id, day_starts[0], day_starts[-1]), goals)
 
 
 def rollup_of_events(site: Site, day: date, events: list[RawEvent]) -> DayRollup:
     """The day's rollup from events in memory (history imported past the raw window)."""
-    return _count_day(site, day, [(day_starts_ms(day, day, zone(site.timezone))[-1], [EventBlock.of_events(events)])])
+    chunks = [(day_starts_ms(day, day, zone(site.timezone))[-1], [EventBlock.of_events(events)])]
+    return _count_day(site, day, chunks, goal_store.list_goals(site.id))
 
 
 def merged(first: DayRollup, second: DayRollup) -> DayRollup:

@@ -4,7 +4,8 @@ A block is one `aizen.columns.EventBlock` as zlib-compressed columns:
 
     header     "<BIIQ": format version, events n, runs r, base time (UTC ms)
     times      n x uint32: each event's time minus the base
-    kinds      n bytes: 0 pageview, 1 outbound click
+    kinds      n bytes: the kind codes of aizen.columns (0 pageview, 1 outbound click, 2 custom
+               event, 3 custom event marked non-interactive, 4 engagement)
     runs       packed ints: the length of each of the r runs (one visitor's events each)
     visitors   uint32 byte length, then the r visitor ids joined by NUL
     then per attribute of aizen.columns.ATTRIBUTES:
@@ -12,6 +13,12 @@ A block is one `aizen.columns.EventBlock` as zlib-compressed columns:
                   0x00, uint32 byte length and the entries joined by NUL; or, when an entry
                   holds a NUL, 0x01, packed ints of their UTF-8 lengths and their bytes
       codes       packed ints: n codes into the dictionary
+    then per number of aizen.columns.NUMBERS (engaged ms, scroll depth):
+      values      packed ints: n values (0 on events other than engagement)
+
+Version 1 (blocks written before custom events existed) ends after the `link` attribute:
+no `name` and `props` attributes, no numbers, kinds 0 and 1 only; it still decodes, with
+those columns absent. Version 2 adds them; `encode` always writes version 2.
 
 "packed ints" are one typecode byte (B, H, I or Q: the narrowest that holds the largest
 value) and the values in that width. Widths are little-endian, the byte order of both
@@ -31,9 +38,11 @@ from array import array
 from collections.abc import Sequence
 from itertools import accumulate
 
-from aizen.columns import ATTRIBUTES, EventBlock
+from aizen.columns import ATTRIBUTES, NUMBERS, EventBlock
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# The attributes each version stores, in order (later versions append).
+_VERSION_ATTRIBUTES = {1: ATTRIBUTES[: ATTRIBUTES.index("link") + 1], 2: ATTRIBUTES}
 _HEADER = struct.Struct("<BIIQ")
 _LENGTH = struct.Struct("<I")
 _TYPECODES = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF), ("Q", 0xFFFF_FFFF_FFFF_FFFF))
@@ -86,6 +95,7 @@ def encode(block: EventBlock, base_ms: int) -> bytes:
             joined = "\x00".join(entries).encode()
             parts += [_LENGTH.pack(len(entries) + 1), _SPLIT_BY_NUL, _LENGTH.pack(len(joined)), joined]
         parts.append(_packed(block.codes[attribute]))
+    parts += [_packed(block.numbers[number]) for number in NUMBERS]
     return zlib.compress(b"".join(parts))
 
 
@@ -123,7 +133,8 @@ def decode(data: bytes) -> EventBlock:
         raise BlockFormatError(f"not a compressed block: {error}") from None
     reader = _Reader(payload)
     version, count, runs, base_ms = _HEADER.unpack(reader.take(_HEADER.size))
-    if version != FORMAT_VERSION:
+    attributes = _VERSION_ATTRIBUTES.get(version)
+    if attributes is None:
         raise BlockFormatError(f"unknown block format version {version}")
     timestamps = list(map(base_ms.__add__, reader.take(4 * count).cast("I")))
     kinds = bytes(reader.take(count))
@@ -133,7 +144,7 @@ def decode(data: bytes) -> EventBlock:
     visitors = joined_visitors.decode().split("\x00") if runs else []
     dictionaries: dict[str, list[str | None]] = {}
     codes: dict[str, Sequence[int]] = {}
-    for attribute in ATTRIBUTES:
+    for attribute in attributes:
         size = reader.length()
         dictionary: list[str | None] = [None]
         if bytes(reader.take(1)) == _SPLIT_BY_NUL:
@@ -148,6 +159,11 @@ def decode(data: bytes) -> EventBlock:
             raise BlockFormatError(f"{attribute}: the dictionary does not hold {size} entries")
         dictionaries[attribute] = dictionary
         codes[attribute] = reader.ints(count)
+    for attribute in ATTRIBUTES[len(attributes) :]:  # absent from older versions
+        dictionaries[attribute], codes[attribute] = [None], bytes(count)
+    numbers: dict[str, Sequence[int]] | None = None
+    if version >= 2:
+        numbers = {number: reader.ints(count) for number in NUMBERS}
     if reader.offset != len(payload) or position != count or len(visitors) != runs:
         raise BlockFormatError("block sizes do not add up")
-    return EventBlock(timestamps, kinds, visitors, run_starts, dictionaries, codes)
+    return EventBlock(timestamps, kinds, visitors, run_starts, dictionaries, codes, numbers)

@@ -6,9 +6,12 @@ Item layout (see docs/data-model.md):
                     several partitions while a day's events come back with a few Queries
   s  sort key       10 bytes: the event time in ms (6 bytes, big-endian) + 4 random bytes
   x  TTL            event time + raw retention, Unix seconds
-  v  visitor id     k  kind ("c" for an outbound click; absent for a pageview)
+  v  visitor id     k  kind: absent for a pageview, "c" outbound click, "e" custom event,
+                       "ne" custom event sent non-interactive, "g" engagement
   u  page           r  referrer   h  channel   n  country   g  region   t  city
   d  device         b  browser    o  os        l  link (clicks)
+  m  event name (custom events)   j  props (JSON object text)
+  e  engaged ms (N, engagement)   z  scroll depth percent (N, engagement)
 Absent values are absent attributes. Two values are stored as codes to keep items small:
 the device class as one letter (D, M, T) and the GA4 channel group as its index in
 aizen.events.CHANNELS (a decimal string); from_item turns them back into names, and any
@@ -50,7 +53,18 @@ _OPTIONAL = (
     ("b", "browser"),
     ("o", "os"),
     ("l", "link"),
+    ("m", "name"),
+    ("j", "props"),
 )
+# The kind letter `k` of every kind but the pageview (absent), and its meaning.
+_KIND_LETTERS: dict[tuple[str, bool], str] = {
+    ("outbound_click", True): "c",
+    ("custom", True): "e",
+    ("custom", False): "ne",
+    ("engagement", True): "g",
+}
+_KINDS = {letter: kind for kind, letter in _KIND_LETTERS.items()}
+_NUMBERS = (("e", "engaged_ms"), ("z", "scroll_depth"))
 
 
 def shard_of(visitor_id: str) -> int:
@@ -78,14 +92,25 @@ def to_item(event: RawEvent, retention_days: int, *, nonce: bytes | None = None)
         "v": event.visitor_id,
         "u": event.page,
     }
-    if event.kind == "outbound_click":
-        item["k"] = "c"
+    if event.kind != "pageview":
+        item["k"] = _KIND_LETTERS[event.kind, event.interactive or event.kind != "custom"]
     for attribute, field in _OPTIONAL:
         value = getattr(event, field)
         if value is not None:
             codes = _CODES.get(attribute)
             item[attribute] = codes.get(value, value) if codes else value
+    if event.kind == "engagement":
+        for attribute, field in _NUMBERS:
+            item[attribute] = getattr(event, field) or 0
     return item
+
+
+def _kind_fields(letter: str | None) -> dict[str, Any]:
+    """RawEvent's kind and interactive flag from the letter `k` (absent: a pageview)."""
+    if letter is None:
+        return {"kind": "pageview"}
+    kind, interactive = _KINDS[letter]
+    return {"kind": kind} if interactive else {"kind": kind, "interactive": False}
 
 
 def _decode(attribute: str, value: Any) -> str:
@@ -96,15 +121,20 @@ def _decode(attribute: str, value: Any) -> str:
 def from_item(item: dict[str, Any]) -> RawEvent:
     site_id = str(item["p"]).split("#", 1)[0]
     raw_sort = bytes(item["s"])
+    letter = item.get("k")
+    fields: dict[str, Any] = {
+        field: _decode(attribute, item[attribute]) for attribute, field in _OPTIONAL if attribute in item
+    }
+    if letter is not None:
+        fields.update(_kind_fields(str(letter)))
+        fields.update({field: int(item[attribute]) for attribute, field in _NUMBERS if attribute in item})
     return RawEvent(
         site_id=site_id,
         timestamp_ms=int.from_bytes(raw_sort[:6], "big"),
-        kind="outbound_click" if item.get("k") == "c" else "pageview",
+        kind=fields.pop("kind", "pageview"),
         visitor_id=str(item["v"]),
         page=str(item["u"]),
-        **canonical_fields(
-            {field: _decode(attribute, item[attribute]) for attribute, field in _OPTIONAL if attribute in item}
-        ),
+        **canonical_fields(fields),
     )
 
 
@@ -201,15 +231,19 @@ def _partition_range(partition: str, start_ms: int, end_ms: int) -> dict[str, An
 def _from_json(item: dict[str, dict[str, str]], site_id: str) -> RawEvent:
     """`from_item` for an item in DynamoDB's JSON (the raw reads: no SDK parsing per attribute)."""
     kind = item.get("k")
+    fields: dict[str, Any] = {
+        field: _decode(attribute, item[attribute]["S"]) for attribute, field in _OPTIONAL if attribute in item
+    }
+    if kind is not None:
+        fields.update(_kind_fields(kind["S"]))
+        fields.update({field: int(item[attribute]["N"]) for attribute, field in _NUMBERS if attribute in item})
     return RawEvent(
         site_id,
         int.from_bytes(binascii.a2b_base64(item["s"]["B"])[:6], "big"),
-        "outbound_click" if kind is not None and kind["S"] == "c" else "pageview",
+        fields.pop("kind", "pageview"),
         item["v"]["S"],
         item["u"]["S"],
-        **canonical_fields(
-            {field: _decode(attribute, item[attribute]["S"]) for attribute, field in _OPTIONAL if attribute in item}
-        ),
+        **canonical_fields(fields),
     )
 
 

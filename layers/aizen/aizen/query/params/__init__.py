@@ -21,6 +21,7 @@ from typing import Any, ClassVar, NamedTuple, Self
 
 from aizen.errors import InvalidRequest
 from aizen.periods import EARLIEST_DATE, LATEST_DATE
+from aizen.vocabulary import GOAL_RATE_METRIC
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -101,6 +102,7 @@ class Parameter(NamedTuple):
     default: Any = None
     required: bool = False
     attribute: str | None = None  # the field it fills, when the name is not one ("from", "property")
+    prefix: bool = False  # a family of names `<name><key>` (`props:plan`): the field is ((key, value), ...)
 
     @property
     def field_name(self) -> str:
@@ -110,13 +112,17 @@ class Parameter(NamedTuple):
 def read_parameters(parameters: tuple[Parameter, ...], query: Mapping[str, str]) -> dict[str, Any]:
     """Field values from a query string: unknown names first (a typo explains a missing
     parameter), then each parameter in order; the first problem is the 400."""
-    known = {parameter.name for parameter in parameters}
-    unknown = next((name for name in query if name not in known), None)
+    known = {parameter.name for parameter in parameters if not parameter.prefix}
+    prefixes = tuple(parameter.name for parameter in parameters if parameter.prefix)
+    unknown = next((name for name in query if name not in known and not name.startswith(prefixes)), None)
     if unknown is not None:
-        allowed = ", ".join(parameter.name for parameter in parameters)
+        allowed = ", ".join(parameter.name + ("<key>" if parameter.prefix else "") for parameter in parameters)
         raise InvalidRequest(f"Unknown parameter {unknown}; allowed parameters: {allowed}")
     values: dict[str, Any] = {}
     for parameter in parameters:
+        if parameter.prefix:
+            values[parameter.field_name] = _prefixed(parameter, query)
+            continue
         raw = query.get(parameter.name)
         if raw is None:
             if parameter.required:
@@ -128,6 +134,22 @@ def read_parameters(parameters: tuple[Parameter, ...], query: Mapping[str, str])
         except ValueError as error:
             raise InvalidRequest(f"{parameter.name}: {error}") from None
     return values
+
+
+def _prefixed(parameter: Parameter, query: Mapping[str, str]) -> tuple[tuple[str, Any], ...]:
+    """((key, value), ...) of every `<name><key>` in the query, sorted by key."""
+    found: list[tuple[str, Any]] = []
+    for name in sorted(query):
+        if not name.startswith(parameter.name):
+            continue
+        key = name[len(parameter.name) :]
+        if not key:
+            raise InvalidRequest(f"{name}: needs a key after {parameter.name}, e.g. {parameter.name}plan")
+        try:
+            found.append((key, parameter.parse(query[name])))
+        except ValueError as error:
+            raise InvalidRequest(f"{name}: {error}") from None
+    return tuple(found)
 
 
 class QueryParams:
@@ -162,3 +184,9 @@ def check_metrics(metrics: tuple[str, ...], allowed: tuple[str, ...], context: s
         if metric not in allowed:
             reason = f"{metric} is not allowed{context}" if context else f"unknown metric {metric}"
             raise InvalidRequest(f"metrics: {reason}; allowed metrics: {', '.join(allowed)}")
+
+
+def check_goal_rate(metrics: tuple[str, ...], goal: str | None, context: str = "") -> None:
+    """conversion_rate divides a goal's converters by the visitors without the goal: it needs one."""
+    if GOAL_RATE_METRIC in metrics and goal is None:
+        raise InvalidRequest(f"metrics: {GOAL_RATE_METRIC} needs a goal filter (goal=<goal name>){context}")

@@ -1,6 +1,6 @@
 """GET /api/v1/stats/aggregate's parameters."""
 
-from aizen.query.params import check_metrics
+from aizen.query.params import check_goal_rate, check_metrics
 from aizen.query.params.ranges import RangeParams
 from aizen.vocabulary import AGGREGATE_METRICS
 
@@ -13,3 +13,4 @@ class AggregateParams(RangeParams):
     def check(self) -> None:
         super().check()
         check_metrics(self.metrics or (), AGGREGATE_METRICS)
+        check_goal_rate(self.metrics or (), self.goal)

@@ -9,13 +9,30 @@ from aizen.query.params import (
     INT64_SCHEMA,
     MAX_LIMIT,
     Parameter,
+    check_goal_rate,
     check_metrics,
     filter_parameter,
     integer,
-    one_of,
 )
 from aizen.query.params.ranges import RANGE_PARAMETERS, RangeParams
-from aizen.vocabulary import PROPERTIES, PROPERTY_METRICS, Filters
+from aizen.vocabulary import (
+    GOAL_PROPERTY,
+    PAGE_ENGAGEMENT_METRICS,
+    PROPERTIES,
+    PROPS_PREFIX,
+    Filters,
+    breakdown_metrics,
+    is_props_property,
+)
+
+BREAKDOWN_PROPERTIES = (*PROPERTIES, GOAL_PROPERTY)
+
+
+def breakdown_property(value: str) -> str:
+    """A seed property, `goal`, or `props:<key>`."""
+    if value in BREAKDOWN_PROPERTIES or is_props_property(value):
+        return value
+    raise ValueError(f"must be one of {', '.join(BREAKDOWN_PROPERTIES)}, or {PROPS_PREFIX}<key>")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,9 +41,9 @@ class BreakdownParams(RangeParams):
         *RANGE_PARAMETERS,
         Parameter(
             "property",
-            one_of(PROPERTIES),
-            {"type": "string", "enum": list(PROPERTIES)},
-            "The dimension; region and city need country",
+            breakdown_property,
+            {"type": "string", "anyOf": [{"enum": list(BREAKDOWN_PROPERTIES)}, {"pattern": f"^{PROPS_PREFIX}.+$"}]},
+            "The dimension; region and city need country; goal: the site's goals; props:<key>: a custom property",
             required=True,
             attribute="breakdown_property",
         ),
@@ -49,8 +66,13 @@ class BreakdownParams(RangeParams):
 
     def check(self) -> None:
         super(BreakdownParams, self).check()  # slots=True recreates the class: no zero-argument super()
-        allowed = PROPERTY_METRICS[self.breakdown_property]
+        allowed = breakdown_metrics(self.breakdown_property)
         check_metrics(self.metrics or (), allowed, f" with property={self.breakdown_property}")
+        if self.breakdown_property != GOAL_PROPERTY:
+            check_goal_rate(self.metrics or (), self.goal, f" or property={GOAL_PROPERTY}")
+        engagement = [metric for metric in self.metrics or () if metric in PAGE_ENGAGEMENT_METRICS]
+        if engagement and self.goal is not None:
+            raise InvalidRequest(f"metrics: {engagement[0]} is not available with a goal filter")
         if self.breakdown_property in ("region", "city") and self.country is None:
             raise InvalidRequest(f"country is required with property={self.breakdown_property}")
         if self.region is not None and self.breakdown_property != "city":
@@ -66,7 +88,7 @@ class BreakdownParams(RangeParams):
 
     @property
     def metric_names(self) -> tuple[str, ...]:
-        return self.metrics or PROPERTY_METRICS[self.breakdown_property][:1]
+        return self.metrics or breakdown_metrics(self.breakdown_property)[:1]
 
     @property
     def sort_key(self) -> tuple[str, bool]:

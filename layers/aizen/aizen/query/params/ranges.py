@@ -12,10 +12,12 @@ from aizen.query.filter_grammar import FILTERS_PATTERN, parse_filters, public_na
 from aizen.query.params import (
     DATE_RANGE,
     DATE_SCHEMA,
+    FILTER_SCHEMA,
     Parameter,
     QueryParams,
     boolean,
     filter_parameter,
+    filter_value,
     local_date,
     metric_list,
     one_of,
@@ -80,6 +82,16 @@ RANGE_PARAMETERS = (
         "Move a previous_period or year_over_year comparison to start on the period's first weekday",
         default=False,
     ),
+    filter_parameter("goal", "A goal's name: only its conversions count (400 lists the site's goals)"),
+    Parameter(
+        "props:",
+        filter_value,
+        FILTER_SCHEMA,
+        "props:<key>=<value>: events whose custom property <key> is exactly <value> ((none): without it);"
+        " any number of keys, AND-ed",
+        attribute="props",
+        prefix=True,
+    ),
 )
 
 
@@ -106,6 +118,8 @@ class RangeParams(QueryParams):
     compare_from: date | None
     compare_to: date | None
     match_day_of_week: bool
+    goal: str | None
+    props: tuple[tuple[str, str], ...]
 
     def check(self) -> None:
         """The rules across parameters."""
@@ -170,4 +184,6 @@ class RangeParams(QueryParams):
             browser=self.browser,
             os=self.os,
             conditions=self.conditions or (),
+            goal=self.goal,
+            props=self.props,
         )

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from aizen.errors import InvalidRequest
 from aizen.periods import INTERVALS
-from aizen.query.params import Parameter, check_metrics, one_of
+from aizen.query.params import Parameter, check_goal_rate, check_metrics, one_of
 from aizen.query.params.ranges import RANGE_PARAMETERS, RangeParams
 from aizen.vocabulary import TIMESERIES_METRICS
 
@@ -27,5 +27,6 @@ class TimeseriesParams(RangeParams):
     def check(self) -> None:
         super(TimeseriesParams, self).check()  # slots=True recreates the class: no zero-argument super()
         check_metrics(self.metrics or (), TIMESERIES_METRICS)
+        check_goal_rate(self.metrics or (), self.goal)
         if self.period == "24h" and self.interval not in (None, "hour"):
             raise InvalidRequest("interval: period=24h only supports interval=hour")

@@ -1,0 +1,143 @@
+"""Goal conversions from rollups: the same answers as from raw events (docs/rollups.md, Goal
+conversions), a goal defined after its days were rolled up counted from raw inside the raw
+window, and said unavailable (never a silent zero) before it."""
+
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aizen.goals import Goal
+from aizen.rollup import job
+from aizen.settings import Settings
+from aizen.store import goals as goal_store
+from aizen.store import rollups
+from aizen.store.dynamo import main_table
+from tests import stats_reference as ref
+from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
+
+DAY = 86_400
+AGGREGATE = ("StatsAggregateFunction", "/api/v1/stats/aggregate")
+SERIES = ("StatsTimeseriesFunction", "/api/v1/stats/timeseries")
+BREAKDOWN = ("StatsBreakdownFunction", "/api/v1/stats/breakdown")
+GOALS = [
+    Goal("g1", "Signup", event_name="Signup", created_at=1),
+    Goal("g2", "Visit /blog/**", page_pattern="/blog/**", created_at=1),
+    Goal("g3", "Outbound Link: Click", event_name="Outbound Link: Click", created_at=1),
+]
+LATE_GOAL = Goal("g9", "Pricing", page_pattern="/pricing", created_at=2)
+
+
+def _questions(custom: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]:
+    rate = "visitors,pageviews,events,conversion_rate"
+    span = {"period": "custom", "from": custom[0], "to": custom[1]}
+    questions: list[tuple[str, str, dict[str, str]]] = [
+        (*AGGREGATE, {**span, "metrics": "visitors,pageviews,events"}),
+        (*BREAKDOWN, {"period": "30d", "property": "goal", "metrics": "visitors,events,conversion_rate"}),
+        (*BREAKDOWN, {**span, "property": "goal", "metrics": "visitors,events,conversion_rate"}),
+    ]
+    for goal, prop in (("Signup", "referrer"), ("Visit /blog/**", "page"), ("Pricing", "device")):
+        questions.append((*AGGREGATE, {**span, "goal": goal, "metrics": rate}))
+        questions.append((*SERIES, {**span, "interval": "week", "goal": goal, "metrics": rate}))
+        questions.append((*BREAKDOWN, {**span, "goal": goal, "property": prop, "metrics": "visitors,pageviews"}))
+    return questions
+
+
+def _answers(questions: list[tuple[str, str, dict[str, str]]], token: str) -> list[tuple[Any, dict[str, Any]]]:
+    """Each answer without its meta, and the meta apart."""
+    answers = []
+    for function, path, params in questions:
+        response = invoke(function, path, query=params, headers=bearer(token))
+        assert response.status == 200, (params, response.body)
+        body = dict(response.body)
+        answers.append((body, body.pop("meta")))
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("timezone", "now"),
+    [
+        pytest.param("America/Los_Angeles", SEED_NOW, id="los-angeles-dst"),
+        pytest.param("Asia/Kathmandu", int(datetime(2025, 11, 3, 10, tzinfo=UTC).timestamp()), id="kathmandu"),
+    ],
+)
+def test_goal_rollups_answer_as_raw_events_do(timezone: str, now: int, clock: FrozenClock, aizen_env: Any) -> None:
+    # Given: 64 days of traffic with custom events, and three goals (the fourth comes later)
+    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
+    clock.current = float(now)
+    owner = make_owner(timezone=timezone)
+    _, token = make_key(owner.site.id)
+    for goal in GOALS:
+        goal_store.put_goal(owner.site.id, goal)
+    events = ref.random_goal_traffic(zlib.crc32(timezone.encode()), owner.site.id, now * 1000, visitors=20, days=40)
+    store_single_items(events, settings.raw_retention_days)
+    today = ref.local(now * 1000, ZoneInfo(timezone)).date()
+    custom = ((today - timedelta(days=39)).isoformat(), (today - timedelta(days=1)).isoformat())
+    goal_store.put_goal(owner.site.id, LATE_GOAL)
+    questions = _questions(custom)
+    from_raw = _answers(questions, token)
+    assert not any(meta["from_rollups"] for _, meta in from_raw)
+    assert any(body.get("results") for body, _ in from_raw if "property" in body)
+
+    # When: the days are rolled up without the late goal (it is defined afterwards)
+    _forget(owner.site.id, LATE_GOAL.goal_id)
+    assert job.run().days_rolled_up > 60
+    goal_store.put_goal(owner.site.id, LATE_GOAL)
+    with_rollups = _answers(questions, token)
+
+    # Then: the same numbers; rollups answer every period reaching before today, and the late
+    # goal's days come from raw events (inside the raw window nothing is unavailable)
+    assert [body for body, _ in with_rollups] == [body for body, _ in from_raw]
+    assert any(meta["from_rollups"] for _, meta in with_rollups)
+    assert not any("unavailable" in meta for _, meta in with_rollups)
+
+    # And: a year later only rollups remain: the goals rolled up answer as before, the late
+    # goal's days are said to be unavailable
+    clock.advance(365 * DAY)
+    later = _answers([question for question in questions if question[2].get("period") == "custom"], token)
+    earlier = [
+        answer for answer, question in zip(from_raw, questions, strict=True) if question[2].get("period") == "custom"
+    ]
+    for (body, meta), (raw_body, _), question in zip(
+        later, earlier, [question for question in questions if question[2].get("period") == "custom"], strict=True
+    ):
+        assert meta["from_rollups"], question
+        if question[2].get("goal") == "Pricing" or question[2].get("property") == "goal":
+            assert [note["what"] for note in meta["unavailable"]] == ["goal Pricing"], question
+            assert meta["unavailable"][0]["days"] == 39
+        else:
+            assert "unavailable" not in meta, question
+            assert body == raw_body, question
+
+
+def _forget(site_id: str, goal_id: str) -> None:
+    """Remove a goal straight from the table, as if it had not been defined yet."""
+    main_table().delete_item(Key={"pk": f"SITE#{site_id}", "sk": f"GOAL#{goal_id}"})
+
+
+def test_events_of_days_rolled_up_before_events_were_counted_are_reported(owner: Any, api_key: Any) -> None:
+    # Given: two old days, long out of the raw window: one rolled up before events were counted
+    totals = {"visitors": 3, "pageviews": 5, "sessions": 3, "bounces": 1, "duration_ms": 60_000}
+    rollups.put_day(owner.site.id, "2025-01-10", "a", totals, {})
+    rollups.put_day(owner.site.id, "2025-01-11", "a", {**totals, "events": 7}, {})
+    # When
+    query = {"period": "custom", "from": "2025-01-10", "to": "2025-01-11", "metrics": "visitors,events"}
+    response = invoke(*AGGREGATE, query=query, headers=bearer(api_key[1]))
+    # Then: the counts the rollups hold, and the day without events said so
+    assert response.status == 200, response.body
+    assert response.body["metrics"] == {"visitors": 6, "events": 7}
+    assert response.body["meta"]["unavailable"] == [
+        {
+            "what": "events",
+            "from": "2025-01-10",
+            "to": "2025-01-10",
+            "days": 1,
+            "reason": "events: these days were rolled up before it was counted, and their raw events have expired;"
+            " they count nothing for it",
+        }
+    ]
+    # And: without events asked, nothing is said
+    plain = invoke(*AGGREGATE, query={**query, "metrics": "visitors"}, headers=bearer(api_key[1]))
+    assert "unavailable" not in plain.body["meta"]
