@@ -119,11 +119,11 @@ def test_a_site_over_its_ceiling_refuses_events_from_every_address(
 def test_the_ceiling_counts_only_events_that_would_be_stored(
     aizen_env: Callable[..., Settings], clock: FrozenClock
 ) -> None:
-    # Given: a ceiling of 2, and a minute of bots, other event names, bad bodies and unknown domains
+    # Given: a ceiling of 2, and a minute of bots, names over the limit, bad bodies and unknown domains
     aizen_env(SITE_EVENT_LIMIT_PER_MINUTE="2")
     make_owner()
     assert post(ua=BOT).status == 202
-    assert post(name="Signup").status == 202
+    assert post(name="S" * 121).status == 400
     assert invoke(FUNCTION, "/api/event", method="POST", body="{", source_ip="198.51.100.7").status == 400
     assert post("nope.test").status == 404
 
