@@ -109,6 +109,22 @@ def test_props_breakdowns_and_filters_with_none_for_events_without_the_prop(api_
 
 
 @pytest.mark.usefixtures("signup_traffic")
+def test_filters_event_goal_and_event_props_answer_as_the_goal_and_props_filters(api_key: tuple[ApiKey, str]) -> None:
+    for plain, grammar, metrics in [
+        ("goal=Signup", "filters=event:goal%3D%3DSignup", "visitors,events,conversion_rate"),
+        ("props:plan=pro", "filters=event:props:plan%3D%3Dpro", "visitors,events"),
+        (
+            "goal=Signup&props:plan=pro",
+            "filters=event:goal%3D%3DSignup%3Bevent:props:plan%3D%3Dpro",
+            "visitors,events,conversion_rate",
+        ),
+    ]:
+        expected = _ask(AGGREGATE, f"period=today&{plain}&metrics={metrics}", api_key[1])
+        answered = _ask(AGGREGATE, f"period=today&{grammar}&metrics={metrics}", api_key[1])
+        assert (answered.status, answered.body) == (200, expected.body), plain
+
+
+@pytest.mark.usefixtures("signup_traffic")
 def test_time_on_page_and_scroll_depth(api_key: tuple[ApiKey, str]) -> None:
     response = _ask(BREAKDOWN, "period=today&property=page&metrics=pageviews,time_on_page,scroll_depth", api_key[1])
     assert response.body["results"] == [

@@ -71,8 +71,11 @@ REALTIME = ("StatsRealtimeFunction", "/api/v1/stats/realtime")
         (AGGREGATE, "filters=visit:country%3DUS", "filters: expected == or != after visit:country at position 14"),
         (TIMESERIES, "filters=visit:country==US%7C", "filters: expected a value at position 19, found the end"),
         (BREAKDOWN, "property=page&filters=visit:utm_source==x", "filters: unknown property visit:utm_source at "),
-        (AGGREGATE, "filters=event:goal==Signup", "filters: event:goal is not available yet"),
-        (TIMESERIES, "filters=event:props:plan!=pro", "filters: event:props:plan is not available yet"),
+        (AGGREGATE, "filters=event:goal==Signup%7CDownload", "filters: event:goal takes == and one value"),
+        (TIMESERIES, "filters=event:props:plan!=pro", "filters: event:props:plan takes == and one value"),
+        (AGGREGATE, "filters=event:goal==Sign*", "filters: event:goal takes == and one value"),
+        (AGGREGATE, "filters=event:goal==Signup", "goal: unknown goal 'Signup'; the site has no goals"),
+        (AGGREGATE, "goal=Signup&filters=event:goal==Signup", "filters: goal is filtered twice"),
         (AGGREGATE, "country=US&filters=visit:country!=DE", "filters: country is filtered twice"),
         (
             BREAKDOWN,

@@ -174,9 +174,10 @@ def test_filters_become_conditions_beside_the_plain_filters() -> None:
     [
         ({"filters": ""}, "filters: expected a property (event:page, event:goal, event:props:<key>, "),
         ({"filters": "visit:country=US"}, "filters: expected == or != after visit:country at position 14, found '='"),
-        ({"filters": "event:goal==Signup"}, "filters: event:goal is not available yet; filter on event:page or a "
-         "visit: property for now"),
-        ({"filters": "event:props:plan==pro"}, "filters: event:props:plan is not available yet; "),
+        ({"filters": "event:goal!=Signup"}, "filters: event:goal takes == and one value (no !=, | or wildcards), "
+         "e.g. event:goal==Signup"),
+        ({"filters": "event:props:plan==pro|team"}, "filters: event:props:plan takes == and one value"),
+        ({"filters": "event:props:plan==pro", "props:plan": "team"}, "filters: props:plan is filtered twice"),
         ({"filters": "visit:country==US", "country": "DE"}, "filters: country is filtered twice, by the country "
          "parameter and by visit:country in filters; use one"),
         ({"filters": "event:page!=/a", "page": "/b"}, "filters: page is filtered twice, by the page parameter and by "
@@ -290,3 +291,12 @@ def test_realtime_refusals() -> None:
         f"minutes: must be an integer from {INT64_MIN} to {INT64_MAX}"
     )
     assert refused(RealtimeParams, period="7d") == "Unknown parameter period; allowed parameters: minutes"
+
+
+def test_exact_goal_and_props_conditions_are_the_goal_and_props_filters() -> None:
+    # Given a goal and a custom property named in filters=, beside a page condition
+    params = AggregateParams.from_query({"filters": "event:goal==Signup;event:props:plan==pro;event:page==/a/**"})
+    # Then the goal and props filters hold them, and only the page condition stays a condition
+    filters = params.filters
+    assert (filters.goal, filters.props) == ("Signup", (("plan", "pro"),))
+    assert [condition.property for condition in filters.conditions] == ["page"]

@@ -90,9 +90,9 @@ FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
 SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")
 
 
-# What a `filters=` condition (aizen.query.filter_grammar) can name that the engine cannot
-# match yet: goals and custom properties; a request naming one is 400.
-PENDING_CONDITION_PROPERTIES = ("goal", "props")
+# `filters=` properties (aizen.query.filter_grammar) that take `==` and one value only: they
+# become the `goal` and `props:<key>` filters (aizen.query.params.ranges.RangeParams.filters).
+EXACT_ONLY_CONDITION_PROPERTIES = ("goal", "props")
 
 
 class Condition(NamedTuple):

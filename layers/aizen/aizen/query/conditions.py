@@ -9,9 +9,9 @@ match it too.
 - `entry_page`/`exit_page` conditions match the session's first/last pageview's page, and
   the session attributes its first event's value (`session_test`).
 
-Goal and custom-property conditions are refused by the parameters until goals land
-(aizen.vocabulary.PENDING_CONDITION_PROPERTIES); their predicates belong in `session_test`
-and `page_test`'s neighbours here.
+Goal and custom-property conditions never reach here: they take `==` and one value, and the
+parameters turn them into the `goal` and `props:<key>` filters
+(aizen.vocabulary.EXACT_ONLY_CONDITION_PROPERTIES; counted by aizen.query.conversions).
 """
 
 from collections.abc import Callable

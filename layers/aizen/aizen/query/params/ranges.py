@@ -6,6 +6,7 @@ from datetime import date
 from typing import ClassVar
 
 from aizen.errors import InvalidRequest
+from aizen.patterns import has_wildcard
 from aizen.periods import PRESETS
 from aizen.query.comparisons import COMPARE_MODES, NOT_COMPARABLE_PERIODS, SHIFTED_MODES
 from aizen.query.filter_grammar import FILTERS_PATTERN, parse_filters, public_name
@@ -22,7 +23,7 @@ from aizen.query.params import (
     metric_list,
     one_of,
 )
-from aizen.vocabulary import FILTER_PARAMETERS, PENDING_CONDITION_PROPERTIES, Condition, Filters
+from aizen.vocabulary import EXACT_ONLY_CONDITION_PROPERTIES, FILTER_PARAMETERS, Condition, Filters
 
 # The plain filter parameters a filters= condition may not repeat (region: breakdowns by city).
 _PLAIN_FILTERS = (*FILTER_PARAMETERS, "region")
@@ -134,17 +135,29 @@ class RangeParams(QueryParams):
                 raise InvalidRequest("from must not be after to")
         plain = self.filters
         for condition in self.conditions or ():
-            if condition.property in PENDING_CONDITION_PROPERTIES:
-                raise InvalidRequest(
-                    f"filters: {public_name(condition)} is not available yet; "
-                    "filter on event:page or a visit: property for now"
-                )
+            if condition.property in EXACT_ONLY_CONDITION_PROPERTIES:
+                self._check_exact(condition, self._plain_filters)
             if condition.property in _PLAIN_FILTERS and getattr(plain, condition.property) is not None:
                 raise InvalidRequest(
                     f"filters: {condition.property} is filtered twice, by the {condition.property} parameter and by "
                     f"{public_name(condition)} in filters; use one"
                 )
         self._check_comparison()
+
+    @staticmethod
+    def _check_exact(condition: Condition, plain: Filters) -> None:
+        """event:goal and event:props:<key> take == and one value: the goal and props filters'
+        own semantics (docs/stats.md, Filters)."""
+        name = public_name(condition)
+        if condition.negated or len(condition.patterns) != 1 or has_wildcard(condition.patterns[0]):
+            raise InvalidRequest(f"filters: {name} takes == and one value (no !=, | or wildcards), e.g. {name}==Signup")
+        if condition.property == "goal" and plain.goal is not None:
+            raise InvalidRequest(f"filters: goal is filtered twice, by the goal parameter and by {name}; use one")
+        if condition.property == "props" and any(key == condition.key for key, _ in plain.props):
+            raise InvalidRequest(
+                f"filters: props:{condition.key} is filtered twice, by the props:{condition.key} parameter and by "
+                f"{name}; use one"
+            )
 
     def _check_comparison(self) -> None:
         if self.compare != "custom" and (self.compare_from is not None or self.compare_to is not None):
@@ -176,6 +189,21 @@ class RangeParams(QueryParams):
 
     @property
     def filters(self) -> Filters:
+        """The plain filters and the `filters=` conditions; `event:goal==X` and
+        `event:props:K==V` are the goal and props filters themselves."""
+        conditions = self.conditions or ()
+        exact = [condition for condition in conditions if condition.property in EXACT_ONLY_CONDITION_PROPERTIES]
+        plain = self._plain_filters
+        goal = next((condition.patterns[0] for condition in exact if condition.property == "goal"), plain.goal)
+        props = plain.props + tuple(
+            (condition.key or "", condition.patterns[0]) for condition in exact if condition.property == "props"
+        )
+        return plain._replace(
+            conditions=tuple(condition for condition in conditions if condition not in exact), goal=goal, props=props
+        )
+
+    @property
+    def _plain_filters(self) -> Filters:
         return Filters(
             page=self.page,
             referrer=self.referrer,
@@ -183,7 +211,6 @@ class RangeParams(QueryParams):
             device=self.device,
             browser=self.browser,
             os=self.os,
-            conditions=self.conditions or (),
             goal=self.goal,
             props=self.props,
         )
