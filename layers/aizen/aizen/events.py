@@ -8,6 +8,9 @@ from typing import Literal
 # and scroll on a page view and are neither pageviews nor interactions (docs/ingestion.md).
 EventKind = Literal["pageview", "outbound_click", "custom", "engagement"]
 NONE_VALUE = "(none)"  # how a missing value is reported and filtered, for every property
+# The furthest an event's time lies ahead of the clock: ingestion stamps the clock's time, and
+# imports accept a minute of clock skew. Raw reads stop there (aizen.query.planner).
+FUTURE_SKEW_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,12 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from aizen.errors import InvalidRequest
-from aizen.events import DEVICES, EventKind, RawEvent
+from aizen.events import DEVICES, FUTURE_SKEW_MS, EventKind, RawEvent
 from aizen.ingest import custom, enrich, visitors
 from aizen.ingest.service import SiteRef, build_event
 from aizen.settings import get_settings
 
 MAX_REPORTED_LINES = 1000  # bad lines listed in ImportRejected; all are counted
-FUTURE_SKEW_MS = 60_000  # a line this far ahead of now is still accepted (clock skew)
 
 _TIMESTAMP_FORMAT = "an ISO-8601 date-time with Z or an offset"
 

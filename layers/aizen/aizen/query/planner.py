@@ -22,6 +22,7 @@ from typing import Any
 
 from aizen import clock
 from aizen.columns import EventBlock
+from aizen.events import FUTURE_SKEW_MS
 from aizen.goals import Goal
 from aizen.models import Site
 from aizen.periods import (
@@ -48,13 +49,19 @@ _DAY_MS = 86_400_000
 def raw_chunks(site_id: str, start_ms: int, end_ms: int) -> Iterator[tuple[int, list[EventBlock]]]:
     """A site's raw events with start_ms <= time < end_ms (whole hours of blocks may reach
     beyond both ends), one UTC day at a time, in day order, as (watermark, blocks): the
-    day's compacted hours, then the day's single items as one more block."""
+    day's compacted hours, then the day's single items as one more block.
+
+    No event lies more than FUTURE_SKEW_MS ahead of the clock, so the single items are read
+    up to there, not to end_ms: today's later UTC day (a local day spans two) costs no
+    empty partition queries."""
     if end_ms <= start_ms:
         return
-    now_seconds = int(clock.now())
+    now = clock.now()
+    now_seconds = int(now)
     split = min(max(block_store.compacted_until(site_id), start_ms), end_ms)
     hours = block_store.read_blocks(site_id, start_ms, split, now_seconds)
-    tail = event_store.query_event_days(site_id, split, end_ms)
+    tail_end = max(split, min(end_ms, int(now * 1000) + FUTURE_SKEW_MS + 1))
+    tail = event_store.query_event_days(site_id, split, tail_end)
     pending: tuple[int, EventBlock] | None = next(hours, None)
     day_start = start_ms - start_ms % _DAY_MS
     while day_start < end_ms:
@@ -63,7 +70,7 @@ def raw_chunks(site_id: str, start_ms: int, end_ms: int) -> Iterator[tuple[int, 
         while pending is not None and pending[0] < day_end:
             day_blocks.append(pending[1])
             pending = next(hours, None)
-        if split < end_ms and day_end > split:
+        if split < tail_end and day_end > split and day_start < tail_end:
             _, events = next(tail)
             if events:
                 day_blocks.append(EventBlock.of_events(events))
