@@ -62,14 +62,19 @@ def _answers(token: str) -> list[Any]:
     return answers
 
 
+def _seed_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The reference's numbers for the metrics QUESTIONS ask (the seed's four)."""
+    return {name: metrics[name] for name in ("visitors", "pageviews", "bounce_rate", "visit_duration")}
+
+
 def _expected(events: list[RawEvent], now_ms: int) -> list[Any]:
     """The reference's numbers for the aggregate questions (the others are compared before/after)."""
     week = ref.expected_range("7d", TZ, now_ms, None, None)
     today = ref.expected_range("today", TZ, now_ms, None, None)
-    metrics = ref.aggregate(events, TZ, {}, week)
+    metrics = _seed_metrics(ref.aggregate(events, TZ, {}, week))
     return [
         metrics,
-        ref.aggregate(events, TZ, {}, today),
+        _seed_metrics(ref.aggregate(events, TZ, {}, today)),
         {
             name: value
             for name, value in ref.aggregate(events, TZ, {"country": "US"}, week).items()
@@ -323,7 +328,7 @@ def test_a_mixed_hour_of_every_kind_compacts_and_counts_like_its_single_items(
     assert [answer["metrics"] for answer in before[:3]] == _expected(events, SEED_NOW * 1000)
     # the engine's pageviews and bounces are not those of the same traffic without the new kinds
     week = ref.expected_range("7d", TZ, SEED_NOW * 1000, None, None)
-    assert before[0]["metrics"] != ref.aggregate(traffic, TZ, {}, week)
+    assert before[0]["metrics"] != _seed_metrics(ref.aggregate(traffic, TZ, {}, week))
 
     # When
     compaction.run()

@@ -114,7 +114,7 @@ def test_goal_rollups_answer_as_raw_events_do(timezone: str, now: int, clock: Fr
 
 def _forget(site_id: str, goal_id: str) -> None:
     """Remove a goal straight from the table, as if it had not been defined yet."""
-    main_table().delete_item(Key={"pk": f"SITE#{site_id}", "sk": f"GOAL#{goal_id}"})
+    main_table().delete_item(Key={"pk": f"GOALS#{site_id}", "sk": f"GOAL#{goal_id}"})
 
 
 def test_events_of_days_rolled_up_before_events_were_counted_are_reported(owner: Any, api_key: Any) -> None:

@@ -120,8 +120,9 @@ def test_a_rollup_breakdown_merges_rows_stored_under_old_and_new_names(owner: Ow
         owner,
         clock,
         {
-            "os": [["Mac OS X", 3, 5], ["Windows", 4, 5], ["macOS", 2, 4]],
-            "browser": [["Mobile Safari", 1, 2], ["Safari", 4, 7], ["Chrome Mobile", 4, 5]],
+            # [value, visitors, pageviews, visits]
+            "os": [["Mac OS X", 3, 5, 3], ["Windows", 4, 5, 4], ["macOS", 2, 4, 2]],
+            "browser": [["Mobile Safari", 1, 2, 1], ["Safari", 4, 7, 4], ["Chrome Mobile", 4, 5, 4]],
         },
     )
     period = {"period": "custom", "from": day.isoformat(), "to": day.isoformat()}
