@@ -94,6 +94,8 @@ def curl_lines(api_url: str, tenant: DemoTenant) -> list[str]:
         f"curl -s '{api_url}/api/v1/stats/timeseries?period=12m&interval=month&metrics=visitors,pageviews' {bearer}",
         f"curl -s '{api_url}/api/v1/stats/breakdown?period=30d&property=exit_link&metrics=clicks&sort=clicks.desc"
         f"&limit=10' {bearer}",
+        f"curl -s '{api_url}/api/v1/stats/breakdown?period=30d&property=goal&metrics=visitors,events,conversion_rate' "
+        f"{bearer}",
         f"curl -i '{api_url}/api/v1/stats/realtime?minutes=10' {bearer}",
         f"curl -s '{api_url}/api/sites/{site}/goals' {cookie}",
         f"curl -s '{api_url}/api/sites/{site}/api-keys' {cookie}",

@@ -53,6 +53,11 @@ def test_printed_curl_lines_work(demo_stack: RunningStack) -> None:
         assert status == 200, body
         if line in long_range:
             assert json.loads(body)["meta"]["from_rollups"] is True
+    # The demo's goals convert: the goal breakdown shows a conversion rate
+    goal_line = next(line for line in stats_lines if "property=goal" in line)
+    rows = json.loads(_curl(goal_line)[1])["results"]
+    assert {row["value"] for row in rows} >= {"Signup", "Visit /pricing"}
+    assert all(0 < row["conversion_rate"] < 100 for row in rows)
 
     # The demo site's goals, with the printed session cookie
     goals_line = next(line for line in lines if "/goals" in line)
