@@ -42,7 +42,7 @@ def test_tracker_goals_props_and_engagement_read_back(stack: RunningStack, http:
     # Given: a site with two goals, and three visitors: one on the npm tracker (props as an
     # object), one on the legacy script (props as a JSON string), one who only looks
     host = "goals.example.com"
-    user = stack.cli_json("users", "create", "--email", "goals@example.com")
+    user = stack.cli_json("users", "create", "--email", "goal-stats@example.com")
     site_id = stack.cli_json("sites", "create", "--domain", host, "--timezone", "UTC", "--owner", user["id"])["id"]
     token = stack.cli_json("keys", "create", "--site", site_id, "--name", "goals")["token"]
     tenant = Tenant(user["id"], site_id, "", token, "")
