@@ -6,8 +6,10 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import botocore
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
@@ -16,12 +18,14 @@ from moto import mock_aws
 from moto.core.models import botocore_stubber
 from urllib3 import HTTPResponse
 
+from aizen import compaction
 from aizen.auth import keys as key_management
 from aizen.auth.sessions import NewSession, start_session
 from aizen.events import RawEvent
 from aizen.ingest import service as ingest_service
 from aizen.ingest import visitors
 from aizen.models import Site, User
+from aizen.periods import PRESETS
 from aizen.settings import get_settings
 from aizen.store import accounts, dynamo
 from aizen.store.dynamo import reset_connections
@@ -30,6 +34,7 @@ from aizen_local.apigw import LocalLambdaContext, http_event
 from aizen_local.functions import function_spec, load_handler
 from aizen_local.store import ensure_tables
 from aizen_local.template import load_template
+from tests import stats_reference as ref
 
 DASHBOARD_ORIGIN = "https://dashboard.test"
 # A CloudFrontOriginSecret, and the header CloudFront would add with it (aizen.http.EDGE_HEADER).
@@ -379,6 +384,47 @@ def store_single_items(events: Iterable[RawEvent], retention_days: int) -> None:
     with dynamo.events_table().batch_writer() as writer:
         for event in events:
             writer.put_item(Item=to_item(event, retention_days))
+
+
+def store_reference_site(
+    events: Iterable[RawEvent], retention_days: int, clock: FrozenClock, *, compacted: bool
+) -> None:
+    """A reference scenario's events as single items; `compacted`: the job, run as of two days
+    before the clock, has packed every finished hour before then (the tail stays single items)."""
+    store_single_items(events, retention_days)
+    if compacted:
+        now = clock.current
+        clock.current = now - 2 * 86_400 - 1_234
+        report = compaction.run()
+        assert report.hours_compacted > 24
+        assert not report.failed_sites
+        clock.current = now
+
+
+class PresetCase(NamedTuple):
+    """One period preset of a reference scenario: the request's period parameters and what it resolves to."""
+
+    number: int
+    preset: str
+    rng: ref.Range
+    base: dict[str, Any]
+    period: dict[str, str]
+    outside_window: bool  # the range starts before the raw window
+
+
+def preset_cases(tz: ZoneInfo, now_ms: int, events: list[RawEvent], retention_days: int) -> Iterator[PresetCase]:
+    """Every period preset as of `now_ms` (custom: the 20th to the 3rd day before today)."""
+    today = ref.local(now_ms, tz).date()
+    window_first = today - timedelta(days=retention_days - 1)
+    first_data = min(ref.local(event.timestamp_ms, tz).date() for event in events)
+    custom = (today - timedelta(days=20), today - timedelta(days=3))
+    for number, preset in enumerate(PRESETS):
+        rng = ref.expected_range(preset, tz, now_ms, custom, first_data)
+        base: dict[str, Any] = {"period": preset}
+        if preset == "custom":
+            base.update({"from": custom[0].isoformat(), "to": custom[1].isoformat()})
+        period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": preset}
+        yield PresetCase(number, preset, rng, base, period, rng.first < window_first)
 
 
 def stored_event_count() -> int:

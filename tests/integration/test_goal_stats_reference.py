@@ -7,20 +7,27 @@ handlers over moto, from single items and (compacted scenarios) packed hour bloc
 """
 
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from aizen import compaction
 from aizen.events import RawEvent
 from aizen.goals import Goal
-from aizen.periods import PRESETS
 from aizen.settings import Settings
 from aizen.store import goals as goal_store
 from tests import stats_reference as ref
-from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
+from tests.support import (
+    SEED_NOW,
+    FrozenClock,
+    bearer,
+    invoke,
+    make_key,
+    make_owner,
+    preset_cases,
+    store_reference_site,
+)
 
 SCENARIOS = [
     pytest.param("America/Los_Angeles", SEED_NOW, True, id="los-angeles-spring-forward-compacted"),
@@ -85,23 +92,9 @@ def test_goals_props_and_engagement_match_the_reference(
     seed = zlib.crc32(timezone.encode())
     events = ref.random_goal_traffic(seed, owner.site.id, now_ms, visitors=20)
     stale = [RawEvent(owner.site.id, now_ms - 100 * 86_400_000, "custom", "00000000000000aa", "/old", name="Signup")]
-    store_single_items(events + stale, settings.raw_retention_days)
-    if compacted:
-        clock.current = float(now - 2 * 86_400 - 1_234)
-        assert compaction.run().hours_compacted > 24
-        clock.current = float(now)
-    today = ref.local(now_ms, tz).date()
-    window_first = today - timedelta(days=settings.raw_retention_days - 1)
-    first_data = min(ref.local(event.timestamp_ms, tz).date() for event in events)
-    custom = (today - timedelta(days=20), today - timedelta(days=3))
+    store_reference_site(events + stale, settings.raw_retention_days, clock, compacted=compacted)
     checked = 0
-    for number, preset in enumerate(PRESETS):
-        rng = ref.expected_range(preset, tz, now_ms, custom, first_data)
-        base: dict[str, Any] = {"period": preset}
-        if preset == "custom":
-            base.update({"from": custom[0].isoformat(), "to": custom[1].isoformat()})
-        period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": preset}
-        outside = rng.first < window_first
+    for number, _, rng, base, period, outside in preset_cases(tz, now_ms, events, settings.raw_retention_days):
         for variant in range(2):
             filters = FILTER_SETS[(number * 2 + variant) % len(FILTER_SETS)]
             checked += _check_aggregate(base, filters, rng, period, outside, events, tz, token)

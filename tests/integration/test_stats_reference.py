@@ -16,12 +16,21 @@ import pytest
 
 from aizen import compaction
 from aizen.events import RawEvent
-from aizen.periods import PRESETS
 from aizen.rollup import job
 from aizen.settings import Settings
 from aizen.vocabulary import PROPERTIES, PROPERTY_METRICS
 from tests import stats_reference as ref
-from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
+from tests.support import (
+    SEED_NOW,
+    FrozenClock,
+    bearer,
+    invoke,
+    make_key,
+    make_owner,
+    preset_cases,
+    store_reference_site,
+    store_single_items,
+)
 
 # `compacted`: the compaction job ran two days and a bit before "now", so ranges mix packed
 # hour blocks (split across local days in the :45 and :30 zones) with single items.
@@ -73,25 +82,11 @@ def test_every_endpoint_matches_the_reference(
     stale = [
         RawEvent(owner.site.id, now_ms - 100 * 86_400_000, "pageview", "00000000000000aa", "/old"),
     ]
-    store_single_items(events + stale, settings.raw_retention_days)
-    if compacted:
-        clock.current = float(now - 2 * 86_400 - 1_234)
-        report = compaction.run()
-        assert report.hours_compacted > 24
-        assert not report.failed_sites
-        clock.current = float(now)
-    today = ref.local(now_ms, tz).date()
-    window_first = today - timedelta(days=settings.raw_retention_days - 1)
-    first_data = min(ref.local(event.timestamp_ms, tz).date() for event in events)
-    custom = (today - timedelta(days=20), today - timedelta(days=3))
+    store_reference_site(events + stale, settings.raw_retention_days, clock, compacted=compacted)
     checked = 0
-    for number, preset in enumerate(PRESETS):
-        rng = ref.expected_range(preset, tz, now_ms, custom, first_data)
-        base: dict[str, Any] = {"period": preset}
-        if preset == "custom":
-            base.update({"from": custom[0].isoformat(), "to": custom[1].isoformat()})
-        expected_period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": preset}
-        outside_window = rng.first < window_first
+    for number, preset, rng, base, expected_period, outside_window in preset_cases(
+        tz, now_ms, events, settings.raw_retention_days
+    ):
         for variant in range(2):
             filters = FILTER_SETS[(number * 2 + variant) % len(FILTER_SETS)]
             checked += _check_aggregate(base, filters, rng, expected_period, outside_window, events, tz, token)
