@@ -23,41 +23,25 @@ its work would otherwise count as ours).
 import argparse
 import os
 import random
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers" / "aizen"), str(ROOT / "local")]
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AIZEN_MAIN_TABLE": "bench-main",
-        "AIZEN_EVENTS_TABLE": "bench-events",
-        "AIZEN_SALTS_TABLE": "bench-salts",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+import moto_in_process  # noqa: F401 - first: paths and environment before any aizen import
+from dynamo_meter import Meter
+from moto import mock_aws
 
-from dynamo_meter import Meter  # noqa: E402
-from moto import mock_aws  # noqa: E402
-
-from aizen import clock  # noqa: E402
-from aizen.models import Site  # noqa: E402
-from aizen.periods import today_in, zone  # noqa: E402
-from aizen.query import service  # noqa: E402
-from aizen.query.params.aggregate import AggregateParams  # noqa: E402
-from aizen.query.params.breakdown import BreakdownParams  # noqa: E402
-from aizen.query.params.timeseries import TimeseriesParams  # noqa: E402
-from aizen.store import rollups  # noqa: E402
-from aizen.vocabulary import ROLLUP_PROPERTIES  # noqa: E402
-from aizen_local.store import ensure_tables  # noqa: E402
-from aizen_local.template import load_template  # noqa: E402
+from aizen import clock
+from aizen.models import Site
+from aizen.periods import today_in, zone
+from aizen.query import service
+from aizen.query.params.aggregate import AggregateParams
+from aizen.query.params.breakdown import BreakdownParams
+from aizen.query.params.timeseries import TimeseriesParams
+from aizen.store import rollups
+from aizen.vocabulary import ROLLUP_PROPERTIES
+from aizen_local.store import ensure_tables
+from aizen_local.template import load_template
 
 NOW = 1_775_159_000  # 2026-04-02T19:43:20Z
 SITE = Site(id="site_bench", domain="bench.example", timezone="America/Los_Angeles", owner_user_id="u", created_at=1)
