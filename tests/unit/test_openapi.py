@@ -7,6 +7,7 @@ from jsonschema import Draft202012Validator
 
 from aizen.auth.keys import ApiKeyView, key_view
 from aizen.models import ApiKey
+from aizen.query.params import QueryParams
 from aizen.query.params.aggregate import AggregateParams
 from aizen.query.params.breakdown import BreakdownParams
 from aizen.query.params.realtime import RealtimeParams
@@ -193,7 +194,7 @@ def _example_requests(operation: dict[str, Any]) -> list[dict[str, str]]:
 def test_every_stats_request_example_is_a_valid_request() -> None:
     """Swagger UI's "Try it out" and schemathesis's explicit phase send these: none may be a 400
     (a comparison with compare=custom and its dates, the filters= forms on goals and props)."""
-    tables = {
+    tables: dict[str, type[QueryParams]] = {
         "/api/v1/stats/aggregate": AggregateParams,
         "/api/v1/stats/timeseries": TimeseriesParams,
         "/api/v1/stats/breakdown": BreakdownParams,
