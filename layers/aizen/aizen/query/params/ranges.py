@@ -54,7 +54,8 @@ RANGE_PARAMETERS = (
         {"type": "string", "minLength": 1, "pattern": FILTERS_PATTERN},
         "Plausible Stats API v1 filters, AND-ed with the parameters above: property==value or property!=value, "
         "| between values (\\| for a literal |), * and ** wildcards, ; between conditions, e.g. "
-        "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari (docs/stats.md, Filters)",
+        "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari; event:goal (goal names) and "
+        "event:props:<key> take them too: event:goal!=Signup drops the sessions that signed up (docs/stats.md, Filters)",
         attribute="conditions",
     ),
     Parameter(
