@@ -55,7 +55,8 @@ RANGE_PARAMETERS = (
         "Plausible Stats API v1 filters, AND-ed with the parameters above: property==value or property!=value, "
         "| between values (\\| for a literal |), * and ** wildcards, ; between conditions, e.g. "
         "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari; event:goal (goal names) and "
-        "event:props:<key> take them too: event:goal!=Signup drops the sessions that signed up (docs/stats.md, Filters)",
+        "event:props:<key> take them too: event:goal!=Signup drops the sessions that signed up "
+        "(docs/stats.md, Filters)",
         attribute="conditions",
     ),
     Parameter(
