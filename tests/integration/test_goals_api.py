@@ -315,6 +315,42 @@ def test_signed_in_but_not_the_owner_is_403_and_nothing_changes(owner: Owner, op
     assert names(owner) == ["Signup"]
 
 
+@pytest.mark.parametrize("operation", ["create", "list", "delete"])
+def test_an_owner_without_api_access_is_403_and_nothing_changes(operation: str, clock: FrozenClock) -> None:
+    # Given: an owner whose plan has no API access, with a goal stored before (by the operator)
+    unpaid = make_owner(billing=False)
+    goal = site_goals.create_goal(unpaid.site.id, site_goals.CreateGoalRequest(event="Signup"))
+    before = goal_items()
+
+    # When
+    if operation == "create":
+        response = create(unpaid, {"event": "Other"})
+    elif operation == "list":
+        response = list_goals(unpaid)
+    else:
+        response = delete(unpaid, goal.goal_id)
+
+    # Then: refused after the owner check, like the stats routes for this owner; nothing written
+    assert (response.status, response.body["error"]["code"]) == (403, "forbidden")
+    assert response.body["error"]["message"] == (
+        "Goals are unavailable for this site: the site owner's plan does not include API access"
+    )
+    assert goal_items() == before
+    assert goal_count(unpaid.site.id) == 1
+
+
+def test_the_billing_check_comes_after_the_owner_check(clock: FrozenClock) -> None:
+    # Given: a site of an owner without API access, and another user, signed in, who has it
+    unpaid = make_owner(billing=False)
+    intruder = make_owner(user_id="user_2", site_id="site_2", domain="other.example")
+
+    # When
+    response = list_goals(unpaid, headers=dashboard_headers(intruder.session, origin=None))
+
+    # Then: the intruder learns only that the site is not theirs, not the owner's plan
+    assert response.body["error"]["message"] == "Only the site owner can manage its goals"
+
+
 @pytest.mark.parametrize("operation", ["create", "delete"])
 @pytest.mark.parametrize("origin", [None, "https://evil.example", "https://dashboard.test.evil.example", "null"])
 def test_writes_need_the_dashboard_origin(owner: Owner, operation: str, origin: str | None) -> None:
