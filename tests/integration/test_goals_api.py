@@ -10,6 +10,7 @@ from aizen.goals import MAX_GOALS_PER_SITE, Goal
 from aizen.site_goals import MAX_GOAL_BODY_BYTES
 from aizen.store import accounts, dynamo
 from aizen.store import goals as goal_store
+from aizen_local import cli, connection
 from tests.support import (
     DASHBOARD_ORIGIN,
     FrozenClock,
@@ -349,6 +350,26 @@ def test_the_billing_check_comes_after_the_owner_check(clock: FrozenClock) -> No
 
     # Then: the intruder learns only that the site is not theirs, not the owner's plan
     assert response.body["error"]["message"] == "Only the site owner can manage its goals"
+
+
+def test_the_command_line_manages_goals_of_an_owner_without_api_access(
+    clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: an owner without API access; the command line is the operator's, with the test's tables
+    monkeypatch.setattr(connection, "connect", lambda stack: None)
+    unpaid = make_owner(billing=False)
+
+    # When
+    created = cli.main(["goals", "create", "--site", unpaid.site.id, "--event", "Signup"])
+    goal = json.loads(capsys.readouterr().out)["goal"]
+    listed = cli.main(["goals", "list", "--site", unpaid.site.id])
+    goals = json.loads(capsys.readouterr().out)["goals"]
+    deleted = cli.main(["goals", "delete", "--site", unpaid.site.id, goal["id"]])
+
+    # Then: no plan is checked
+    assert (created, listed, deleted) == (0, 0, 0)
+    assert goals == [goal]
+    assert goal_items() == []
 
 
 @pytest.mark.parametrize("operation", ["create", "delete"])
