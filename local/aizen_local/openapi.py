@@ -355,7 +355,8 @@ def _operations() -> list[_Operation]:
         key_errors[0],
         _Answer(
             403,
-            description="forbidden: not the site's owner, or (writes) a missing or foreign Origin",
+            description="forbidden: not the site's owner, the owner's plan without API access (billing),"
+            " or (writes) a missing or foreign Origin",
             example_message="Only the site owner can manage its goals",
         ),
         _Answer(404, description="not_found: unknown site (or a goal of another site)"),

@@ -241,6 +241,12 @@ GOAL = (*KEY, "goal_id", "name", "event_name", "page_pattern", "created_at", "co
         ("GoalsDeleteFunction", "PutItem", "GOALS#s_1", GOAL, False),
         ("GoalsDeleteFunction", "UpdateItem", "SITE#s_1", (*KEY, "active_keys"), False),
         ("GoalsListFunction", "Query", "GOALS#s_1", None, True),
+        # the billing gate reads the owner's item; no goal function may write it
+        ("GoalsListFunction", "GetItem", "USER#u_1", None, True),
+        ("GoalsCreateFunction", "GetItem", "USER#u_1", None, True),
+        ("GoalsDeleteFunction", "GetItem", "USER#u_1", None, True),
+        ("GoalsCreateFunction", "UpdateItem", "USER#u_1", (*KEY, "billing_active"), False),
+        ("GoalsCreateFunction", "PutItem", "USER#u_1", (*KEY, "billing_active"), False),
         ("GoalsListFunction", "GetItem", "SESSION#abc", None, True),
         ("GoalsListFunction", "Query", "SITE#s_1", None, False),
         ("GoalsListFunction", "PutItem", "GOALS#s_1", GOAL, False),

@@ -33,7 +33,15 @@ from aizen.events import NONE_VALUE
 from aizen.goals import OUTBOUND_CLICK_EVENT, Goal
 from aizen.query.conditions import ValueTest
 from aizen.query.engine import Accumulator, RollupAccumulator, RollupRow, Session, half_up
-from aizen.vocabulary import GOAL_KEY_SEPARATOR, GOAL_ROLLUP_PROPERTIES, GOAL_TABLE, Condition, Filters, goal_table
+from aizen.vocabulary import (
+    GOAL_KEY_SEPARATOR,
+    GOAL_ROLLUP_PROPERTIES,
+    GOAL_TABLE,
+    OTHER_VALUE,
+    Condition,
+    Filters,
+    goal_table,
+)
 
 EventTest = Callable[[EventBlock, int], bool]
 CUSTOM_KINDS = (CUSTOM, CUSTOM_NON_INTERACTIVE)
@@ -320,17 +328,37 @@ class GoalTable:
         return set(self.visitors)
 
 
+class GoalValueTable:
+    """Converters (visitors) and conversions (events) per `<goal id><GOAL_KEY_SEPARATOR><value>`
+    key of one property: a day's `goals:<property>` table, ranked like a `ValueTable`."""
+
+    def __init__(self) -> None:
+        self.visitors: Counter[str] = Counter()
+        self.events: Counter[str] = Counter()
+
+    def values(self) -> set[str]:
+        return set(self.visitors)
+
+    def metric(self, name: str, value: str) -> int:
+        return (self.visitors if name == "visitors" else self.events).get(value, 0)
+
+
 class GoalRollup:
     """A day's goal conversions for its rollup: per goal, and per goal and value of each
     `GOAL_ROLLUP_PROPERTIES` property, converters and conversions, counted as `GoalFilter`
     over the goal feeds `Totals` and `ValueTable` (page: the converting event's page; the
-    others: the session's value)."""
+    others: the session's value).
 
-    def __init__(self, goals: Sequence[Goal]) -> None:
+    `kept`: per property, the keys a day over its limit of values keeps; every other key of
+    that property is counted as its goal's `OTHER_VALUE` (docs/rollups.md, "Distinct values
+    per day")."""
+
+    def __init__(self, goals: Sequence[Goal], kept: Mapping[str, set[str]] | None = None) -> None:
         self._matcher = GoalMatcher(goals)
+        self._kept = kept or {}
         self.visitors: Counter[str] = Counter({goal.goal_id: 0 for goal in goals})
         self.events: Counter[str] = Counter({goal.goal_id: 0 for goal in goals})
-        self.by_property = {prop: (Counter[str](), Counter[str]()) for prop in GOAL_ROLLUP_PROPERTIES}
+        self.by_property = {prop: GoalValueTable() for prop in GOAL_ROLLUP_PROPERTIES}
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         if not self._matcher.goals:
@@ -345,9 +373,12 @@ class GoalRollup:
                     continue
                 for prop in GOAL_ROLLUP_PROPERTIES:
                     value = (block.value("page", position) if prop == "page" else None) or session.first_value(prop)
+                    kept = self._kept.get(prop)
                     for goal in goals:
                         key = goal.goal_id + GOAL_KEY_SEPARATOR + value
-                        self.by_property[prop][1][key] += 1
+                        if kept is not None and key not in kept:
+                            key = goal.goal_id + GOAL_KEY_SEPARATOR + OTHER_VALUE
+                        self.by_property[prop].events[key] += 1
                         keys.add((prop, key))
                 for goal in goals:
                     self.events[goal.goal_id] += 1
@@ -355,15 +386,15 @@ class GoalRollup:
         for goal_id in converted:
             self.visitors[goal_id] += 1
         for prop, key in keys:
-            self.by_property[prop][0][key] += 1
+            self.by_property[prop].visitors[key] += 1
 
     def tables(self) -> dict[str, list[list[Any]]]:
         """`goals` (every goal, zeros included) and `goals:<property>` rows, sorted."""
         tables = {
             GOAL_TABLE: [[goal_id, self.visitors[goal_id], self.events[goal_id]] for goal_id in sorted(self.visitors)]
         }
-        for prop, (visitors, events) in self.by_property.items():
-            tables[goal_table(prop)] = [[key, visitors[key], events[key]] for key in sorted(visitors)]
+        for prop, table in self.by_property.items():
+            tables[goal_table(prop)] = [[key, table.visitors[key], table.events[key]] for key in sorted(table.visitors)]
         return tables
 
 
