@@ -15,6 +15,7 @@ import pytest
 
 from aizen import admin, compaction
 from aizen.events import RawEvent
+from aizen.query import planner
 from aizen.settings import Settings
 from aizen.store import blocks as block_store
 from aizen.store import events as event_store
@@ -270,3 +271,28 @@ def test_the_queue_tries_a_site_as_often_as_an_hour_may_be_attempted() -> None:
     assert mapping["BatchSize"] == 1
     assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "CompactionMaxConcurrency"}
     assert "Events" not in worker  # the schedule runs the dispatcher, never the worker
+
+
+def test_a_new_sites_first_run_packs_an_import_older_than_the_site_before_passing_it(
+    clock: FrozenClock, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: a site created now (its watermark starts the day before), and an import of an older
+    # event, which marks its hour before writing it, as `aizen import` does
+    (site_id,) = _sites(1, settings, hours=1)
+    older = RawEvent(site_id, NOW_MS - 5 * 86_400_000, "pageview", "00000000000000ff", "/imported")
+    compaction.mark_hours(site_id, [older])
+    store_single_items([older], settings.raw_retention_days)
+
+    # When: a run that stops after its forward pass (killed before it packs marked hours again)
+    monkeypatch.setattr(compaction, "recompact_marked", lambda *args, **kwargs: [])
+    compaction.run_site(site_id, budget_seconds=600)
+
+    # Then: the watermark passed the imported hour only after packing it: readers find the event
+    assert block_store.compacted_until(site_id) == FINISHED
+    pages = [
+        event.page
+        for _, blocks in planner.raw_chunks(site_id, older.timestamp_ms, older.timestamp_ms + 1)
+        for block in blocks
+        for event in block.events(site_id)
+    ]
+    assert pages == ["/imported"]

@@ -34,10 +34,11 @@ never stop another's. `run` does the same in one process, site after site (the
 """
 
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from aizen import clock
 from aizen.columns import EventBlock
@@ -86,49 +87,60 @@ def _hour_name(site_id: str, hour_ms: int) -> str:
 
 
 @contextmanager
-def _attempt(site_id: str, hour_ms: int) -> Iterator[None]:
-    """A marked hour's packing again, counted as an attempt until it finishes. A run that never comes back
-    from the hour (killed by the timeout or out of memory) leaves the attempt counted; an
-    exception other than MemoryError (throttling, a lost connection) takes it back, since it
-    says nothing about the hour's size."""
-    block_store.count_attempt(site_id, hour_ms, 1)
+def _attempt(count: Callable[[int], None], clear: Callable[[], None]) -> Iterator[None]:
+    """Packing an hour, counted as an attempt (`count(1)`) until it finishes (`clear()`). A run
+    that never comes back from the hour (killed by the timeout or out of memory) leaves the
+    attempt counted; an exception other than MemoryError (throttling, a lost connection)
+    takes it back (`count(-1)`), since it says nothing about the hour's size."""
+    count(1)
     try:
         yield
     except Exception as error:
         if not isinstance(error, MemoryError):
-            block_store.count_attempt(site_id, hour_ms, -1)
+            count(-1)
         raise
-    block_store.clear_attempts(site_id, hour_ms)
+    clear()
 
 
-def _first_hour(site: Site, now_ms: int) -> int:
+def _set_aside(site: Site, hour_ms: int, report: CompactionReport) -> None:
+    report.hours_set_aside.append(_hour_name(site.id, hour_ms))
+    logger.warning("compaction hour set aside", extra={"site_id": site.id, "hour": hour_ms})
+
+
+def _first_hour(site: Site, now_ms: int, marked: Iterable[int]) -> int:
     """Where a site's watermark starts: the raw window's first hour, or the UTC day before the
-    site's creation (its first events; an import of older events marks their hours)."""
+    site's creation (its first events), unless an import marked an earlier hour (its events
+    must be packed before the watermark passes them)."""
     window_start = hour_of(now_ms - get_settings().raw_retention_days * _DAY_MS)
     created_ms = site.created_at * 1000
-    return max(window_start, created_ms - created_ms % _DAY_MS - _DAY_MS)
+    return max(window_start, min([created_ms - created_ms % _DAY_MS - _DAY_MS, *marked]))
 
 
 def _compact_forward(
-    site: Site, now_ms: int, deadline: float | None, report: CompactionReport, *, retry_set_aside: bool
+    site: Site,
+    now_ms: int,
+    deadline: float | None,
+    report: CompactionReport,
+    *,
+    marked: Iterable[int],
+    retry_set_aside: bool,
 ) -> int:
     """Pack the site's finished hours from its watermark on, an hour at a time, moving the
     watermark past each; stops before an hour once the `deadline` (time.monotonic) has passed,
     or at the first hour after the watermark once MAX_HOUR_ATTEMPTS runs started it and never
     came back (set aside, unless `retry_set_aside`). Returns the watermark after.
 
-    One write per run counts the attempt (`_attempt` on the watermark), and moving the
-    watermark clears it: a run killed on a later hour leaves the watermark just before it, so
-    the next runs count that hour."""
+    Only the run's first hour is an `_attempt`, counted on the watermark item (one write a
+    run), and moving the watermark clears it: a run killed on a later hour leaves the
+    watermark just before it, so the next runs count that hour."""
     watermark, attempts = block_store.watermark(site.id)
-    position = max(watermark, _first_hour(site, now_ms))
+    position = max(watermark, _first_hour(site, now_ms, marked))
     finished = hour_of(now_ms - GRACE_MS)
     if position >= finished:
         return position
     generation = int(clock.now() * 1000)  # before the reads: a later generation read later
     start = position
     stream = event_store.events_in_time_order(site.id, position, finished)
-    counted = False  # this run's attempt on the first hour, until the watermark moves
     try:
         event = next(stream, None)
         while event is not None:
@@ -136,27 +148,25 @@ def _compact_forward(
             if deadline is not None and time.monotonic() >= deadline:
                 logger.info("compaction budget spent", extra={"site_id": site.id, "watermark": position})
                 return position
-            if position == start:  # the watermark's attempts are this hour's
-                if attempts >= MAX_HOUR_ATTEMPTS and not retry_set_aside:
-                    report.hours_set_aside.append(_hour_name(site.id, hour))
-                    logger.warning("compaction hour set aside", extra={"site_id": site.id, "hour": hour})
-                    return position
-                block_store.count_watermark_attempt(site.id, 1)
-                counted = True
-            events = [event]
-            event = next(stream, None)
-            while event is not None and event.timestamp_ms < hour + HOUR_MS:
-                events.append(event)
+            if position == start and attempts >= MAX_HOUR_ATTEMPTS and not retry_set_aside:
+                _set_aside(site, hour, report)
+                return position
+            attempt = (
+                _attempt(partial(block_store.count_watermark_attempt, site.id), lambda: None)  # the move clears it
+                if position == start
+                else nullcontext()
+            )
+            with attempt:
+                events = [event]
                 event = next(stream, None)
-            report.parts_written += _pack(site.id, hour, events, generation)
-            block_store.advance_watermark(site.id, hour + HOUR_MS)
-            position, counted = hour + HOUR_MS, False
+                while event is not None and event.timestamp_ms < hour + HOUR_MS:
+                    events.append(event)
+                    event = next(stream, None)
+                report.parts_written += _pack(site.id, hour, events, generation)
+                block_store.advance_watermark(site.id, hour + HOUR_MS)
+            position = hour + HOUR_MS
             report.hours_compacted += 1
             report.events_packed += len(events)
-    except Exception as error:
-        if counted and not isinstance(error, MemoryError):  # says nothing about the hour's size
-            block_store.count_watermark_attempt(site.id, -1)
-        raise
     finally:
         stream.close()
     block_store.advance_watermark(site.id, finished)
@@ -186,15 +196,18 @@ def recompact_marked(
     *,
     deadline: float | None = None,
     retry_set_aside: bool = False,
+    marked: dict[int, tuple[str, int]] | None = None,
 ) -> list[int]:
-    """Pack again every marked hour the watermark has passed (each inside its `_attempt`);
+    """Pack again every marked hour the watermark has passed (each an `_attempt` of its own);
     returns the marked hours left for later (not compacted yet, marked again meanwhile, left
-    by a spent `deadline`, or set aside unless `retry_set_aside`)."""
+    by a spent `deadline`, or set aside unless `retry_set_aside`). `marked`: the site's
+    `recompact_hours`, if already read."""
     report = report if report is not None else CompactionReport()
     watermark = block_store.compacted_until(site.id)
     left: list[int] = []
     attempts: dict[int, int] | None = None  # read once, if an hour is due
-    for hour, (mark, _) in sorted(block_store.recompact_hours(site.id).items()):
+    marked = block_store.recompact_hours(site.id) if marked is None else marked
+    for hour, (mark, _) in sorted(marked.items()):
         if hour >= watermark:
             left.append(hour)  # the forward compaction packs it with everything else
             continue
@@ -203,11 +216,12 @@ def recompact_marked(
             continue
         attempts = block_store.hour_attempts(site.id) if attempts is None else attempts
         if attempts.get(hour, 0) >= MAX_HOUR_ATTEMPTS and not retry_set_aside:
-            report.hours_set_aside.append(_hour_name(site.id, hour))
-            logger.warning("compaction hour set aside", extra={"site_id": site.id, "hour": hour})
+            _set_aside(site, hour, report)
             left.append(hour)
             continue
-        with _attempt(site.id, hour):
+        with _attempt(
+            partial(block_store.count_attempt, site.id, hour), partial(block_store.clear_attempts, site.id, hour)
+        ):
             recompact_hour(site, hour, report)
         if not block_store.clear_recompact(site.id, hour, mark):
             left.append(hour)
@@ -231,8 +245,9 @@ def compact_site(
     compacted, 0 when none is). Hours set aside are skipped unless `retry_set_aside`."""
     now_ms = int(clock.now() * 1000)
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
-    position = _compact_forward(site, now_ms, deadline, report, retry_set_aside=retry_set_aside)
-    marked = recompact_marked(site, report, deadline=deadline, retry_set_aside=retry_set_aside)
+    marks = block_store.recompact_hours(site.id)
+    position = _compact_forward(site, now_ms, deadline, report, marked=marks, retry_set_aside=retry_set_aside)
+    marked = recompact_marked(site, report, deadline=deadline, retry_set_aside=retry_set_aside, marked=marks)
     finished = hour_of(now_ms - GRACE_MS)
     oldest = min(
         [hour for hour in marked if hour < position] + ([position] if position < finished else []), default=None
