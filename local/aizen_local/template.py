@@ -109,12 +109,13 @@ class Template:
     def queue_variables(self) -> dict[str, str]:
         """Each function's environment variable that names an SQS queue (`AIZEN_ROLLUP_QUEUE_URL:
         !Ref RollupQueue`) → the queue's logical id: how the dispatchers find their queues."""
+        queues = {logical_id for logical_id, resource in self.resources.items() if resource["Type"] == "AWS::SQS::Queue"}
         return {
             name: value["Ref"]
             for resource in self.resources.values()
             if resource["Type"] == "AWS::Serverless::Function"
             for name, value in resource["Properties"].get("Environment", {}).get("Variables", {}).items()
-            if isinstance(value, dict) and self.resources.get(value.get("Ref"), {}).get("Type") == "AWS::SQS::Queue"
+            if isinstance(value, dict) and value.get("Ref") in queues
         }
 
     def table_names(self, environ: Mapping[str, str]) -> dict[str, str]:
