@@ -109,7 +109,7 @@ class Template:
     def queue_variables(self) -> dict[str, str]:
         """Each function's environment variable that names an SQS queue (`AIZEN_ROLLUP_QUEUE_URL:
         !Ref RollupQueue`) → the queue's logical id: how the dispatchers find their queues."""
-        queues = {logical_id for logical_id, resource in self.resources.items() if resource["Type"] == "AWS::SQS::Queue"}
+        queues = {name for name, resource in self.resources.items() if resource["Type"] == "AWS::SQS::Queue"}
         return {
             name: value["Ref"]
             for resource in self.resources.values()
