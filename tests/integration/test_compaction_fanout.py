@@ -19,6 +19,7 @@ from aizen.query import planner
 from aizen.settings import Settings
 from aizen.store import blocks as block_store
 from aizen.store import events as event_store
+from aizen_local import cli, connection
 from aizen_local.apigw import LocalLambdaContext
 from aizen_local.functions import load_handler
 from aizen_local.queues import ensure_queues, poll_once
@@ -136,7 +137,7 @@ def test_a_site_that_kills_its_invocation_never_stops_the_others(
 
 
 def test_an_hour_that_kills_every_run_is_set_aside_and_aizen_compact_retries_it(
-    clock: FrozenClock, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    clock: FrozenClock, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given: a site with three finished hours, the second of which kills every run that packs it
     (site_id,) = _sites(1, settings)
@@ -158,8 +159,11 @@ def test_an_hour_that_kills_every_run_is_set_aside_and_aizen_compact_retries_it(
 
     # And: `aizen compact --retry-set-aside` (more memory on an operator's machine) packs it
     monkeypatch.setattr(compaction, "_pack", _real_pack)
-    retried = compaction.run([site_id], retry_set_aside=True)
-    assert (retried.hours_compacted, retried.hours_set_aside) == (2, [])
+    monkeypatch.setattr(connection, "connect", lambda stack: None)  # the test's own tables
+    capsys.readouterr()  # the workers' log lines
+    assert cli.main(["compact", "--site", site_id, "--retry-set-aside"]) == 0
+    retried = json.loads(capsys.readouterr().out)
+    assert (retried["hours_compacted"], retried["hours_set_aside"]) == (2, [])
     assert block_store.watermark(site_id) == (FINISHED, 0)
 
 
