@@ -16,6 +16,12 @@ the sort, ScanIndexForward, ExclusiveStartKey, Limit and the 1 MB page, the
 range-key condition, the filter, the projection and LastEvaluatedKey. Index
 queries (GSI, LSI) and a query without a hash key take moto's path untouched.
 
+The partition's items are handed to moto's query as views (`SharedItem`): each shares
+its stored item's attributes instead of being deep-copied for the answer, and computes
+its size once instead of twice. The embedded store serialises each answer before it
+serves the next request (`aizen_local.store.SerializedApp`), and moto's Query handler
+only reads the items it answers with, so no copy is needed for the answer to be exact.
+
 `docs/local-store.md` describes the change as an upstream patch, with the
 figures and the argument for its correctness; `tests/integration/test_partition_index.py`
 compares its answers with moto's on the same data.
@@ -23,7 +29,7 @@ compares its answers with moto's on the same data.
 
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -32,6 +38,29 @@ from moto.dynamodb.models.table import Table
 # The partition a base-table query on this thread is reading (None: the whole table). A context
 # variable, not an attribute, so concurrent queries on other threads never see it.
 _QUERIED_PARTITION: ContextVar[DynamoType | None] = ContextVar("queried_partition", default=None)
+
+
+class SharedItem(Item):
+    """A stored item as one base-table query reads it: the same key and attribute objects (not a
+    copy), its size computed once. Deep-copying a view gives the view: moto's `Table.query`
+    deep-copies its results so that the caller cannot change the table through them, and the
+    embedded store's caller, moto's Query handler, only reads them before the next request."""
+
+    _size: int | None
+
+    @classmethod
+    def of(cls, stored: Item) -> "SharedItem":
+        view = cast(SharedItem, cls.__new__(cls))  # moto's BaseModel.__new__ is typed as BaseModel
+        view.hash_key, view.range_key, view.attrs, view._size = stored.hash_key, stored.range_key, stored.attrs, None
+        return view
+
+    def size(self) -> int:
+        if self._size is None:
+            self._size = super().size()
+        return self._size
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "SharedItem":
+        return self
 
 
 class PartitionIndexedTable(Table):
@@ -83,8 +112,8 @@ class PartitionIndexedTable(Table):
         if stored is None:
             return []
         if self.range_key_attr is None:
-            return [stored]  # type: ignore[list-item]  # without a range key a partition is one Item
-        return sorted(stored.values(), key=lambda item: item.range_key)
+            return [SharedItem.of(stored)]  # type: ignore[arg-type]  # without a range key a partition is one Item
+        return [SharedItem.of(item) for item in sorted(stored.values(), key=lambda item: item.range_key)]
 
 
 def _tables() -> Iterator[Table]:
