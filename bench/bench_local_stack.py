@@ -230,10 +230,10 @@ def million(options: argparse.Namespace, environment: dict[str, str]) -> None:
                 flush=True,
             )
             stack_before, commands_before, started = cpu_seconds(stack.pid), children_cpu(), time.monotonic()
-            report = aizen(environment, "compact", "--site", site["id"])
+            compacted = aizen(environment, "compact", "--site", site["id"])
             print(
-                f"aizen compact: {report['events_packed']} events, {report['hours_compacted']} hours "
-                f"(+{report['hours_recompacted']} again) in {time.monotonic() - started:.0f} s (stack CPU "
+                f"aizen compact: {compacted['events_packed']} events, {compacted['hours_compacted']} hours "
+                f"(+{compacted['hours_recompacted']} again) in {time.monotonic() - started:.0f} s (stack CPU "
                 f"{cpu_seconds(stack.pid) - stack_before:.0f} s, aizen compact CPU "
                 f"{children_cpu() - commands_before:.0f} s; {load()})",
                 flush=True,
@@ -243,10 +243,9 @@ def million(options: argparse.Namespace, environment: dict[str, str]) -> None:
             print(f"{'request':<100} status  wall s  stack CPU s  (median of {options.runs}, after 4 untimed)")
             for path_and_query in MILLION_READS:
                 results = [curl(stack.pid, [api_url + path_and_query, *bearer]) for _ in range(4 + options.runs)]
-                report_line = results[4:]
-                if any(status != 200 for status, _, _, _ in report_line):
-                    print(report_line[-1][3][:500])
-                report(f"GET {path_and_query}", report_line)
+                if any(status != 200 for status, _, _, _ in results[4:]):
+                    print(results[-1][3][:500])
+                report(f"GET {path_and_query}", results[4:])
             print(load(), flush=True)
         finally:
             stop_stack(stack)
