@@ -121,6 +121,8 @@ def measure(stack: int, summary: dict[str, Any], runs: int, warmup: int) -> None
     pairs = []
     for _ in range(warmup + runs):
         created = curl(stack, post_arguments)
+        if created[0] != 201:
+            raise SystemExit(f"POST answered {created[0]}: {created[3][:500]}")
         key_id = json.loads(created[3])["key"]["id"]
         pairs.append((created, curl(stack, [word.replace("<key id>", key_id) for word in delete_arguments])))
     report(post, [created for created, _ in pairs[warmup:]])
