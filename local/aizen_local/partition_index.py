@@ -9,8 +9,10 @@ with the demo site's ~13 k raw events every stats request spends seconds in it.
 moto already keeps a table's items per hash key (`Table.items`: hash key ->
 {range key -> Item}, or hash key -> Item without a range key). While
 `PartitionIndexedTable.query` answers a base-table query, its `all_items()`
-returns only that partition's items, in the order moto's own `all_items()`
-gives them (by range key), looked up in `Table.items` directly. Everything else
+returns only that partition's items, looked up in `Table.items` directly, in the
+order moto's own `all_items()` gives them (by range key); with a sort-key condition,
+only the run of items it selects and the items after it that can end moto's page
+there (`_key_range`), rather than sizing every item of the partition. Everything else
 is moto's own `Table.query`, unchanged: its `item.hash_key == hash_key` test,
 the sort, ScanIndexForward, ExclusiveStartKey, Limit and the 1 MB page, the
 range-key condition, the filter, the projection and LastEvaluatedKey. Index
