@@ -266,9 +266,7 @@ def test_pages_of_large_items_end_where_moto_ends_them() -> None:
         }
         for condition, values in (
             ("s BETWEEN :a AND :b", {":a": key(0), ":b": key(6)}),
-            ("s < :b", {":b": key(7)}),
             ("s >= :a", {":a": key(23)}),
-            ("s BETWEEN :a AND :b", {":a": key(3), ":b": key(26)}),
         )
         for forward in (True, False)
         for limit in (None, 4)
@@ -282,4 +280,3 @@ def test_pages_of_large_items_end_where_moto_ends_them() -> None:
     # Then every page is the same, and moto did end pages at an item outside the range
     assert answers == expected
     assert any(pages[-1]["Count"] == 0 for pages in expected)  # a page ended early: an empty last page
-    assert max(len(pages) for pages in expected) >= 3
