@@ -45,6 +45,7 @@ class RunningStack:
     out_file: Path
     log_file: Path
     cli_environment: dict[str, str]
+    _tenant_maker: "subprocess.Popen[str] | None" = None
 
     @property
     def url(self) -> str:
@@ -68,7 +69,28 @@ class RunningStack:
     def cli_json(self, *args: str) -> Any:
         return json.loads(self.cli(*args).stdout)
 
+    @property
+    def tenant_log(self) -> Path:
+        return self.out_file.with_name("tenants.log")
+
+    def tenant_maker(self) -> "subprocess.Popen[str]":
+        """The one process that makes this stack's tenants (`make_tenant`), started on first use."""
+        if self._tenant_maker is None:
+            self._tenant_maker = subprocess.Popen(
+                [sys.executable, "-c", _TENANT_SCRIPT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.tenant_log.open("w"),
+                text=True,
+                env=self.cli_environment,
+            )
+        return self._tenant_maker
+
     def stop(self) -> None:
+        if self._tenant_maker is not None:
+            assert self._tenant_maker.stdin is not None
+            self._tenant_maker.stdin.close()
+            self._tenant_maker.wait(timeout=20)
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
@@ -233,8 +255,10 @@ class Tenant:
 
 _tenants = itertools.count(1)
 
-# A tenant's four `aizen` commands, run by the CLI's own `main` in one interpreter: a test's setup,
-# not a test of the commands (test_cli.py runs those one process each), so it pays one start-up, not four.
+# A tenant's four `aizen` commands, run by the CLI's own `main` in one interpreter per stack, which
+# makes every tenant the session asks for (one line in: its number and billing; one line out): a
+# test's setup, not a test of the commands (test_cli.py and test_cli_output.py run those one process
+# each), so the session pays one start-up for all its tenants, not one or four per tenant.
 _TENANT_SCRIPT = """
 import contextlib, io, json, sys
 from aizen_local.cli import main
@@ -246,29 +270,28 @@ def run(*args):
     assert status == 0, f"aizen {' '.join(args)} exited {status}"
     return json.loads(out.getvalue())
 
-number, billing = sys.argv[1], sys.argv[2] == "billing"
-user = run("users", "create", "--email", f"owner{number}@example.com", *([] if billing else ["--no-billing"]))
-site = run("sites", "create", "--domain", f"site{number}.example.com", "--timezone", "Europe/Berlin",
-           "--owner", user["id"])
-session = run("sessions", "create", "--user", user["id"])
-key = run("keys", "create", "--site", site["id"], "--name", "e2e")
-print(json.dumps([user["id"], site["id"], session["cookie"], key["token"], key["key"]["id"]]))
+for request in sys.stdin:
+    number, billing = json.loads(request)
+    user = run("users", "create", "--email", f"owner{number}@example.com", *([] if billing else ["--no-billing"]))
+    site = run("sites", "create", "--domain", f"site{number}.example.com", "--timezone", "Europe/Berlin",
+               "--owner", user["id"])
+    session = run("sessions", "create", "--user", user["id"])
+    key = run("keys", "create", "--site", site["id"], "--name", "e2e")
+    print(json.dumps([user["id"], site["id"], session["cookie"], key["token"], key["key"]["id"]]), flush=True)
 """
 
 
 def make_tenant(stack: RunningStack, *, billing: bool = True) -> Tenant:
     """A user (with or without billing), their site, a session and an API key, made with `aizen`'s commands."""
-    result = subprocess.run(
-        [sys.executable, "-c", _TENANT_SCRIPT, str(next(_tenants)), "billing" if billing else "no-billing"],
-        capture_output=True,
-        text=True,
-        env=stack.cli_environment,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"making a tenant failed: {result.stderr}")
-    user_id, site_id, cookie, token, key_id = json.loads(result.stdout)
+    maker = stack.tenant_maker()
+    assert maker.stdin is not None
+    assert maker.stdout is not None
+    maker.stdin.write(json.dumps([next(_tenants), billing]) + "\n")
+    maker.stdin.flush()
+    answer = maker.stdout.readline()
+    if not answer:
+        raise AssertionError(f"making a tenant failed: {stack.tenant_log.read_text()}")
+    user_id, site_id, cookie, token, key_id = json.loads(answer)
     return Tenant(user_id, site_id, cookie, token, key_id)
 
 
