@@ -209,3 +209,15 @@ def test_decode_renames_a_dictionarys_values_when_it_is_read() -> None:
     assert sorted({event.os for event in block.events("site_1")}, key=str) == sorted(
         {None if event.os is None else f"{event.os}!" for event in events}, key=str
     )
+
+
+def test_a_decoded_blocks_times_stay_offsets_from_its_hour_until_timestamps_are_asked_for() -> None:
+    events = _events(100)
+    block = EventBlock.of_events(events)
+
+    decoded = block_codec.decode(block_codec.encode(block, HOUR))
+
+    assert decoded.base_ms == HOUR
+    assert decoded.times == [timestamp - HOUR for timestamp in block.timestamps]
+    assert decoded.timestamps == block.timestamps
+    assert (block.base_ms, block.times) == (0, block.timestamps)

@@ -157,10 +157,10 @@ def _in_order(segments: list[Segment]) -> bool:
     """True when each segment starts no earlier than the one before it ends."""
     previous_end = -1
     for block, start, end in segments:
-        times = block.timestamps
-        if times[start] < previous_end:
+        times, base = block.times, block.base_ms
+        if base + times[start] < previous_end:
             return False
-        previous_end = times[end - 1]
+        previous_end = base + times[end - 1]
     return True
 
 
@@ -196,9 +196,11 @@ class SessionBuilder:
         current: defaultdict[str, list[Segment]] | None = None
         low = high = 0
         for block in blocks:
-            times = block.timestamps
+            times, base = block.times, block.base_ms  # times are after base: bounds are shifted instead
             self.events_seen += len(times)
             starts = block.run_starts
+            if current is not None:
+                low, high = day_starts[current_index] - base, day_starts[current_index + 1] - base
             for run, visitor in enumerate(block.visitors):
                 start, end = starts[run], starts[run + 1]
                 first = times[start]
@@ -207,18 +209,18 @@ class SessionBuilder:
                     continue
                 # The run starts in another local day than the last one, or crosses a day's end.
                 while start < end:
-                    index = bisect_right(day_starts, times[start]) - 1
+                    index = bisect_right(day_starts, base + times[start]) - 1
                     if index > last_day:
                         break  # after the fetched days
                     if index < 0:
-                        start = bisect_left(times, day_starts[0], start, end)
+                        start = bisect_left(times, day_starts[0] - base, start, end)
                         continue  # before them
                     if index != current_index:
                         current_index = index
                         current = open_days.get(index)
                         if current is None:
                             current = open_days[index] = defaultdict(list)
-                        low, high = day_starts[index], day_starts[index + 1]
+                        low, high = day_starts[index] - base, day_starts[index + 1] - base
                     split = end if times[end - 1] < high else bisect_left(times, high, start, end)
                     current[visitor].append((block, start, split))  # type: ignore[index]
                     start = split
@@ -243,8 +245,8 @@ class SessionBuilder:
         current: list[Segment] = []
         previous = -SESSION_GAP_MS - 1
         for block, start, end in segments:
-            times = block.timestamps
-            if current and times[start] - previous > SESSION_GAP_MS:
+            times, base = block.times, block.base_ms
+            if current and base + times[start] - previous > SESSION_GAP_MS:
                 self._session(current, sessions)
                 current = []
             if times[end - 1] - times[start] > SESSION_GAP_MS:  # a gap may lie inside the segment
@@ -257,7 +259,7 @@ class SessionBuilder:
                         split_from = position
                 start = split_from
             current.append((block, start, end))
-            previous = times[end - 1]
+            previous = base + times[end - 1]
         if current:
             self._session(current, sessions)
         if sessions:
@@ -270,8 +272,8 @@ class SessionBuilder:
         if self._condition_test is not None and not self._condition_test(segments):
             return
         last_block, _, last_end = segments[-1]
-        first_ms = block.timestamps[first]
-        last_ms = last_block.timestamps[last_end - 1]
+        first_ms = block.base_ms + block.times[first]
+        last_ms = last_block.base_ms + last_block.times[last_end - 1]
         events = engagements = 0
         for segment_block, start, end in segments:
             events += end - start
@@ -286,7 +288,7 @@ class SessionBuilder:
             range_start, range_end = self._scope.start_ms, self._scope.end_ms
             matching = []
             for segment_block, start, end in segments:
-                times = segment_block.timestamps
+                times, base = segment_block.times, segment_block.base_ms
                 pages = segment_block.values("page") if page is not None else None
                 condition_pages = segment_block.values("page") if page_passes is not None else None
                 for position in range(start, end):
@@ -294,7 +296,7 @@ class SessionBuilder:
                         continue
                     if condition_pages is not None and not page_passes[condition_pages[position]]:  # type: ignore[index]
                         continue
-                    if self._clip and not range_start <= times[position] < range_end:
+                    if self._clip and not range_start <= base + times[position] < range_end:
                         continue
                     if event_test is not None and not event_test(segment_block, position):
                         continue

@@ -90,7 +90,14 @@ def _folding(block: EventBlock, kept: Mapping[str, set[str]]) -> EventBlock:
             value if (value or NONE_VALUE) in values else OTHER_VALUE for value in block.dictionaries[column]
         ]
     return EventBlock(
-        block.timestamps, block.kinds, block.visitors, block.run_starts, dictionaries, block.codes, block.numbers
+        block.times,
+        block.kinds,
+        block.visitors,
+        block.run_starts,
+        dictionaries,
+        block.codes,
+        block.numbers,
+        base_ms=block.base_ms,
     )
 
 

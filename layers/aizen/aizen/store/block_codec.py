@@ -203,7 +203,7 @@ def decode(data: bytes, renamed: Mapping[str, Callable[[str], str]] | None = Non
     attributes = _VERSION_ATTRIBUTES.get(version)
     if attributes is None:
         raise BlockFormatError(f"unknown block format version {version}")
-    timestamps = list(map(base_ms.__add__, reader.take(4 * count).cast("I")))
+    times = reader.take(4 * count).cast("I").tolist()
     kinds = bytes(reader.take(count))
     run_starts = [0, *accumulate(reader.ints(runs))]
     position = run_starts[-1]
@@ -242,4 +242,6 @@ def decode(data: bytes, renamed: Mapping[str, Callable[[str], str]] | None = Non
         values: memoryview = reader.view[start:end].cast(typecode)  # type: ignore[call-overload]
         return values
 
-    return EventBlock(timestamps, kinds, visitors, run_starts, _Sections(dictionary), _Sections(codes), numbers)
+    return EventBlock(
+        times, kinds, visitors, run_starts, _Sections(dictionary), _Sections(codes), numbers, base_ms=base_ms
+    )
