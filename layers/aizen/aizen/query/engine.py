@@ -139,18 +139,32 @@ class CountingScope(NamedTuple):
     event_test: Callable[[EventBlock, int], bool] | None = None
 
 
-def _attribute_test(filters: Filters) -> Callable[[EventBlock, int], bool] | None:
+def _attribute_mask(filters: Filters) -> Callable[[EventBlock], bytes] | None:
+    """A block's events whose attributes match the session filters, one byte each (1: match).
+
+    Made once per block from its dictionaries and codes with C-level byte operations, so that
+    testing a session's first event is one index, done before anything is built for it."""
     wanted = filters.session_filters
     if not wanted:
         return None
 
-    def test(block: EventBlock, position: int) -> bool:
+    def mask(block: EventBlock) -> bytes:
+        matched: bytes | None = None
         for name, value in wanted:
-            if (block.dictionaries[name][block.codes[name][position]] or NONE_VALUE) != value:
-                return False
-        return True
+            table = bytes(1 if (entry or NONE_VALUE) == value else 0 for entry in block.dictionaries[name])
+            if 1 not in table:
+                return bytes(len(block))  # no event of the block has the value
+            codes = block.codes[name]
+            if len(table) <= 256 and getattr(codes, "itemsize", 1) == 1:  # one byte a code
+                hits = bytes(codes).translate(table.ljust(256, b"\x00"))
+            else:
+                hits = bytes(map(table.__getitem__, codes))
+            if matched is not None:  # both: the bitwise AND of the two masks, as integers
+                hits = (int.from_bytes(matched) & int.from_bytes(hits)).to_bytes(len(hits))
+            matched = hits
+        return cast(bytes, matched)
 
-    return test
+    return mask
 
 
 def _in_order(segments: list[Segment]) -> bool:
@@ -179,7 +193,8 @@ class SessionBuilder:
         self._accumulator = accumulator
         self._day_starts = scope.day_starts
         self._open: dict[int, defaultdict[str, list[Segment]]] = {}
-        self._attribute_test = _attribute_test(scope.filters)
+        self._attribute_mask = _attribute_mask(scope.filters)
+        self._masks: dict[EventBlock, bytes] = {}  # of the blocks of the day being closed
         self._page = scope.filters.page
         self._condition_test = session_test(scope.filters.conditions)  # filters= (aizen.query.conditions)
         self._page_test = page_test(scope.filters.conditions)
@@ -237,28 +252,44 @@ class SessionBuilder:
         visitors = self._open.pop(index)
         for segments in visitors.values():
             self._count_visitor(index, segments)
+        self._masks.clear()
+
+    def _wanted(self, block: EventBlock, position: int) -> bool:
+        """Whether a session starting at this event passes the session filters."""
+        if self._attribute_mask is None:
+            return True
+        mask = self._masks.get(block)
+        if mask is None:
+            mask = self._masks[block] = self._attribute_mask(block)
+        return mask[position] == 1
 
     def _count_visitor(self, day_index: int, segments: list[Segment]) -> None:
         if len(segments) > 1 and not _in_order(segments):
             segments = _merged(segments)
         sessions: list[Session] = []
-        current: list[Segment] = []
+        current: list[Segment] = []  # the segments of the session in progress, if it is wanted
+        wanted = False
         previous = -SESSION_GAP_MS - 1
         for block, start, end in segments:
             times, base = block.times, block.base_ms
-            if current and base + times[start] - previous > SESSION_GAP_MS:
-                self._session(current, sessions)
-                current = []
+            if base + times[start] - previous > SESSION_GAP_MS:  # a session starts (always at the first)
+                if current:
+                    self._session(current, sessions)
+                    current = []
+                wanted = self._wanted(block, start)
             if times[end - 1] - times[start] > SESSION_GAP_MS:  # a gap may lie inside the segment
                 split_from = start
                 for position in range(start + 1, end):
                     if times[position] - times[position - 1] > SESSION_GAP_MS:
-                        current.append((block, split_from, position))
-                        self._session(current, sessions)
-                        current = []
+                        if wanted:
+                            current.append((block, split_from, position))
+                            self._session(current, sessions)
+                            current = []
                         split_from = position
+                        wanted = self._wanted(block, position)
                 start = split_from
-            current.append((block, start, end))
+            if wanted:
+                current.append((block, start, end))
             previous = base + times[end - 1]
         if current:
             self._session(current, sessions)
@@ -266,9 +297,8 @@ class SessionBuilder:
             self._accumulator.add_visitor(day_index, sessions)
 
     def _session(self, segments: list[Segment], sessions: list[Session]) -> None:
+        """A session that passed the session filters (`_wanted`)."""
         block, first, _ = segments[0]
-        if self._attribute_test is not None and not self._attribute_test(block, first):
-            return
         if self._condition_test is not None and not self._condition_test(segments):
             return
         last_block, _, last_end = segments[-1]
