@@ -250,18 +250,28 @@ class SessionBuilder:
 
     def _close_day(self, index: int) -> None:
         visitors = self._open.pop(index)
+        filtered = self._attribute_mask is not None
         for segments in visitors.values():
+            if filtered and len(segments) == 1:
+                # One segment without a gap is one session, and its first event's attributes decide
+                # it: many visitors of a filtered query are dropped here, before anything is built.
+                block, start, end = segments[0]
+                times = block.times
+                if times[end - 1] - times[start] <= SESSION_GAP_MS and not self._mask(block)[start]:
+                    continue
             self._count_visitor(index, segments)
         self._masks.clear()
 
-    def _wanted(self, block: EventBlock, position: int) -> bool:
-        """Whether a session starting at this event passes the session filters."""
-        if self._attribute_mask is None:
-            return True
+    def _mask(self, block: EventBlock) -> bytes:
+        """The block's `_attribute_mask` (made once per block and day)."""
         mask = self._masks.get(block)
         if mask is None:
-            mask = self._masks[block] = self._attribute_mask(block)
-        return mask[position] == 1
+            mask = self._masks[block] = self._attribute_mask(block)  # type: ignore[misc]
+        return mask
+
+    def _wanted(self, block: EventBlock, position: int) -> bool:
+        """Whether a session starting at this event passes the session filters."""
+        return self._attribute_mask is None or self._mask(block)[position] == 1
 
     def _count_visitor(self, day_index: int, segments: list[Segment]) -> None:
         if len(segments) > 1 and not _in_order(segments):
