@@ -48,9 +48,11 @@ FORMAT_VERSION = 2
 _VERSION_ATTRIBUTES = {1: ATTRIBUTES[: ATTRIBUTES.index("link") + 1], 2: ATTRIBUTES}
 _HEADER = struct.Struct("<BIIQ")
 _LENGTH = struct.Struct("<I")
-_DICTIONARY_HEAD = struct.Struct("<IB")  # entries, how they are stored
+# A dictionary's entries, how they are stored, and (split by NUL) their byte length
+_DICTIONARY_HEAD = struct.Struct("<IBI")
 _TYPECODES = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF), ("Q", 0xFFFF_FFFF_FFFF_FFFF))
 _WIDTH = {typecode: array(typecode).itemsize for typecode, _ in _TYPECODES}
+_WIDTH_OF_BYTE = {ord(typecode): (typecode, width) for typecode, width in _WIDTH.items()}
 # How a dictionary's entries are stored: joined by NUL (one split decodes them), or, when an
 # entry holds a NUL itself, as their lengths and bytes.
 _SPLIT_BY_NUL, _SPLIT_BY_LENGTHS = b"\x00", b"\x01"
@@ -141,25 +143,22 @@ class _Reader:
         codes: dict[str, tuple[str, int, int]] = {}
         try:
             for attribute in attributes:
-                size, split = _DICTIONARY_HEAD.unpack_from(payload, offset)
-                offset += _DICTIONARY_HEAD.size
+                size, split, length = _DICTIONARY_HEAD.unpack_from(payload, offset)
                 if split == _SPLIT_BY_NUL[0]:
-                    length = _LENGTH.unpack_from(payload, offset)[0]
-                    offset += _LENGTH.size
+                    offset += _DICTIONARY_HEAD.size
                     dictionaries[attribute] = (size, offset, offset + length, None)
                 else:
-                    self.offset = offset
+                    self.offset = offset + _DICTIONARY_HEAD.size - _LENGTH.size
                     lengths = self.ints(size - 1).tolist()
                     offset = self.offset
                     length = sum(lengths)
                     dictionaries[attribute] = (size, offset, offset + length, lengths)
                 offset += length
-                typecode = chr(payload[offset])
-                width = _WIDTH.get(typecode)
-                if width is None:
-                    raise BlockFormatError(f"unknown integer width {typecode!r}")
+                typecode, width = _WIDTH_OF_BYTE[payload[offset]]
                 codes[attribute] = (typecode, offset + 1, offset + 1 + count * width)
                 offset += 1 + count * width
+        except KeyError as error:
+            raise BlockFormatError(f"unknown integer width {chr(error.args[0])!r}") from None
         except (struct.error, IndexError):
             raise BlockFormatError("block ends early") from None
         if offset > len(payload):
