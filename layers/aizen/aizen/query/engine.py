@@ -68,9 +68,10 @@ class Session:
         if self.events == 1:
             return block.kinds[first] == PAGEVIEW
         pageviews = 0
+        click, custom = INTERACTIONS  # two counts, not a generator per segment
         for block, start, end in self.segments:
             kinds = block.kinds
-            if any(kinds.count(kind, start, end) for kind in INTERACTIONS):
+            if kinds.count(click, start, end) or kinds.count(custom, start, end):
                 return False
             pageviews += kinds.count(PAGEVIEW, start, end)
         return pageviews == 1
