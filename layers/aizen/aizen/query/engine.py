@@ -594,27 +594,28 @@ class ValueTable:
                 table[value] += number
 
     def _add_page(self, sessions: list[Session]) -> None:
+        """A visitor's pages (one visitor each) and the pages of its pageviews, counted with one
+        `Counter.update` each (C-level) rather than one per segment or value."""
         pages: set[str] = set()
-        pageviews = self.pageviews
+        viewed: list[str] = []  # the page of each matching pageview, in order
         for session in sessions:
             if session.matching is None:
                 for block, start, end in session.segments:
                     values = cast(list[str], block.values("page")[start:end])  # every event has a page
                     pages.update(values)
-                    if block.kinds.count(PAGEVIEW, start, end) == end - start:
-                        pageviews.update(values)
+                    kinds = block.kinds
+                    if kinds.count(PAGEVIEW, start, end) == end - start:
+                        viewed += values
                     else:
-                        kinds = block.kinds[start:end]
-                        pageviews.update(value for value, kind in zip(values, kinds, strict=True) if kind == PAGEVIEW)
+                        viewed += compress(values, map(PAGEVIEW.__eq__, kinds[start:end]))
                 continue
             for block, position in session.matching:
                 page = cast(str, block.value("page", position))
                 pages.add(page)
                 if block.kinds[position] == PAGEVIEW:
-                    pageviews[page] += 1
-        visitors = self.visitors
-        for page in pages:
-            visitors[page] += 1
+                    viewed.append(page)
+        self.pageviews.update(viewed)
+        self.visitors.update(pages)
 
     def _add_entry_page(self, sessions: list[Session]) -> None:
         for session in sessions:
