@@ -9,8 +9,8 @@ from tests.support import FrozenClock, Owner, make_key, make_owner, moto_dynamod
 
 
 @pytest.fixture(autouse=True)
-def dynamodb() -> Iterator[None]:
-    with moto_dynamodb():
+def dynamodb(request: pytest.FixtureRequest) -> Iterator[None]:
+    with moto_dynamodb(as_shipped=request.node.get_closest_marker("moto_as_shipped") is not None):
         yield
 
 
