@@ -9,13 +9,15 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
+import moto
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Where a relative path in the docs may start (besides the document's own folder): the
-# repository, the layer, the local stack, the benchmarks.
-PATH_ROOTS = (ROOT, ROOT / "layers" / "aizen", ROOT / "local", ROOT / "bench")
+# repository, the layer, the local stack, the benchmarks, and the installed packages (moto's
+# source files, which docs/local-store.md names for moto's maintainers).
+PATH_ROOTS = (ROOT, ROOT / "layers" / "aizen", ROOT / "local", ROOT / "bench", Path(moto.__file__).parents[1])
 # Names in backticks that look like code or files of this repository but are not.
 NOT_IN_THE_REPOSITORY = {
     ".aizen/local-stack.json",  # written by `aizen serve` while it runs
@@ -24,8 +26,6 @@ NOT_IN_THE_REPOSITORY = {
     "partitions.json",
     ".venv/bin/aizen",  # made by `make install`
     ".venv/bin/python",
-    "moto/core/serialize.py",  # moto's source files (docs/local-store.md, written for its maintainers)
-    "moto/dynamodb/models/table.py",
 }
 _CODE_ROOTS = ("aizen.", "aizen_local.")
 _PATH = re.compile(r"^[\w.-]+(/[\w.-]+)*(/|\.(py|md|json|yaml|yml|toml|txt|ini|cfg))$")
