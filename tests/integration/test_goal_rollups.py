@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from aizen import compaction
 from aizen.goals import Goal
 from aizen.rollup import job
 from aizen.store import goals as goal_store
@@ -85,7 +86,7 @@ class _Sites:
 )
 def sites(request: pytest.FixtureRequest) -> Iterator[_Sites]:
     """40 days of traffic with custom events on two sites with three goals and a fourth defined
-    later; the second site rolled up before the fourth was defined."""
+    later, compacted; the second site rolled up before the fourth was defined."""
     timezone, now = request.param
     with shared_site(now, timezone, IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000") as shared:
         rolled_up = make_owner(user_id="user_2", site_id="site_2", domain="rolled-up.example", timezone=timezone).site
@@ -97,6 +98,9 @@ def sites(request: pytest.FixtureRequest) -> Iterator[_Sites]:
         events = ref.random_goal_traffic(zlib.crc32(timezone.encode()), raw_site, now * 1000, visitors=20, days=40)
         copies = [dataclasses.replace(event, site_id=rolled_up.id) for event in events]
         store_single_items(events + copies, shared.settings.raw_retention_days)
+        # packed into hour blocks, all but the last hours' single items (the compaction job ran;
+        # goals over single items are tests/integration/test_goal_stats_reference.py's Berlin)
+        assert compaction.run().events_packed > len(events + copies) * 0.9
         goal_store.put_goal(raw_site, LATE_GOAL)
         # the days are rolled up without the late goal (it is defined afterwards)
         assert job.run([rolled_up.id]).days_rolled_up > 60
