@@ -47,13 +47,15 @@ install: $(VENV)/.installed $(TOOLS)/.installed ## create .venv (runtime + dev) 
 dev: $(VENV)/.installed ## run the whole API locally on :3000 with demo data
 	$(VENV)/bin/aizen serve --host 127.0.0.1 --port 3000
 
-# The two environments install side by side, then the four checks run two at a time (each one's
-# output printed whole when it ends), then the tests: pip and sam build wait on the network and
-# the disk much of the time, which the other job fills.
+# The two environments install side by side; then lint (seconds, and the commonest failure); then
+# the e2e tier starts (it needs neither the type check nor the build) while the other three checks
+# run two at a time (each one's output printed whole when it ends), then the unit and integration
+# tiers (they check the build's output). pip and sam build wait on the network and the disk much of
+# the time, and the e2e tier waits on windows and the browser, which the other jobs fill.
 test: ## every check: lint, types, template, build, tests
 	@$(MAKE) --no-print-directory -j2 install
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck template build
-	@$(MAKE) --no-print-directory pytest
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory pytest CHECKS="typecheck template build"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -73,20 +75,26 @@ build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
 
 # Unit and integration tests in PYTEST_WORKERS processes (pytest-xdist; they have no module or
 # session fixtures, so an idle worker takes the next test, which splits the few long tests of one
-# file); the e2e tier at the same time in one more process, its output kept in .aizen/e2e.log and
+# file); the e2e tier from the start in one more process, its output kept in .aizen/e2e.log and
 # printed after the others'. The e2e tier stays one process: each xdist worker would start its own
 # session stack. It spends much of its time waiting (stacks starting, rate-limit windows, the
-# browser), which the other tiers' CPU work fills; its bursts wait for room in their window, so the
-# load does not change what they count.
+# browser), which the other work fills; its bursts wait for room in their window, so the load does
+# not change what they count. CHECKS (make test's) run first beside the e2e tier; if one fails, the
+# unit and integration tiers do not run, and make waits for the e2e tier (its stacks stop with it).
 PYTEST_WORKERS ?= 2
 E2E_LOG := .aizen/e2e.log
+CHECKS :=
 pytest: $(VENV)/.installed chromium
 	@mkdir -p $(dir $(E2E_LOG))
 	@echo "AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest --durations=15 tests/e2e > $(E2E_LOG) (alongside; printed below)"
 	@AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest --durations=15 tests/e2e > $(E2E_LOG) 2>&1 & e2e=$$!; \
-	echo "AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 tests/unit tests/integration"; \
-	AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 tests/unit tests/integration; \
-	tiers=$$?; wait $$e2e; e2e_status=$$?; \
+	tiers=0; \
+	if [ -n "$(CHECKS)" ]; then $(MAKE) --no-print-directory -j2 --output-sync=target $(CHECKS) || tiers=$$?; fi; \
+	if [ $$tiers = 0 ]; then \
+		echo "AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 tests/unit tests/integration"; \
+		AIZEN_REQUIRE_BUILD=1 $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 tests/unit tests/integration || tiers=$$?; \
+	fi; \
+	wait $$e2e; e2e_status=$$?; \
 	echo "== tests/e2e ($(E2E_LOG))"; cat $(E2E_LOG); \
 	test $$tiers = 0 && test $$e2e_status = 0
 

@@ -151,7 +151,7 @@ def session_ok(session: RefSession, filters: dict[str, str]) -> bool:
     return plain and all(
         condition_holds(condition, session_value(session, condition[0]))
         for condition in conditions
-        if condition[0] != "page"
+        if condition[0] != "page" and not is_conversion_condition(condition)
     )
 
 
@@ -168,9 +168,10 @@ def event_ok(event: RawEvent, session: RefSession, filters: dict[str, str], rng:
 
 # The filters= parameter (docs/stats.md, Filters), read and matched the slow way ------------
 
-RefCondition = tuple[str, bool, list[str]]  # (property, negated, patterns)
+RefCondition = tuple[str, bool, list[str]]  # (property, negated, patterns); props: "props:<key>"
 REF_PROPERTIES = {
     "event:page": "page",
+    "event:goal": "goal",
     "visit:entry_page": "entry_page",
     "visit:exit_page": "exit_page",
     "visit:referrer": "referrer",
@@ -213,10 +214,16 @@ def ref_conditions(text: str) -> list[RefCondition]:
     for part in _split_unescaped(text, ";"):
         cut = min(index for index in (part.find("=="), part.find("!=")) if index >= 0)
         name, negated, values = part[:cut], part[cut] == "!", part[cut + 2 :]
+        prop_name = "props:" + name.removeprefix("event:props:") if name.startswith("event:props:") else None
         conditions.append(
-            (REF_PROPERTIES[name], negated, [_unescape(value) for value in _split_unescaped(values, "|")])
+            (prop_name or REF_PROPERTIES[name], negated, [_unescape(value) for value in _split_unescaped(values, "|")])
         )
     return conditions
+
+
+def is_conversion_condition(condition: RefCondition) -> bool:
+    """event:goal and event:props:<key>: matched on goals and props (goal_matching), not by `matching`."""
+    return condition[0] == "goal" or condition[0].startswith("props:")
 
 
 def wildcard_match(pattern: str, value: str) -> bool:
@@ -544,6 +551,18 @@ def prop(event: RawEvent, key: str) -> str:
     return NONE if value is None else str(value)
 
 
+def goals_named(condition: RefCondition, goals: list[RefGoal]) -> list[RefGoal]:
+    """The goals whose name one of an event:goal condition's patterns matches."""
+    return [goal for goal in goals if any(wildcard_match(pattern, goal.name) for pattern in condition[2])]
+
+
+def goal_filtered(filters: dict[str, str]) -> bool:
+    """Only conversions count (conversion_rate allowed): a goal filter, or an event:goal== condition."""
+    return "goal" in filters or any(
+        name == "goal" and not negated for name, negated, _ in ref_conditions(filters.get("filters", ""))
+    )
+
+
 def split_filters(
     filters: dict[str, str],
 ) -> tuple[dict[str, str], str | None, list[tuple[str, str]]]:
@@ -562,16 +581,27 @@ def goal_matching(
     *,
     with_goal: bool = True,
 ) -> list[tuple[tuple[str, date], RefSession, list[RawEvent]]]:
-    """`matching`, with the property filters (on every event) and, unless told not to, the goal
-    filter (only events that convert the goal) applied to each session's matching events."""
+    """`matching`, with the property filters and event:props conditions (on every event), the
+    event:goal!= conditions (sessions that convert one of their goals anywhere are dropped) and,
+    unless told not to, the goal filter and event:goal== conditions (only events that convert
+    the goal; for each condition, one of its goals) applied to each session's matching events."""
     seed, goal_name, props = split_filters(filters)
     goal = next((g for g in goals if g.name == goal_name), None) if with_goal and goal_name else None
+    conditions = [c for c in ref_conditions(filters.get("filters", "")) if is_conversion_condition(c)]
+    prop_conditions = [c for c in conditions if c[0] != "goal"]
+    wanted = [goals_named(c, goals) for c in conditions if c[0] == "goal" and not c[1]] if with_goal else []
+    excluded = [g for c in conditions if c[0] == "goal" and c[1] for g in goals_named(c, goals)]
     out = []
     for visitor, session, hits in matching(events, tz, seed, rng):
+        if any(converts(g, e) for e in session.events for g in excluded):
+            continue
         kept = [
             e
             for e in hits
-            if all(prop(e, key) == value for key, value in props) and (goal is None or converts(goal, e))
+            if all(prop(e, key) == value for key, value in props)
+            and all(condition_holds(c, prop(e, c[0].removeprefix("props:"))) for c in prop_conditions)
+            and (goal is None or converts(goal, e))
+            and all(any(converts(g, e) for g in selection) for selection in wanted)
         ]
         if kept:
             out.append((visitor, session, kept))
@@ -603,7 +633,7 @@ def goal_aggregate(
         "visit_duration": int(round_half_up(sum(durations) / len(counted) / 1000)) if counted else 0,
         "events": sum(1 for _, _, hits in rows for e in hits if is_event(e)),
     }
-    if "goal" in filters:
+    if goal_filtered(filters):
         base = {visitor for visitor, _, _ in goal_matching(events, tz, filters, rng, goals, with_goal=False)}
         numbers["conversion_rate"] = rate(len(visitors), len(base))
     return numbers
@@ -626,7 +656,7 @@ def goal_timeseries(
         return {label: {"visitors": len(visitors[label]), **counts[label]} for label in visitors}
 
     converted = per_bucket(goal_matching(events, tz, filters, rng, goals))
-    if "goal" not in filters:
+    if not goal_filtered(filters):
         return converted
     base = per_bucket(goal_matching(events, tz, filters, rng, goals, with_goal=False))
     empty = {"visitors": 0, "pageviews": 0, "events": 0}
@@ -680,13 +710,13 @@ def goal_breakdown(
     result: dict[str, dict[str, Any]] = {}
     for value, (visitors, count, pageviews) in converted.items():
         result[value] = {"visitors": len(visitors), "events": count, "pageviews": pageviews}
-        if "goal" in filters:
+        if goal_filtered(filters):
             result[value]["conversion_rate"] = rate(len(visitors), len(base[value][0]))
     return result
 
 
 def page_engagement(
-    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range
+    events: list[RawEvent], tz: ZoneInfo, filters: dict[str, str], rng: Range, goals: list[RefGoal] | None = None
 ) -> dict[str, dict[str, Any]]:
     """{page: {visitors, pageviews, time_on_page, scroll_depth}}: time_on_page the page's engaged
     seconds (its engagement reports) per pageview, scroll_depth the mean of each visitor's
@@ -695,7 +725,7 @@ def page_engagement(
     pageviews: dict[str, int] = defaultdict(int)
     engaged: dict[str, int] = defaultdict(int)
     deepest: dict[str, dict[tuple[str, date], int]] = defaultdict(dict)
-    for visitor, _, hits in goal_matching(events, tz, filters, rng, []):
+    for visitor, _, hits in goal_matching(events, tz, filters, rng, goals or []):
         for event in hits:
             visitors[event.page].add(visitor)
             if event.kind == "pageview":

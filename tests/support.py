@@ -86,9 +86,10 @@ def make_owner(
     domain: str = "example.com",
     billing: bool = True,
     timezone: str = "America/Los_Angeles",
+    site_created_at: int = 1,
 ) -> Owner:
     user = User(id=user_id, email=f"{user_id}@example.com", billing_active=billing, created_at=1_700_000_000)
-    site = Site(id=site_id, domain=domain, timezone=timezone, owner_user_id=user_id, created_at=1)
+    site = Site(id=site_id, domain=domain, timezone=timezone, owner_user_id=user_id, created_at=site_created_at)
     accounts.put_user(user)
     accounts.put_site(site)
     return Owner(user=user, site=site, session=start_session(user_id))

@@ -5,9 +5,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from aizen import site_jobs
 from aizen.observability import logger, metrics, traced_when_sampled
 from aizen.rollup import job
-from aizen.store import rollup_queue
+from aizen.store import site_queues
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -15,8 +16,8 @@ from aizen.store import rollup_queue
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     reports = []
-    for site_id in rollup_queue.site_ids_of(event):
-        budget = context.get_remaining_time_in_millis() / 1000 * job.WORKER_BUDGET_SHARE
+    for site_id in site_queues.site_ids_of(event):
+        budget = context.get_remaining_time_in_millis() / 1000 * site_jobs.WORKER_BUDGET_SHARE
         report = job.run_site(site_id, budget)  # raises when the site fails: the queue retries it
         reports.append(report)
         metrics.add_metric(name="RollupSites", unit=MetricUnit.Count, value=report.sites)

@@ -96,6 +96,11 @@ def install() -> None:
     serialize.SERVICE_SPECIFIC_SERIALIZERS["dynamodb"] = {"json": AttributeValueSerializer}
 
 
+def in_embedded_request() -> bool:
+    """True inside `embedded_request()` on this thread."""
+    return _EMBEDDED_REQUEST.get()
+
+
 @contextmanager
 def embedded_request() -> Iterator[None]:
     """Within: this thread's DynamoDB responses use the direct AttributeValue pass."""

@@ -126,7 +126,8 @@ def _compact(args: argparse.Namespace) -> int:
 
     if args.site:
         _site(args.site)
-    return _print(compaction.run([args.site] if args.site else None).as_dict())
+    sites = [args.site] if args.site else None
+    return _print(compaction.run(sites, retry_set_aside=args.retry_set_aside).as_dict())
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -245,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compact = command(commands, "compact", _compact, "run the scheduled compaction job now (hours into blocks)")
     compact.add_argument("--site", help="only this site")
+    compact.add_argument(
+        "--retry-set-aside",
+        action="store_true",
+        help="also pack the hours set aside after 3 unfinished attempts (run it where there is more memory)",
+    )
     return parser
 
 

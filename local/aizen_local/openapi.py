@@ -148,6 +148,10 @@ class _Operation:
     body: str | None = None
     security: list[dict[str, list[str]]] = field(default_factory=list)
     examples: dict[str, Any] = field(default_factory=dict)  # parameter name -> example ("body": the body's)
+    # Whole requests, by name: request name -> {parameter name -> value}, each naming the same
+    # parameters (none of `examples`'), so a client (Swagger UI, schemathesis's explicit phase)
+    # that pairs a parameter's examples by name sends each request as written.
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # The public API documentation's own examples (its key, its numbers; a key expiring in 2030, so "Try it out"
@@ -241,8 +245,14 @@ def _metrics_pattern(allowed: tuple[str, ...]) -> str:
 
 
 def _query_parameters(
-    parameters: tuple[Parameter, ...], metrics: tuple[str, ...], examples: dict[str, Any]
+    parameters: tuple[Parameter, ...],
+    metrics: tuple[str, ...],
+    examples: dict[str, Any],
+    requests: dict[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:
+    named = {frozenset(request) for request in requests.values()}
+    if len(named) > 1 or any(name in examples for request in requests.values() for name in request):
+        raise ValueError("every named request names the same parameters, and none of the single examples")
     described = []
     for parameter in parameters:
         schema = dict(parameter.schema)
@@ -266,6 +276,8 @@ def _query_parameters(
             document["description"] = description
         if parameter.name in examples:
             document["example"] = examples[parameter.name]
+        if any(parameter.name in request for request in requests.values()):
+            document["examples"] = {name: {"value": request[parameter.name]} for name, request in requests.items()}
         described.append(document)
     return described
 
@@ -343,7 +355,8 @@ def _operations() -> list[_Operation]:
         key_errors[0],
         _Answer(
             403,
-            description="forbidden: not the site's owner, or (writes) a missing or foreign Origin",
+            description="forbidden: not the site's owner, the owner's plan without API access (billing),"
+            " or (writes) a missing or foreign Origin",
             example_message="Only the site owner can manage its goals",
         ),
         _Answer(404, description="not_found: unknown site (or a goal of another site)"),
@@ -360,10 +373,25 @@ def _operations() -> list[_Operation]:
             AggregateParams.PARAMETERS,
             AGGREGATE_METRICS,
             security=_BEARER,
-            examples={
-                "period": "30d",
-                "metrics": "visitors,pageviews,bounce_rate",
-                "filters": "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari",
+            requests={
+                "plausible_filters": {
+                    "period": "30d",
+                    "metrics": "visitors,pageviews,bounce_rate",
+                    "filters": "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari",
+                    "compare": "previous_period",
+                },
+                "goal_and_props_filters": {
+                    "period": "7d",
+                    "metrics": "visitors,events,conversion_rate",
+                    "filters": "event:goal==Sign*|Visit /blog/**;event:props:plan!=free|(none)",
+                    "compare": "previous_period",
+                },
+                "goal_excluded": {
+                    "period": "30d",
+                    "metrics": "visitors,pageviews",
+                    "filters": r"event:goal!=Sign*;event:page==/pricing|/a\|b",
+                    "compare": "year_over_year",
+                },
             },
         ),
         _Operation(
@@ -376,7 +404,16 @@ def _operations() -> list[_Operation]:
             TimeseriesParams.PARAMETERS,
             TIMESERIES_METRICS,
             security=_BEARER,
-            examples={"period": "7d", "interval": "day", "metrics": "visitors,pageviews"},
+            examples={
+                "period": "custom",
+                "from": "2025-11-01",
+                "to": "2025-11-30",
+                "interval": "week",
+                "metrics": "visitors,pageviews",
+                "compare": "custom",
+                "compare_from": "2024-11-01",
+                "compare_to": "2024-11-30",
+            },
         ),
         _Operation(
             "get",
@@ -584,7 +621,7 @@ def _operation(operation: _Operation) -> dict[str, Any]:
         for name in operation.path_parameters
     ]
     if operation.params:
-        parameters += _query_parameters(operation.params, operation.metrics, operation.examples)
+        parameters += _query_parameters(operation.params, operation.metrics, operation.examples, operation.requests)
     document: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,

@@ -1,4 +1,4 @@
-"""Run the rollup function on the schedule template.yaml gives it."""
+"""Run the scheduled functions (the rollup and compaction dispatchers) on the schedules template.yaml gives them."""
 
 import logging
 import re

@@ -42,7 +42,6 @@ def _function_environment(
         {
             "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
             "AWS_ENDPOINT_URL_SQS": sqs_endpoint,
-            "AIZEN_ROLLUP_QUEUE_URL": queues["RollupQueue"],
             "AWS_DEFAULT_REGION": os.environ["AWS_DEFAULT_REGION"],
             "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
             "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
@@ -50,6 +49,7 @@ def _function_environment(
             "POWERTOOLS_METRICS_DISABLED": "true",  # no CloudWatch here; keeps the console readable
         }
     )
+    environment.update({variable: queues[queue] for variable, queue in template.queue_variables().items()})
     return environment
 
 

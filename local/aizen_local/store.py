@@ -4,11 +4,12 @@ moto's server does not make a conditional UpdateItem atomic across concurrent
 requests, so every request goes through one lock: the local stack then keeps
 DynamoDB's per-item atomicity that the rate limits rely on.
 
-Two patches to moto make its answers fast enough for a realistic site
+Three patches to moto make its answers fast enough for a realistic site
 (docs/local-store.md): every table the store creates answers a base-table Query
 from the queried partition instead of walking the whole table
-(`aizen_local.partition_index`), and its responses write AttributeValues in one
-direct pass instead of through moto's alias search (`aizen_local.attribute_values`).
+(`aizen_local.partition_index`), its responses write AttributeValues in one direct
+pass instead of through moto's alias search (`aizen_local.attribute_values`), and
+new items are sized once instead of once per attribute (`aizen_local.item_sizes`).
 """
 
 import threading
@@ -19,7 +20,7 @@ import boto3
 from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from aizen_local import attribute_values
+from aizen_local import attribute_values, item_sizes
 from aizen_local.partition_index import index_partitions
 from aizen_local.template import Template, create_table_request
 
@@ -46,11 +47,12 @@ class SerializedApp:
 
 
 class MotoPatchesApp:
-    """WSGI middleware: the store's responses write AttributeValues directly, and after a
-    CreateTable the new table gets the partition-indexed Query."""
+    """WSGI middleware: the store's responses write AttributeValues directly, new items are
+    sized once, and after a CreateTable the new table gets the partition-indexed Query."""
 
     def __init__(self, app: WsgiApp) -> None:
         attribute_values.install()
+        item_sizes.install()
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

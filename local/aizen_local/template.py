@@ -106,6 +106,18 @@ class Template:
             raise KeyError(f"template.yaml: no Globals variable names the table(s) {', '.join(missing)}")
         return named
 
+    def queue_variables(self) -> dict[str, str]:
+        """Each function's environment variable that names an SQS queue (`AIZEN_ROLLUP_QUEUE_URL:
+        !Ref RollupQueue`) → the queue's logical id: how the dispatchers find their queues."""
+        queues = {name for name, resource in self.resources.items() if resource["Type"] == "AWS::SQS::Queue"}
+        return {
+            name: value["Ref"]
+            for resource in self.resources.values()
+            if resource["Type"] == "AWS::Serverless::Function"
+            for name, value in resource["Properties"].get("Environment", {}).get("Variables", {}).items()
+            if isinstance(value, dict) and value.get("Ref") in queues
+        }
+
     def table_names(self, environ: Mapping[str, str]) -> dict[str, str]:
         """Table logical id → the name its variable holds in `environ` (every table's must be set)."""
         return {logical_id: environ[variable] for logical_id, variable in self.table_variables().items()}

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningStack, Tenant, make_tenant
+from tests.e2e.conftest import KEY_LIMIT_PER_HOUR, RunningStack, Tenant, make_tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -84,9 +84,9 @@ def test_valid_key_passes_auth_and_rate_limits(http: httpx.Client, tenant: Tenan
     # Then: both pass auth and rate limiting and get the analytics
     assert first.status_code == 200
     assert "metrics" in first.json()
-    assert first.headers["x-ratelimit-limit"] == "600"
-    assert int(first.headers["x-ratelimit-remaining"]) == 599
-    assert int(second.headers["x-ratelimit-remaining"]) == 598
+    assert first.headers["x-ratelimit-limit"] == str(KEY_LIMIT_PER_HOUR)  # the stack's setting
+    assert int(first.headers["x-ratelimit-remaining"]) == KEY_LIMIT_PER_HOUR - 1
+    assert int(second.headers["x-ratelimit-remaining"]) == KEY_LIMIT_PER_HOUR - 2
     reset = int(first.headers["x-ratelimit-reset"])
     assert reset % 3600 == 0
     assert 0 < reset - time.time() <= 3600

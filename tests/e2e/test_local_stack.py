@@ -70,29 +70,37 @@ def test_ingestion_preflight_is_open_to_any_origin(http: httpx.Client) -> None:
     assert response.headers["access-control-allow-origin"] == "*"
 
 
-def test_the_rollup_dispatcher_runs_on_the_template_schedule_and_the_worker_on_the_queue(
-    stack: RunningStack,
+@pytest.mark.parametrize(
+    ("dispatcher", "queue", "worker", "email"),
+    [
+        ("RollupDispatchFunction", "RollupQueue", "RollupFunction", "queue-owner@example.com"),
+        ("CompactionDispatchFunction", "CompactionQueue", "CompactionFunction", "compaction-owner@example.com"),
+    ],
+)
+def test_each_jobs_dispatcher_runs_on_the_template_schedule_and_its_worker_on_its_queue(
+    stack: RunningStack, dispatcher: str, queue: str, worker: str, email: str
 ) -> None:
     # Given: the template's schedule is rate(...): the stack runs the dispatcher at start, then every
     # period (this stack has no site yet, so it sent nothing)
     deadline = time.monotonic() + 60
-    while "RollupDispatchFunction ran" not in stack.log_file.read_text():
-        assert time.monotonic() < deadline, "the rollup dispatcher never ran"
+    while f"{dispatcher} ran" not in stack.log_file.read_text():
+        assert time.monotonic() < deadline, f"{dispatcher} never ran"
         time.sleep(0.5)
-    owner = stack.cli_json("users", "create", "--email", "queue-owner@example.com")
-    site = stack.cli_json("sites", "create", "--domain", "queue.example", "--timezone", "UTC", "--owner", owner["id"])
+    owner = stack.cli_json("users", "create", "--email", email)
+    domain = f"{queue.lower()}.example"
+    site = stack.cli_json("sites", "create", "--domain", domain, "--timezone", "UTC", "--owner", owner["id"])
 
-    # When: a message for the site lands in the rollup queue, as the dispatcher sends it
+    # When: a message for the site lands in the job's queue, as the dispatcher sends it
     sqs = boto3.client(
         "sqs", endpoint_url=stack.summary["sqs_endpoint"], region_name="us-east-1",
         aws_access_key_id="local", aws_secret_access_key="local",
     )  # fmt: skip
     sqs.send_message(
-        QueueUrl=stack.summary["queues"]["RollupQueue"], MessageBody=json.dumps({"site_id": site["id"]}),
+        QueueUrl=stack.summary["queues"][queue], MessageBody=json.dumps({"site_id": site["id"]}),
         MessageGroupId=site["id"], MessageDeduplicationId=f"{site['id']}#e2e",
     )  # fmt: skip
 
-    # Then: the template's event source mapping hands it to the worker, which rolls up that site
-    while "RollupFunction ran" not in stack.log_file.read_text():
-        assert time.monotonic() < deadline + 60, "the rollup worker never ran"
+    # Then: the template's event source mapping hands it to the worker, which works that site
+    while f"{worker} ran" not in stack.log_file.read_text():
+        assert time.monotonic() < deadline + 60, f"{worker} never ran"
         time.sleep(0.5)

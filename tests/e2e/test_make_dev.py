@@ -1,23 +1,18 @@
-"""What `make dev` runs: `aizen serve` with its embedded store and demo data, and its curl lines."""
+"""What `make dev` runs: `aizen serve` with its embedded store and demo data, and its curl lines.
+
+The demo stack (`demo_stack`, tests/e2e/conftest.py) is launched when the session is collected,
+and these tests run last, so its seeding overlaps the rest of the tier."""
 
 import json
 import shlex
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import RunningStack, start_stack
+from tests.e2e.conftest import RunningStack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("demo"))
-    yield running
-    running.stop()
 
 
 def _curl(line: str) -> tuple[int, str]:

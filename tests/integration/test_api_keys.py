@@ -327,6 +327,24 @@ def test_revoke_returns_ok_and_the_key_stops_working(owner: Owner, clock: Frozen
     assert stored.revoked_at == stored.updated_at == SEED_NOW + 5
 
 
+def test_an_owner_without_api_access_still_lists_and_revokes_keys(clock: FrozenClock) -> None:
+    # Given: an owner whose plan has no API access (any more), with a key made before
+    unpaid = make_owner(billing=False)
+    key, _ = make_key(unpaid.site.id)
+
+    # When
+    listed = list_keys(unpaid)
+    revoked = revoke(unpaid, key.id)
+
+    # Then: key management needs no plan, so a key can always be revoked (docs/api.md, Goals)
+    assert listed.status == 200
+    assert [listed_key["id"] for listed_key in listed.body["keys"]] == [key.id]
+    assert revoked.body == {"ok": True}
+    stored = accounts.get_api_key(unpaid.site.id, key.id)
+    assert stored is not None
+    assert stored.revoked_at == SEED_NOW
+
+
 def test_revoke_is_idempotent_and_keeps_the_first_revocation_time(owner: Owner, clock: FrozenClock) -> None:
     key = create(owner).body["key"]
     assert revoke(owner, key["id"]).body == {"ok": True}

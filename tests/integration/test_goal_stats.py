@@ -2,6 +2,7 @@
 (the reference test, tests/integration/test_goal_stats_reference.py, covers random traffic)."""
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -124,6 +125,44 @@ def test_filters_event_goal_and_event_props_answer_as_the_goal_and_props_filters
         assert (answered.status, answered.body) == (200, expected.body), plain
 
 
+@pytest.mark.parametrize(
+    ("filters", "metrics", "expected"),
+    [
+        # A and C sign up, B clicks out: three converters, three conversions
+        ("event:goal==Signup|Outbound Link: Click", "visitors,events,conversion_rate", [3, 3, 100.0]),
+        # only B's session has no signup: its two pageviews and its click
+        ("event:goal!=Signup", "visitors,pageviews,events", [1, 2, 3]),
+        ("event:goal!=Signup;event:page==/pricing", "visitors,pageviews", [1, 2]),
+        # * stops at /: no goal name matches Visit*; Visit ** is Visit /blog/** (A's and C's /blog/a)
+        ("event:goal==Visit*", "visitors,events", [0, 0]),
+        ("event:goal==Visit **", "visitors,pageviews,events,conversion_rate", [2, 2, 2, 66.7]),
+        # every event but A's pro signup; (none) is an event without the prop
+        ("event:props:plan!=pro", "visitors,events", [3, 7]),
+        ("event:props:plan==(none)|free", "visitors,events", [3, 7]),
+        ("event:props:plan==p*", "visitors,events", [1, 1]),
+        ("event:props:plan!=(none);event:goal!=Visit /blog/**", "visitors", [0]),
+    ],
+)
+@pytest.mark.usefixtures("signup_traffic")
+def test_goal_and_props_conditions_count_by_hand(
+    api_key: tuple[ApiKey, str], filters: str, metrics: str, expected: list[Any]
+) -> None:
+    response = _ask(AGGREGATE, f"period=today&metrics={metrics}&filters={quote(filters)}", api_key[1])
+    assert response.status == 200, response.body
+    assert response.body["metrics"] == dict(zip(metrics.split(","), expected, strict=True))
+    assert response.body["meta"]["from_rollups"] is False
+
+
+@pytest.mark.usefixtures("signup_traffic")
+def test_goal_breakdown_without_the_sessions_of_an_excluded_goal(api_key: tuple[ApiKey, str]) -> None:
+    query = f"period=today&property=goal&metrics=visitors,events,conversion_rate&filters={quote('event:goal!=Signup')}"
+    response = _ask(BREAKDOWN, query, api_key[1])
+    # Only B's session is left: its outbound click, over the question's one visitor
+    assert response.body["results"] == [
+        {"value": "Outbound Link: Click", "visitors": 1, "events": 1, "conversion_rate": 100.0}
+    ]
+
+
 @pytest.mark.usefixtures("signup_traffic")
 def test_time_on_page_and_scroll_depth(api_key: tuple[ApiKey, str]) -> None:
     response = _ask(BREAKDOWN, "period=today&property=page&metrics=pageviews,time_on_page,scroll_depth", api_key[1])
@@ -149,6 +188,14 @@ def test_time_on_page_and_scroll_depth(api_key: tuple[ApiKey, str]) -> None:
         (BREAKDOWN, "property=goal&metrics=pageviews", "metrics: pageviews is not allowed with property=goal"),
         (BREAKDOWN, "property=referrer&metrics=time_on_page", "time_on_page is not allowed with property=referrer"),
         (BREAKDOWN, "property=page&goal=Signup&metrics=scroll_depth", "scroll_depth is not available with a goal"),
+        # a goal named without wildcards must be the site's (\| is a literal |: no goal is named Signup|x)
+        (
+            AGGREGATE,
+            "filters=event:goal%3D%3DSign*%7CSignup%5C%7Cx",
+            "filters: unknown goal 'Signup|x' in event:goal; the site's goals: Signup, Visit /blog/**,",
+        ),
+        (AGGREGATE, "filters=event:goal!%3DNope*%7CPurchas", "filters: unknown goal 'Purchas' in event:goal;"),
+        (AGGREGATE, "filters=event:goal!%3DSignup&metrics=conversion_rate", "conversion_rate needs a goal filter"),
     ],
 )
 @pytest.mark.usefixtures("signup_traffic")
@@ -175,6 +222,10 @@ def test_an_unknown_goal_on_a_site_without_goals_says_so(api_key: tuple[ApiKey, 
         (AGGREGATE, "period=12m&goal=Signup&country=US"),
         (BREAKDOWN, "period=12m&property=goal&device=desktop"),
         (TIMESERIES, "period=12m&interval=hour&goal=Signup"),
+        (AGGREGATE, "period=12m&filters=event:goal%3D%3DSignup%7CPurchase"),
+        (TIMESERIES, "period=12m&filters=event:goal!%3DSignup"),
+        (BREAKDOWN, "period=12m&property=goal&filters=event:goal%3D%3DSign*"),
+        (AGGREGATE, "period=12m&filters=event:props:plan%3D%3Dpro"),
     ],
 )
 @pytest.mark.usefixtures("signup_traffic")

@@ -1,8 +1,8 @@
 """Goals, custom properties and engagement held against tests/stats_reference.py over random traffic.
 
 Zones with DST (both directions), a 45-minute offset and a 30-minute DST shift; every period;
-aggregates and timeseries with goal and property filters (events, conversion_rate), goal and
-property breakdowns, the page breakdown's time_on_page and scroll_depth; through the real
+aggregates and timeseries with goal and property filters, plain and filters= conditions (events,
+conversion_rate), goal and property breakdowns, the page breakdown's time_on_page and scroll_depth; through the real
 handlers over moto, from single items (Berlin) and packed hour blocks with the last two days'
 single items (the compacted scenarios).
 """
@@ -23,6 +23,7 @@ from aizen.store import goals as goal_store
 from tests import stats_reference as ref
 from tests.support import (
     SEED_NOW,
+    PresetCase,
     bearer,
     invoke,
     preset_cases,
@@ -60,6 +61,18 @@ FILTER_SETS: list[dict[str, str]] = [
     {"goal": "Visit /*"},
     {"goal": "Pricing page", "props:author": "(none)"},
     {"goal": "File Download", "country": "US"},
+    # filters= on goals and props (docs/stats.md, Goals and custom properties in filters): several
+    # values, wildcards on goal names, != (sessions without the goal), (none), escaped |, two goal
+    # conditions, and combinations with the plain filters and other conditions
+    {"filters": "event:goal==Signup|File Download"},
+    {"filters": "event:goal!=Signup"},
+    {"filters": "event:goal==Visit /**;event:goal!=Pricing page", "device": "desktop"},
+    {"filters": "event:props:plan==pro|(none);event:goal==Sign*"},
+    {"filters": "event:props:author!=ann|(none)"},
+    {"filters": r"event:props:url==/a.pdf\|x|/*.pdf;event:page!=/blog/**"},
+    {"props:plan": "pro", "filters": "event:goal!=*Link*|Visit /blog/**;visit:country!=US"},
+    {"goal": "Signup", "filters": "event:props:plan!=free"},
+    {"filters": "event:goal==Visit /*|Signup;event:goal==Pricing page"},
 ]
 BREAKDOWNS: list[tuple[str, dict[str, str], str]] = [
     ("goal", {}, "visitors,events,conversion_rate"),
@@ -70,6 +83,18 @@ BREAKDOWNS: list[tuple[str, dict[str, str], str]] = [
     ("page", {"props:author": "ann"}, "scroll_depth,time_on_page,visitors"),
     ("goal", {"goal": "Visit /*"}, "visitors,events,conversion_rate"),
     ("props:plan", {"country": "US"}, "events,visitors"),
+    ("goal", {"filters": "event:goal!=Signup|Purchase"}, "visitors,events,conversion_rate"),
+    (
+        "props:plan",
+        {"filters": "event:goal==Sign*|File Download;event:props:plan!=free"},
+        "visitors,events,conversion_rate",
+    ),
+    (
+        "page",
+        {"filters": "event:props:author==a*|(none);event:goal!=Visit /blog/**"},
+        "scroll_depth,time_on_page,visitors",
+    ),
+    ("props:author", {"filters": r"event:props:author!=bo\|x", "country": "US"}, "events,visitors"),
 ]
 
 
@@ -106,23 +131,37 @@ def scenario(request: pytest.FixtureRequest) -> Iterator[_Scenario]:
         yield _Scenario(ZoneInfo(timezone), now_ms, events, shared.token, retention)
 
 
+def _cases(scenario: _Scenario) -> list[PresetCase]:
+    return list(preset_cases(scenario.tz, scenario.now_ms, scenario.events, scenario.retention_days))
+
+
 @pytest.mark.shared_store
 class TestGoalsPropsAndEngagementMatchTheReference:
     """Every period (a test each): aggregates, timeseries and breakdowns under two filter sets."""
 
     @pytest.mark.parametrize("preset", PRESETS)
     def test_period(self, scenario: _Scenario, preset: str) -> None:
-        tz, now_ms, events, token = scenario.tz, scenario.now_ms, scenario.events, scenario.token
-        [case] = [case for case in preset_cases(tz, now_ms, events, scenario.retention_days) if case.preset == preset]
-        number, _, rng, base, period, outside = case
+        tz, events, token = scenario.tz, scenario.events, scenario.token
+        cases = _cases(scenario)
+        [case] = [case for case in cases if case.preset == preset]
+        _, _, rng, base, period, outside = case
+        # The filter sets rotate over the periods inside the raw window (one before it is only a
+        # 422), two a period, so each set is compared with the reference in every scenario.
+        first_turn = 2 * sum(not earlier.outside_window for earlier in cases[: case.number])
         checked = 0
         for variant in range(2):
-            filters = FILTER_SETS[(number * 2 + variant) % len(FILTER_SETS)]
+            turn = first_turn + variant
+            filters = FILTER_SETS[turn % len(FILTER_SETS)]
             checked += _check_aggregate(base, filters, rng, period, outside, events, tz, token)
             checked += _check_timeseries(base, filters, rng, period, outside, events, tz, token)
-            prop, extra, metrics = BREAKDOWNS[(number * 2 + variant) % len(BREAKDOWNS)]
+            prop, extra, metrics = BREAKDOWNS[turn % len(BREAKDOWNS)]
             checked += _check_breakdown(base, extra, prop, metrics, rng, period, outside, events, tz, token)
         assert checked >= 6
+
+    def test_every_filter_set_is_counted(self, scenario: _Scenario) -> None:
+        """The rotation in test_period reaches every filter set inside the raw window."""
+        counted_turns = 2 * sum(not case.outside_window for case in _cases(scenario))
+        assert counted_turns >= len(FILTER_SETS), "every filter set is counted against the reference"
 
 
 def _check_aggregate(
@@ -136,7 +175,7 @@ def _check_aggregate(
     token: str,
 ) -> int:
     metrics = ["visitors", "pageviews", "bounce_rate", "visit_duration", "events"]
-    if "goal" in filters:
+    if ref.goal_filtered(filters):
         metrics.append("conversion_rate")
     params = {**base, **filters, "metrics": ",".join(metrics)}
     response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
@@ -164,7 +203,7 @@ def _check_timeseries(
     token: str,
 ) -> int:
     interval = "hour" if base["period"] in ("24h", "today", "yesterday") else "day"
-    metrics = ["visitors", "pageviews", "events"] + (["conversion_rate"] if "goal" in filters else [])
+    metrics = ["visitors", "pageviews", "events"] + (["conversion_rate"] if ref.goal_filtered(filters) else [])
     params = {**base, **filters, "interval": interval, "metrics": ",".join(metrics)}
     response = _ask("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
     # A goal filter alone is answered from rollups (none were made here) before the raw window.
@@ -207,7 +246,7 @@ def _check_breakdown(
     names = metrics.split(",")
     params = {**base, **filters, "property": prop, "metrics": metrics, "limit": "4"}
     if prop == "page":
-        table = ref.page_engagement(events, tz, filters, rng)
+        table = ref.page_engagement(events, tz, filters, rng, GOALS)
     else:
         table = ref.goal_breakdown(events, tz, filters, rng, prop, GOALS)
     rows = [{"value": value, **{name: numbers[name] for name in names}} for value, numbers in table.items()]

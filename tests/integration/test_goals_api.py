@@ -10,6 +10,7 @@ from aizen.goals import MAX_GOALS_PER_SITE, Goal
 from aizen.site_goals import MAX_GOAL_BODY_BYTES
 from aizen.store import accounts, dynamo
 from aizen.store import goals as goal_store
+from aizen_local import cli, connection
 from tests.support import (
     DASHBOARD_ORIGIN,
     FrozenClock,
@@ -313,6 +314,62 @@ def test_signed_in_but_not_the_owner_is_403_and_nothing_changes(owner: Owner, op
     assert (response.status, response.body["error"]["code"]) == (403, "forbidden")
     assert response.body["error"]["message"] == "Only the site owner can manage its goals"
     assert names(owner) == ["Signup"]
+
+
+@pytest.mark.parametrize("operation", ["create", "list", "delete"])
+def test_an_owner_without_api_access_is_403_and_nothing_changes(operation: str, clock: FrozenClock) -> None:
+    # Given: an owner whose plan has no API access, with a goal stored before (by the operator)
+    unpaid = make_owner(billing=False)
+    goal = site_goals.create_goal(unpaid.site.id, site_goals.CreateGoalRequest(event="Signup"))
+    before = goal_items()
+
+    # When
+    if operation == "create":
+        response = create(unpaid, {"event": "Other"})
+    elif operation == "list":
+        response = list_goals(unpaid)
+    else:
+        response = delete(unpaid, goal.goal_id)
+
+    # Then: refused after the owner check, like the stats routes for this owner; nothing written
+    assert (response.status, response.body["error"]["code"]) == (403, "forbidden")
+    assert response.body["error"]["message"] == (
+        "Goals are unavailable for this site: the site owner's plan does not include API access"
+    )
+    assert goal_items() == before
+    assert goal_count(unpaid.site.id) == 1
+
+
+def test_the_billing_check_comes_after_the_owner_check(clock: FrozenClock) -> None:
+    # Given: a site of an owner without API access, and another user, signed in, who has it
+    unpaid = make_owner(billing=False)
+    intruder = make_owner(user_id="user_2", site_id="site_2", domain="other.example")
+
+    # When
+    response = list_goals(unpaid, headers=dashboard_headers(intruder.session, origin=None))
+
+    # Then: the intruder learns only that the site is not theirs, not the owner's plan
+    assert response.body["error"]["message"] == "Only the site owner can manage its goals"
+
+
+def test_the_command_line_manages_goals_of_an_owner_without_api_access(
+    clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given: an owner without API access; the command line is the operator's, with the test's tables
+    monkeypatch.setattr(connection, "connect", lambda stack: None)
+    unpaid = make_owner(billing=False)
+
+    # When
+    created = cli.main(["goals", "create", "--site", unpaid.site.id, "--event", "Signup"])
+    goal = json.loads(capsys.readouterr().out)["goal"]
+    listed = cli.main(["goals", "list", "--site", unpaid.site.id])
+    goals = json.loads(capsys.readouterr().out)["goals"]
+    deleted = cli.main(["goals", "delete", "--site", unpaid.site.id, goal["id"]])
+
+    # Then: no plan is checked
+    assert (created, listed, deleted) == (0, 0, 0)
+    assert goals == [goal]
+    assert goal_items() == []
 
 
 @pytest.mark.parametrize("operation", ["create", "delete"])

@@ -153,15 +153,17 @@ def test_the_compactions_requests_are_all_allowed(owner: Owner, clock: FrozenClo
     stored = RawEvent(owner.site.id, int(clock.now() * 1000) - 2 * DAY * 1000, "pageview", "d" * 16, "/later")
     compaction.mark_hours(owner.site.id, [stored])
     event_store.put_event(stored)
+    clock.advance(3_600)  # one more finished hour for the forward pass
+    event = {"Records": [{"body": json.dumps({"site_id": owner.site.id})}]}
 
-    # When
+    # When: the worker compacts the site of a queue message
     calls = record_dynamodb_calls()
-    report = compaction.run()
+    context = LocalLambdaContext(function_name="CompactionFunction", timeout_seconds=900)  # the template's Timeout
+    result = load_handler("CompactionFunction")(event, context)
 
-    # Then: the forward pass, the re-compaction and the rollup marking are all allowed
-    assert report.failed_sites == []
-    assert report.hours_recompacted == 1
-    assert {call.operation for call in calls} >= {"Query", "GetItem", "BatchWriteItem", "DeleteItem"}
+    # Then: the forward pass, its attempt, the re-compaction and the rollup marking are all allowed
+    assert result["sites"][0]["hours_recompacted"] == 1
+    assert {call.operation for call in calls} >= {"Query", "GetItem", "UpdateItem", "BatchWriteItem", "DeleteItem"}
     assert _denied("CompactionFunction", calls) == []
 
 
@@ -209,3 +211,27 @@ def test_the_rollup_dispatchers_requests_are_all_allowed(
     assert _denied("RollupDispatchFunction", calls) == []
     assert sqs_operations == ["SendMessageBatch"]
     assert all(allows(policy, IamRequest(SQS_ACTIONS[name], "RollupQueue", ())) for name in sqs_operations)
+
+
+def test_the_compaction_dispatchers_requests_are_all_allowed(
+    owner: Owner, clock: FrozenClock, aizen_env: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: the queue from the template, and the SQS requests of the default session recorded
+    queue_url = ensure_queues(TEMPLATE, None)["CompactionQueue"]
+    aizen_env(COMPACTION_QUEUE_URL=queue_url)
+    sqs_operations: list[str] = []
+    session = boto3.Session()
+    session.events.register("before-call.sqs", lambda model, **_: sqs_operations.append(model.name))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    calls = record_dynamodb_calls()
+
+    # When
+    context = LocalLambdaContext(function_name="CompactionDispatchFunction")
+    result = load_handler("CompactionDispatchFunction")({}, context)
+
+    # Then: listing the sites and sending to the compaction queue, nothing more
+    policy = statements(TEMPLATE, "CompactionDispatchFunction")
+    assert result == {"sites_dispatched": 1}
+    assert _denied("CompactionDispatchFunction", calls) == []
+    assert sqs_operations == ["SendMessageBatch"]
+    assert all(allows(policy, IamRequest(SQS_ACTIONS[name], "CompactionQueue", ())) for name in sqs_operations)

@@ -240,3 +240,43 @@ def test_the_embedded_store_indexes_the_tables_it_creates() -> None:
         names.values(), PartitionIndexedTable
     )
     assert answer["Items"] == [{"p": {"S": "site_1#d#0"}, "s": {"B": b"\x02"}}]
+
+
+def test_pages_of_large_items_end_where_moto_ends_them() -> None:
+    # Given one partition of large items: two runs of seven 100 KB items (700 KB), each followed,
+    # outside it, by a 1 KB item and then a 390 KB one, which takes moto's page past 1 MB
+    settings = get_settings()
+    client = boto3.client("dynamodb")
+    sizes = [100_000] * 7 + [1_000, 390_000] + [50_000] * 12 + [390_000, 1_000] + [100_000] * 7
+    partition = "site_1#2026-11-01#0"
+    for number, size in enumerate(sizes):
+        item: dict[str, Any] = {"p": {"S": partition}, "s": {"B": bytes([number])}, "pad": {"S": "x" * size}}
+        client.put_item(TableName=settings.events_table, Item=item)
+
+    def key(number: int) -> dict[str, bytes]:
+        return {"B": bytes([number])}
+
+    requests = [
+        {
+            "TableName": settings.events_table,
+            "KeyConditionExpression": f"p = :p AND {condition}",
+            "ExpressionAttributeValues": {":p": {"S": partition}, **values},
+            "ScanIndexForward": forward,
+            **({"Limit": limit} if limit else {}),
+        }
+        for condition, values in (
+            ("s BETWEEN :a AND :b", {":a": key(0), ":b": key(6)}),
+            ("s >= :a", {":a": key(23)}),
+        )
+        for forward in (True, False)
+        for limit in (None, 4)
+    ]
+
+    # When each query runs through moto's own Query, then through the indexed one
+    expected = [_pages(client, request) for request in requests]
+    index_partitions()
+    answers = [_pages(client, request) for request in requests]
+
+    # Then every page is the same, and moto did end pages at an item outside the range
+    assert answers == expected
+    assert any(pages[-1]["Count"] == 0 for pages in expected)  # a page ended early: an empty last page

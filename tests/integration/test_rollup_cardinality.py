@@ -10,6 +10,7 @@ import pytest
 
 from aizen import admin
 from aizen.events import RawEvent
+from aizen.goals import Goal
 from aizen.importing import history
 from aizen.models import Site
 from aizen.periods import day_start_ms, today_in, zone
@@ -18,6 +19,8 @@ from aizen.rollup.compute import MAX_KEPT_BYTES, compute_day
 from aizen.settings import Settings, SettingsError
 from aizen.store import accounts, rollups
 from aizen.store import events as event_store
+from aizen.store import goals as goal_store
+from aizen.vocabulary import GOAL_KEY_SEPARATOR
 from tests.support import FrozenClock, bearer, invoke, make_key
 
 DAY = 86_400
@@ -240,6 +243,66 @@ def test_each_history_import_is_limited_and_imports_add_up(clock: FrozenClock, a
     stored = history.stored_day(site, old_day)
     assert stored is not None
     assert stored.tables["page"] == [["(other)", 2, 2], ["/a", 2, 2], ["/b", 2, 2]]
+
+
+def test_a_goal_table_keeps_the_limit_of_goal_values_and_each_goal_folds_the_rest_into_its_other_row(
+    clock: FrozenClock, aizen_env: ApplyEnv, rows_read: dict[str, int]
+) -> None:
+    # Given: a limit of 3; a goal on every page and a Signup goal; a day with four real pages
+    # and one client sending six random pages
+    aizen_env(ROLLUP_VALUES_PER_DAY="3")
+    site = _site()
+    every_page = Goal(goal_id="g1", name="Visit /**", event_name=None, page_pattern="/**", created_at=1)
+    signup = Goal(goal_id="g2", name="Signup", event_name="Signup", page_pattern=None, created_at=1)
+    for goal in (every_page, signup):
+        goal_store.put_goal(site.id, goal)
+    day = _today(clock, site)
+    traffic = _Traffic(site, day)
+    for number in range(4):
+        traffic.add(_visitor(number), "/")
+    for number in range(3):
+        traffic.add(_visitor(number), "/pricing")
+    traffic.add(_visitor(4), "/signup")
+    traffic.add(_visitor(4), "/signup", kind="custom", name="Signup")
+    for number in range(6):
+        traffic.add(_visitor(9), f"/junk/{number}")
+
+    # When
+    clock.advance(2 * DAY)
+    job.run()
+
+    # Then: the table keeps 3 (goal, page) rows, each goal's top pages in turn (so the flood of one
+    # goal cannot fold another goal's only page); the rest of each goal is its (other) row, whose
+    # converters count once each (visitors 4 and 9: 2) and whose conversions add up (1 + 6)
+    def key(goal: Goal, page: str) -> str:
+        return goal.goal_id + GOAL_KEY_SEPARATOR + page
+
+    assert _rows(site, "goals:page", day) == [
+        [key(every_page, "(other)"), 2, 7],
+        [key(every_page, "/"), 4, 4],
+        [key(every_page, "/pricing"), 3, 3],
+        [key(signup, "/signup"), 1, 1],
+    ]
+    # a goal's session-attribute tables are limited the same way (here one value each: nothing folds)
+    assert _rows(site, "goals:device", day) == [[key(every_page, "(none)"), 6, 14], [key(signup, "(none)"), 1, 1]]
+
+    # and a long goal breakdown reads the day's 4 page rows (not 10; and its 2 `goals` rows, which
+    # say the goal was counted that day) and counts the kept pages exactly
+    rows_read.clear()
+    _, token = make_key(site.id)
+    response = invoke(
+        "StatsBreakdownFunction",
+        "/api/v1/stats/breakdown",
+        query={"period": "12m", "property": "page", "goal": "Visit /**", "metrics": "visitors,pageviews"},
+        headers=bearer(token),
+    )
+    assert response.status == 200, response.body
+    assert rows_read[day.isoformat()] == 4 + 2
+    assert response.body["results"] == [
+        {"value": "/", "visitors": 4, "pageviews": 4},
+        {"value": "/pricing", "visitors": 3, "pageviews": 3},
+        {"value": "(other)", "visitors": 2, "pageviews": 7},
+    ]
 
 
 def test_the_limit_is_a_setting_of_at_least_one(aizen_env: ApplyEnv) -> None:

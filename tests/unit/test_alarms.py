@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from aizen import compaction
 from aizen.rollup import job
 from aizen.settings import Settings
 from aizen_local.apigw import LocalLambdaContext
@@ -444,6 +445,56 @@ def test_a_day_set_aside_is_alarmed() -> None:
 
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["Threshold"] == 0
+
+
+def test_a_site_in_the_compactions_dead_letter_queue_is_alarmed() -> None:
+    alarm = _only(
+        _alarms_reading(
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
+            {"Fn::GetAtt": ["CompactionDeadLetterQueue", "QueueName"]},
+        ),
+        "the compaction's dead-letter queue",
+    )  # fmt: skip
+
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_an_hour_set_aside_is_alarmed() -> None:
+    alarm = _only(_alarms_reading("Aizen", "CompactionHoursSetAside", "service", "aizen"), "CompactionHoursSetAside")
+
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_the_compaction_worker_emits_its_counts_and_the_sites_lag(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = compaction.CompactionReport(
+        sites=1, hours_compacted=3, hours_recompacted=1, events_packed=40, lag_seconds=7, hours_set_aside=["s/h"]
+    )
+    monkeypatch.setattr(compaction, "run_site", lambda site_id, budget: report)
+    event = json.loads((PROJECT_ROOT / "events" / "CompactionFunction.json").read_text())
+
+    load_handler("CompactionFunction")(event, LocalLambdaContext(function_name="CompactionFunction"))
+
+    (record,) = emf_records(capsys.readouterr().out)
+    assert record["values"] == {
+        "CompactionHours": [3.0],
+        "CompactionRecompactedHours": [1.0],
+        "CompactionEvents": [40.0],
+        "CompactionHoursSetAside": [1.0],
+        "CompactionLagSeconds": [7.0],
+    }
+
+
+def test_the_compaction_dispatcher_emits_the_sites_it_dispatched(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(compaction, "dispatch", lambda run_id: 3)
+
+    load_handler("CompactionDispatchFunction")({}, LocalLambdaContext(function_name="CompactionDispatchFunction"))
+
+    (record,) = emf_records(capsys.readouterr().out)
+    assert record["values"] == {"CompactionSitesDispatched": [3.0]}
 
 
 # Metrics and the operations guide ---------------------------------------------------------------

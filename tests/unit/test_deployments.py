@@ -252,3 +252,13 @@ def test_the_rollup_schedule_and_queue_invoke_the_alias() -> None:
     assert resources["RollupDispatchFunctionSchedulePermission"]["Properties"]["FunctionName"] == target["Arn"]
     assert mapping["FunctionName"] == {"Ref": f"RollupFunctionAlias{ALIAS}"}
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["RollupQueue", "Arn"]}
+
+
+def test_the_compaction_schedule_and_queue_invoke_the_alias() -> None:
+    resources = _translated()["Resources"]
+    (target,) = resources["CompactionDispatchFunctionSchedule"]["Properties"]["Targets"]
+    mapping = resources["CompactionFunctionQueueMapping"]["Properties"]
+
+    assert target["Arn"] == {"Ref": f"CompactionDispatchFunctionAlias{ALIAS}"}
+    assert mapping["FunctionName"] == {"Ref": f"CompactionFunctionAlias{ALIAS}"}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["CompactionQueue", "Arn"]}

@@ -43,6 +43,21 @@ from aizen.vocabulary import Condition
         ("event:goal==Visit /register", (Condition("goal", False, ("Visit /register",)),)),
         ("event:props:plan==pro|team", (Condition("props", False, ("pro", "team"), "plan"),)),
         ("event:props:a:b!=x", (Condition("props", True, ("x",), "a:b"),)),
+        # Goals and custom properties take every operator: != with several values, wildcards, (none), escapes
+        (
+            r"event:goal!=Sign*|Visit /blog/**;event:goal==Outbound Link: Click\|x",
+            (
+                Condition("goal", True, ("Sign*", "Visit /blog/**")),
+                Condition("goal", False, ("Outbound Link: Click|x",)),
+            ),
+        ),
+        (
+            r"event:props:plan!=pro|(none)|a\;b*;event:props:url==**.pdf",
+            (
+                Condition("props", True, ("pro", "(none)", "a;b*"), "plan"),
+                Condition("props", False, ("**.pdf",), "url"),
+            ),
+        ),
     ],
 )
 def test_parses(text: str, expected: tuple[Condition, ...]) -> None:

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from aizen.errors import InvalidRequest
+from aizen.query.filter_grammar import parse_filters
 from aizen.query.params import (
     INT64_MAX,
     INT64_MIN,
@@ -174,10 +175,10 @@ def test_filters_become_conditions_beside_the_plain_filters() -> None:
     [
         ({"filters": ""}, "filters: expected a property (event:page, event:goal, event:props:<key>, "),
         ({"filters": "visit:country=US"}, "filters: expected == or != after visit:country at position 14, found '='"),
-        ({"filters": "event:goal!=Signup"}, "filters: event:goal takes == and one value (no !=, | or wildcards), "
-         "e.g. event:goal==Signup"),
-        ({"filters": "event:props:plan==pro|team"}, "filters: event:props:plan takes == and one value"),
+        ({"filters": "event:goal!=Sign*", "goal": "Signup"}, "filters: goal is filtered twice, by the goal "
+         "parameter and by event:goal; use one"),
         ({"filters": "event:props:plan==pro", "props:plan": "team"}, "filters: props:plan is filtered twice"),
+        ({"filters": "event:props:plan!=pro|(none)", "props:plan": "team"}, "filters: props:plan is filtered twice"),
         ({"filters": "visit:country==US", "country": "DE"}, "filters: country is filtered twice, by the country "
          "parameter and by visit:country in filters; use one"),
         ({"filters": "event:page!=/a", "page": "/b"}, "filters: page is filtered twice, by the page parameter and by "
@@ -300,3 +301,35 @@ def test_exact_goal_and_props_conditions_are_the_goal_and_props_filters() -> Non
     filters = params.filters
     assert (filters.goal, filters.props) == ("Signup", (("plan", "pro"),))
     assert [condition.property for condition in filters.conditions] == ["page"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "event:goal==Signup|Visit /blog/**",  # several values
+        "event:goal==Sign*",  # a wildcard
+        "event:goal!=Signup",  # excluded
+        "event:goal==Signup;event:goal==Visit /**",  # two goal conditions
+        "event:props:plan!=pro",
+        "event:props:plan==pro|(none)",
+        "event:props:plan==p*",
+    ],
+)
+def test_other_goal_and_props_conditions_stay_conditions(text: str) -> None:
+    # Given a goal or props condition that is not one exact value (the goal: the only goal condition)
+    filters = AggregateParams.from_query({"filters": text}).filters
+    # Then it stays a condition (matched by aizen.query.conversions), not the plain goal or props filter
+    assert (filters.goal, filters.props) == (None, ())
+    assert filters.conditions == parse_filters(text)
+
+
+def test_only_a_goal_condition_that_keeps_conversions_allows_conversion_rate() -> None:
+    assert AggregateParams.from_query(
+        {"filters": "event:goal==Sign*", "metrics": "conversion_rate"}
+    ).filters.goal_filtered
+    assert refused(AggregateParams, filters="event:goal!=Signup", metrics="conversion_rate") == (
+        "metrics: conversion_rate needs a goal filter (goal=<goal name>) or an event:goal== condition in filters"
+    )
+    query = {"property": "page", "filters": "event:goal==Sign*", "metrics": "scroll_depth"}
+    assert refused(BreakdownParams, **query) == "metrics: scroll_depth is not available with a goal filter"
+    assert BreakdownParams.from_query({**query, "filters": "event:goal!=Sign*"}).metric_names == ("scroll_depth",)

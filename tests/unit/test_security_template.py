@@ -241,6 +241,12 @@ GOAL = (*KEY, "goal_id", "name", "event_name", "page_pattern", "created_at", "co
         ("GoalsDeleteFunction", "PutItem", "GOALS#s_1", GOAL, False),
         ("GoalsDeleteFunction", "UpdateItem", "SITE#s_1", (*KEY, "active_keys"), False),
         ("GoalsListFunction", "Query", "GOALS#s_1", None, True),
+        # the billing gate reads the owner's item; no goal function may write it
+        ("GoalsListFunction", "GetItem", "USER#u_1", None, True),
+        ("GoalsCreateFunction", "GetItem", "USER#u_1", None, True),
+        ("GoalsDeleteFunction", "GetItem", "USER#u_1", None, True),
+        ("GoalsCreateFunction", "UpdateItem", "USER#u_1", (*KEY, "billing_active"), False),
+        ("GoalsCreateFunction", "PutItem", "USER#u_1", (*KEY, "billing_active"), False),
         ("GoalsListFunction", "GetItem", "SESSION#abc", None, True),
         ("GoalsListFunction", "Query", "SITE#s_1", None, False),
         ("GoalsListFunction", "PutItem", "GOALS#s_1", GOAL, False),
@@ -320,7 +326,75 @@ def test_the_dispatcher_only_sends_and_the_worker_only_receives_on_the_rollup_qu
 def test_no_other_function_reaches_a_queue() -> None:
     reaching = sorted(function for function in FUNCTIONS if "sqs:" in repr(policy_of(TEMPLATE, function)))
 
-    assert reaching == ["RollupDispatchFunction", "RollupFunction"]
+    assert reaching == ["CompactionDispatchFunction", "CompactionFunction", "RollupDispatchFunction", "RollupFunction"]
+
+
+COMPACTION_QUEUE, COMPACTION_DEAD_LETTERS = "CompactionQueue", "CompactionDeadLetterQueue"
+
+
+@pytest.mark.parametrize(
+    ("function", "action", "queue", "allowed"),
+    [
+        ("CompactionDispatchFunction", "sqs:SendMessage", COMPACTION_QUEUE, True),
+        *[("CompactionDispatchFunction", action, COMPACTION_QUEUE, False) for action in RECEIVE],
+        *[("CompactionFunction", action, COMPACTION_QUEUE, True) for action in RECEIVE],
+        ("CompactionFunction", "sqs:SendMessage", COMPACTION_QUEUE, False),
+        *[
+            (function, action, queue, False)
+            for function in ("CompactionDispatchFunction", "CompactionFunction")
+            for queue in (COMPACTION_DEAD_LETTERS, ROLLUP_QUEUE, DEAD_LETTERS)
+            for action in ["sqs:SendMessage", *RECEIVE]
+        ],
+        *[
+            (function, action, COMPACTION_QUEUE, False)
+            for function in ("RollupDispatchFunction", "RollupFunction")
+            for action in ["sqs:SendMessage", *RECEIVE]
+        ],
+    ],
+)
+def test_the_compaction_dispatcher_only_sends_and_its_worker_only_receives_on_the_compaction_queue(
+    function: str, action: str, queue: str, allowed: bool
+) -> None:
+    assert allows(policy_of(TEMPLATE, function), IamRequest(action, queue, ())) is allowed
+
+
+@pytest.mark.parametrize(
+    ("function", "action", "table", "partition_key", "allowed"),
+    [
+        ("CompactionDispatchFunction", "Query", MAIN, "SITES", True),
+        ("CompactionDispatchFunction", "GetItem", MAIN, "SITE#s_1", False),
+        ("CompactionDispatchFunction", "Query", EVENTS, "s_1#20260402#0", False),
+        ("CompactionDispatchFunction", "GetItem", EVENTS, "s_1#compaction", False),
+        ("CompactionFunction", "GetItem", MAIN, "SITE#s_1", True),
+        ("CompactionFunction", "Query", MAIN, "SITES", False),  # the dispatcher's: a worker has one site
+        ("CompactionFunction", "GetItem", MAIN, "TOKEN#aiz_live_0123456789ab", False),
+        ("CompactionFunction", "BatchWriteItem", MAIN, "ROLLUP#s_1#dirty", True),
+        ("CompactionFunction", "BatchWriteItem", MAIN, "ROLLUP#s_1#days", False),
+        ("CompactionFunction", "Query", EVENTS, "s_1#20260402#0", True),
+        ("CompactionFunction", "BatchWriteItem", EVENTS, "s_1#blocks", True),
+        ("CompactionFunction", "DeleteItem", EVENTS, "s_1#attempts", True),
+        ("CompactionFunction", "BatchWriteItem", EVENTS, "s_1#20260402#0", False),  # never a single item
+        ("CompactionFunction", "DeleteItem", EVENTS, "s_1#20260402#0", False),
+        ("CompactionFunction", "PutItem", EVENTS, "s_1#blocks", False),
+        ("CompactionFunction", "GetItem", SALTS, "SALT#s_1", False),
+    ],
+)
+def test_the_compaction_worker_writes_only_blocks_markers_and_attempts(
+    function: str, action: str, table: str, partition_key: str, allowed: bool
+) -> None:
+    assert _may(function, action, table, partition_key) is allowed
+
+
+def test_the_compaction_worker_updates_only_the_watermark_and_attempts() -> None:
+    watermark, attempts = ("p", "s", "w", "n"), ("p", "s", "n", "x")
+
+    assert _may("CompactionFunction", "UpdateItem", EVENTS, "s_1#compaction", watermark)
+    assert _may("CompactionFunction", "UpdateItem", EVENTS, "s_1#attempts", attempts)
+    assert not _may("CompactionFunction", "UpdateItem", EVENTS, "s_1#compaction", (*watermark, "x"))
+    assert not _may("CompactionFunction", "UpdateItem", EVENTS, "s_1#attempts", (*attempts, "w"))
+    assert not _may("CompactionFunction", "UpdateItem", EVENTS, "s_1#blocks", attempts)
+    assert not _may("CompactionFunction", "UpdateItem", EVENTS, "s_1#20260402#0", ("p", "s", "u"))
+    assert not _may("CompactionFunction", "UpdateItem", EVENTS, "s_1#compaction", watermark, "ALL_NEW")
 
 
 @pytest.mark.parametrize(

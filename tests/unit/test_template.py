@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from aizen_local.queues import event_source_mappings
 from aizen_local.template import PROJECT_ROOT, FunctionSpec, load_template
 
 TEMPLATE = load_template()
@@ -280,3 +281,24 @@ def test_read_grants_are_not_mistaken_for_writes(policy: Any) -> None:
 def test_the_stats_functions_that_read_ranges_get_a_full_vcpu(function: str) -> None:
     # Raw reads are CPU-bound; Lambda gives one vCPU at 1,769 MB (docs/performance.md, Lambda sizing)
     assert FUNCTIONS[function].properties["MemorySize"] == 1769
+
+
+# The local stack's queues ----------------------------------------------------------------------
+
+
+def test_the_local_stack_gives_each_dispatcher_its_queue_and_plays_each_event_source_mapping() -> None:
+    template = load_template()
+
+    assert template.queue_variables() == {
+        "AIZEN_ROLLUP_QUEUE_URL": "RollupQueue",
+        "AIZEN_COMPACTION_QUEUE_URL": "CompactionQueue",
+    }
+    assert sorted(event_source_mappings(template)) == [
+        ("CompactionQueue", "CompactionFunction", 1),
+        ("RollupQueue", "RollupFunction", 1),
+    ]
+    scheduled = {spec.logical_id: spec.schedules for spec in template.functions() if spec.schedules}
+    assert scheduled == {
+        "RollupDispatchFunction": ("rate(1 hour)",),
+        "CompactionDispatchFunction": ("rate(15 minutes)",),
+    }

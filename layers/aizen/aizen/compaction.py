@@ -6,25 +6,39 @@ zlib) and then moves the site's watermark past them, so readers take those hours
 few block items instead of thousands of single items (docs/data-model.md, "Event blocks";
 docs/performance.md, "Raw reads").
 
+Deployed as a fan-out, like the rollup (`aizen.site_jobs`): the scheduled dispatcher
+(`dispatch`) sends one message per site to the compaction queue, and each worker
+invocation compacts one site (`run_site`), so one site's failure, timeout or memory can
+never stop another's. `run` does the same in one process, site after site (the
+`aizen compact` command, the tests).
+
 - **Finished** means ended at least `GRACE_MS` ago: ingestion stamps an event with the
   time it received it and writes it within its function's timeout (10 s), so no single
   item can still land in an hour that ended 10 minutes ago.
-- **Idempotent and resumable**: a site's hours are packed a UTC day at a time and the
-  watermark moves after each day's blocks are in; a run that dies leaves the watermark
-  where the last complete day put it, and the next run packs the rest again. A block
-  generation counts only once all its parts are written.
+- **Bounded**: a site's single items are read in time order, a page per shard at a time
+  (`aizen.store.events.events_in_time_order`), and packed an hour at a time, so memory
+  holds one hour's events, however many the site's day holds.
+- **Idempotent and resumable**: the watermark moves past each hour once its blocks are
+  in; a run that dies or spends its budget leaves the watermark after the last hour it
+  packed, and the next run goes on from there. A block generation counts only once all
+  its parts are written.
+- **An hour too large for a run**: every start on an hour is counted until the hour is
+  packed; after `MAX_HOUR_ATTEMPTS` starts that never came back (the timeout, out of
+  memory), the hour is set aside and reported. The site's watermark stays before it, so
+  queries stay exact (that hour and the later ones are read from single items) until
+  `aizen compact --retry-set-aside` packs it.
 - **Re-compaction**: an import that adds single items to hours that may already be
   compacted marks them first (`mark_hours`); once the watermark has passed a marked hour
   the job packs it again under a newer generation, deletes the older one, marks the
   hour's local day for the rollup job, and clears the mark if it is unchanged.
-- **Isolation**: each site is compacted inside its own try block and time budget; a
-  failing or huge site never stops the others, and its progress is saved.
 """
 
 import time
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 
 from aizen import clock
 from aizen.columns import EventBlock
@@ -33,6 +47,7 @@ from aizen.models import Site
 from aizen.observability import logger
 from aizen.periods import local_date, zone
 from aizen.settings import get_settings
+from aizen.site_jobs import dispatch as dispatch_sites
 from aizen.site_jobs import for_each_site
 from aizen.store import accounts, rollups
 from aizen.store import blocks as block_store
@@ -40,6 +55,7 @@ from aizen.store import events as event_store
 from aizen.store.blocks import HOUR_MS, hour_of
 
 GRACE_MS = 10 * 60 * 1000  # longer than ingestion's function timeout (template.yaml)
+MAX_HOUR_ATTEMPTS = 3  # as many as the queue's maxReceiveCount (template.yaml, CompactionQueue)
 _DAY_MS = 86_400_000
 
 
@@ -53,6 +69,7 @@ class CompactionReport:
     failed_sites: list[str] = field(default_factory=list)
     # The oldest finished hour that is not compacted yet, after the run: how long ago it ended.
     lag_seconds: int = 0
+    hours_set_aside: list[str] = field(default_factory=list)  # "<site id>/<hour, UTC>", MAX_HOUR_ATTEMPTS starts
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -65,29 +82,95 @@ def _pack(site_id: str, hour_ms: int, events: list[RawEvent], generation_ms: int
     return len(parts)
 
 
-def _by_hour(events: Iterable[RawEvent]) -> dict[int, list[RawEvent]]:
-    hours: defaultdict[int, list[RawEvent]] = defaultdict(list)
-    for event in events:
-        hours[hour_of(event.timestamp_ms)].append(event)
-    return hours
+def _hour_name(site_id: str, hour_ms: int) -> str:
+    return f"{site_id}/{datetime.fromtimestamp(hour_ms / 1000, UTC).strftime('%Y-%m-%dT%H:00Z')}"
 
 
-def _compact_forward(site: Site, now_ms: int, deadline: float, report: CompactionReport) -> int:
-    """Pack the site's finished hours from its watermark on; returns the watermark after."""
+@contextmanager
+def _attempt(count: Callable[[int], None], clear: Callable[[], None]) -> Iterator[None]:
+    """Packing an hour, counted as an attempt (`count(1)`) until it finishes (`clear()`). A run
+    that never comes back from the hour (killed by the timeout or out of memory) leaves the
+    attempt counted; an exception other than MemoryError (throttling, a lost connection)
+    takes it back (`count(-1)`), since it says nothing about the hour's size."""
+    count(1)
+    try:
+        yield
+    except Exception as error:
+        if not isinstance(error, MemoryError):
+            count(-1)
+        raise
+    clear()
+
+
+def _set_aside(site: Site, hour_ms: int, report: CompactionReport) -> None:
+    report.hours_set_aside.append(_hour_name(site.id, hour_ms))
+    logger.warning("compaction hour set aside", extra={"site_id": site.id, "hour": hour_ms})
+
+
+def _first_hour(site: Site, now_ms: int, marked: Iterable[int]) -> int:
+    """Where a site's watermark starts: the raw window's first hour, or the UTC day before the
+    site's creation (its first events), unless an import marked an earlier hour (its events
+    must be packed before the watermark passes them)."""
     window_start = hour_of(now_ms - get_settings().raw_retention_days * _DAY_MS)
-    position = max(block_store.compacted_until(site.id), window_start)
+    created_ms = site.created_at * 1000
+    return max(window_start, min([created_ms - created_ms % _DAY_MS - _DAY_MS, *marked]))
+
+
+def _compact_forward(
+    site: Site,
+    now_ms: int,
+    deadline: float | None,
+    report: CompactionReport,
+    *,
+    marked: Iterable[int],
+    retry_set_aside: bool,
+) -> int:
+    """Pack the site's finished hours from its watermark on, an hour at a time, moving the
+    watermark past each; stops before an hour once the `deadline` (time.monotonic) has passed,
+    or at the first hour after the watermark once MAX_HOUR_ATTEMPTS runs started it and never
+    came back (set aside, unless `retry_set_aside`). Returns the watermark after.
+
+    Only the run's first hour is an `_attempt`, counted on the watermark item (one write a
+    run), and moving the watermark clears it: a run killed on a later hour leaves the
+    watermark just before it, so the next runs count that hour."""
+    watermark, attempts = block_store.watermark(site.id)
+    position = max(watermark, _first_hour(site, now_ms, marked))
     finished = hour_of(now_ms - GRACE_MS)
-    while position < finished and time.monotonic() < deadline:
-        until = min(position - position % _DAY_MS + _DAY_MS, finished)
-        generation = int(clock.now() * 1000)  # before the read: a later generation read later
-        events = list(event_store.query_events(site.id, position, until))
-        for hour, hour_events in sorted(_by_hour(events).items()):
-            report.parts_written += _pack(site.id, hour, hour_events, generation)
+    if position >= finished:
+        return position
+    generation = int(clock.now() * 1000)  # before the reads: a later generation read later
+    start = position
+    stream = event_store.events_in_time_order(site.id, position, finished)
+    try:
+        event = next(stream, None)
+        while event is not None:
+            hour = hour_of(event.timestamp_ms)
+            if deadline is not None and time.monotonic() >= deadline:
+                logger.info("compaction budget spent", extra={"site_id": site.id, "watermark": position})
+                return position
+            if position == start and attempts >= MAX_HOUR_ATTEMPTS and not retry_set_aside:
+                _set_aside(site, hour, report)
+                return position
+            attempt = (
+                _attempt(partial(block_store.count_watermark_attempt, site.id), lambda: None)  # the move clears it
+                if position == start
+                else nullcontext()
+            )
+            with attempt:
+                events = [event]
+                event = next(stream, None)
+                while event is not None and event.timestamp_ms < hour + HOUR_MS:
+                    events.append(event)
+                    event = next(stream, None)
+                report.parts_written += _pack(site.id, hour, events, generation)
+                block_store.advance_watermark(site.id, hour + HOUR_MS)
+            position = hour + HOUR_MS
             report.hours_compacted += 1
-        report.events_packed += len(events)
-        block_store.advance_watermark(site.id, until)
-        position = until
-    return position
+            report.events_packed += len(events)
+    finally:
+        stream.close()
+    block_store.advance_watermark(site.id, finished)
+    return finished
 
 
 def recompact_hour(site: Site, hour_ms: int, report: CompactionReport) -> None:
@@ -107,17 +190,39 @@ def recompact_hour(site: Site, hour_ms: int, report: CompactionReport) -> None:
     )
 
 
-def recompact_marked(site: Site, report: CompactionReport | None = None) -> list[int]:
-    """Pack again every marked hour the watermark has passed; returns the marked hours left
-    for later (not compacted yet, or marked again meanwhile)."""
+def recompact_marked(
+    site: Site,
+    report: CompactionReport | None = None,
+    *,
+    deadline: float | None = None,
+    retry_set_aside: bool = False,
+    marked: dict[int, tuple[str, int]] | None = None,
+) -> list[int]:
+    """Pack again every marked hour the watermark has passed (each an `_attempt` of its own);
+    returns the marked hours left for later (not compacted yet, marked again meanwhile, left
+    by a spent `deadline`, or set aside unless `retry_set_aside`). `marked`: the site's
+    `recompact_hours`, if already read."""
     report = report if report is not None else CompactionReport()
     watermark = block_store.compacted_until(site.id)
     left: list[int] = []
-    for hour, (mark, _) in sorted(block_store.recompact_hours(site.id).items()):
+    attempts: dict[int, int] | None = None  # read once, if an hour is due
+    marked = block_store.recompact_hours(site.id) if marked is None else marked
+    for hour, (mark, _) in sorted(marked.items()):
         if hour >= watermark:
             left.append(hour)  # the forward compaction packs it with everything else
             continue
-        recompact_hour(site, hour, report)
+        if deadline is not None and time.monotonic() >= deadline:
+            left.append(hour)
+            continue
+        attempts = block_store.hour_attempts(site.id) if attempts is None else attempts
+        if attempts.get(hour, 0) >= MAX_HOUR_ATTEMPTS and not retry_set_aside:
+            _set_aside(site, hour, report)
+            left.append(hour)
+            continue
+        with _attempt(
+            partial(block_store.count_attempt, site.id, hour), partial(block_store.clear_attempts, site.id, hour)
+        ):
+            recompact_hour(site, hour, report)
         if not block_store.clear_recompact(site.id, hour, mark):
             left.append(hour)
     return left
@@ -132,12 +237,17 @@ def mark_hours(site_id: str, events: Iterable[RawEvent]) -> list[int]:
     return hours
 
 
-def compact_site(site: Site, report: CompactionReport, budget_seconds: float) -> int:
-    """Compact one site within its time budget; returns its lag (seconds since the end of its
-    oldest finished hour that is still not compacted, 0 when none is)."""
+def compact_site(
+    site: Site, report: CompactionReport, *, budget_seconds: float | None = None, retry_set_aside: bool = False
+) -> int:
+    """Compact one site, starting no new hour once `budget_seconds` are spent (None: no budget);
+    returns its lag (seconds since the end of its oldest finished hour that is still not
+    compacted, 0 when none is). Hours set aside are skipped unless `retry_set_aside`."""
     now_ms = int(clock.now() * 1000)
-    position = _compact_forward(site, now_ms, time.monotonic() + budget_seconds, report)
-    marked = recompact_marked(site, report)
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+    marks = block_store.recompact_hours(site.id)
+    position = _compact_forward(site, now_ms, deadline, report, marked=marks, retry_set_aside=retry_set_aside)
+    marked = recompact_marked(site, report, deadline=deadline, retry_set_aside=retry_set_aside, marked=marks)
     finished = hour_of(now_ms - GRACE_MS)
     oldest = min(
         [hour for hour in marked if hour < position] + ([position] if position < finished else []), default=None
@@ -145,14 +255,38 @@ def compact_site(site: Site, report: CompactionReport, budget_seconds: float) ->
     return 0 if oldest is None else max(0, (now_ms - (oldest + HOUR_MS)) // 1000)
 
 
-def run(site_ids: list[str] | None = None, *, budget_seconds: float = 120.0) -> CompactionReport:
+def run(site_ids: list[str] | None = None, *, retry_set_aside: bool = False) -> CompactionReport:
+    """Every site (or `site_ids`) in this process, one after another, each in its own try
+    block and without a budget: the `aizen compact` command."""
     report = CompactionReport()
 
     def compact(site: Site) -> None:
-        report.lag_seconds = max(report.lag_seconds, compact_site(site, report, budget_seconds))
+        lag = compact_site(site, report, retry_set_aside=retry_set_aside)
+        report.lag_seconds = max(report.lag_seconds, lag)
 
     report.sites, report.failed_sites = for_each_site(
         site_ids if site_ids is not None else accounts.list_site_ids(), compact, "compaction failed for a site"
     )
     logger.info("compaction finished", extra=report.as_dict())
     return report
+
+
+def run_site(site_id: str, budget_seconds: float) -> CompactionReport:
+    """The worker: one site within its budget. A failure is logged and raised, so the queue
+    hands the site's message out again (and to the dead-letter queue after MAX_HOUR_ATTEMPTS)."""
+    report = CompactionReport(sites=1)
+    try:
+        site = accounts.get_site(site_id)
+        if site is not None:
+            report.lag_seconds = compact_site(site, report, budget_seconds=budget_seconds)
+    except Exception:
+        logger.exception("compaction failed for a site", extra={"site_id": site_id})
+        raise
+    logger.info("compaction finished", extra=report.as_dict())
+    return report
+
+
+def dispatch(run_id: str) -> int:
+    """The scheduled run: one message per site of the registry to the compaction queue; returns
+    how many (`aizen.site_jobs.dispatch`)."""
+    return dispatch_sites("compaction", get_settings().compaction_queue_url, run_id)

@@ -109,6 +109,8 @@ class Settings(NamedTuple):
     rollup_queue_url: Annotated[str | None, _optional_path] = None
     # Values a day's rollup keeps per property; the rest are one `(other)` row (docs/rollups.md).
     rollup_values_per_day: Annotated[int, _integer(1)] = 1000
+    # The compaction queue's URL (SQS): the compaction dispatcher sends one message per site there.
+    compaction_queue_url: Annotated[str | None, _optional_path] = None
 
     @classmethod
     def from_environ(cls) -> "Settings":

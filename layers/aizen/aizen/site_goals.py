@@ -6,10 +6,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aizen import clock
-from aizen.auth.keys import time_ordered_id
+from aizen.auth.billing import require_api_access
+from aizen.auth.keys import owned_site, time_ordered_id
 from aizen.errors import NotFound
 from aizen.goals import MAX_GOALS_PER_SITE, Goal
 from aizen.ingest.custom import ENGAGEMENT_EVENT, MAX_NAME_CHARS, PAGEVIEW_EVENT
+from aizen.models import Site
 from aizen.store import goals as goal_store
 
 MAX_PAGE_PATTERN_CHARS = 2_000
@@ -17,6 +19,7 @@ MAX_DISPLAY_NAME_CHARS = 120
 # The create body's own limit, checked before it is parsed (413): a 2,000-character pattern and a
 # 120-character name take at most ~26 KB even as JSON escapes of surrogate pairs.
 MAX_GOAL_BODY_BYTES = 32 * 1024
+GOALS_NEED_API_ACCESS = "Goals are unavailable for this site: the site owner's plan does not include API access"
 
 
 class CreateGoalRequest(BaseModel):
@@ -115,6 +118,15 @@ def goal_name(event: str | None, page: str | None, display_name: str | None) -> 
     if event is not None:
         return event
     return f"Visit {page}"
+
+
+def managed_site(user_id: str, site_id: str) -> Site:
+    """The site whose goals the signed-in user manages: it exists (404), the user owns it (403),
+    and the owner's plan includes API access (403): goals are counted for the stats API, which
+    the plan gates. Key management needs no plan: revoking a key must always be possible."""
+    site = owned_site(user_id, site_id, "goals")
+    require_api_access(site, GOALS_NEED_API_ACCESS)
+    return site
 
 
 def create_goal(site_id: str, request: CreateGoalRequest) -> Goal:

@@ -90,9 +90,11 @@ FILTER_PARAMETERS = ("page", "referrer", "country", "device", "browser", "os")
 SESSION_ATTRIBUTES = ("referrer", "channel", "country", "region", "city", "device", "browser", "os")
 
 
-# `filters=` properties (aizen.query.filter_grammar) that take `==` and one value only: they
-# become the `goal` and `props:<key>` filters (aizen.query.params.ranges.RangeParams.filters).
-EXACT_ONLY_CONDITION_PROPERTIES = ("goal", "props")
+# `filters=` properties (aizen.query.filter_grammar) matched on goals and custom properties, not
+# by the engine's conditions (aizen.query.conversions): `event:goal==<name>` alone and
+# `event:props:<key>==<value>` are the `goal` and `props:<key>` filters themselves
+# (aizen.query.params.ranges.RangeParams.filters); their other forms stay conditions.
+CONVERSION_CONDITION_PROPERTIES = ("goal", "props")
 
 
 class Condition(NamedTuple):
@@ -132,6 +134,14 @@ class Filters(NamedTuple):
             (name, value)
             for name in ("referrer", "country", "region", "device", "browser", "os")
             if (value := getattr(self, name)) is not None
+        )
+
+    @property
+    def goal_filtered(self) -> bool:
+        """Only conversions count: a `goal` filter or an `event:goal==…` condition (`!=` only
+        drops sessions, so it makes no conversion_rate)."""
+        return self.goal is not None or any(
+            condition.property == "goal" and not condition.negated for condition in self.conditions
         )
 
     @property

@@ -3,8 +3,9 @@
 from typing import NamedTuple
 
 from aizen import clock
+from aizen.auth.billing import require_api_access
 from aizen.auth.tokens import api_token_prefix, hash_matches
-from aizen.errors import Forbidden, InsufficientScope, InvalidToken, Unauthorized
+from aizen.errors import InsufficientScope, InvalidToken, Unauthorized
 from aizen.models import API_KEY_SCOPE, Site
 from aizen.store import accounts
 
@@ -47,7 +48,5 @@ def authenticate(authorization: str | None, required_scope: str = API_KEY_SCOPE)
     site = accounts.get_site(record.site_id)
     if site is None:
         raise InvalidToken("The API key's site no longer exists")
-    owner = accounts.get_user(site.owner_user_id)
-    if owner is None or not owner.billing_active:
-        raise Forbidden("API access is unavailable for this site: the site owner's plan does not include it")
+    require_api_access(site, "API access is unavailable for this site: the site owner's plan does not include it")
     return ApiPrincipal(key_id=record.key_id, site=site)

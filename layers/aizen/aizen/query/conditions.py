@@ -9,9 +9,10 @@ match it too.
 - `entry_page`/`exit_page` conditions match the session's first/last pageview's page, and
   the session attributes its first event's value (`session_test`).
 
-Goal and custom-property conditions never reach here: they take `==` and one value, and the
-parameters turn them into the `goal` and `props:<key>` filters
-(aizen.vocabulary.EXACT_ONLY_CONDITION_PROPERTIES; counted by aizen.query.conversions).
+Goal and custom-property conditions are not matched here: they need the site's goals and the
+events' props, so aizen.query.conversions compiles them (with `ValueTest`) into an event test
+(`event:props:<key>`, `event:goal==…`) and a session exclusion (`event:goal!=…`); the
+engine's session and page tests skip them (aizen.vocabulary.CONVERSION_CONDITION_PROPERTIES).
 """
 
 from collections.abc import Callable

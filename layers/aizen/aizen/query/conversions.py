@@ -2,13 +2,16 @@
 custom properties; Engagement). Pure: no I/O.
 
 The predicates (`GoalMatcher`, `goal_test`, `props_test`, `prop_value`) answer for one event
-of a block and are what every goal or property filter uses; the accumulators here take the
-sessions the engine built (`aizen.query.engine`), like its own `Totals`, `Buckets` and
-`ValueTable`:
+of a block and are what every goal or property filter uses; the `filters=` conditions on
+`event:goal` and `event:props:<key>` are compiled here into the same kind of predicate
+(`filter_event_test`, `goals_selected`, `converting_test`), matched once per distinct value
+(`aizen.query.conditions.ValueTest`). The accumulators here take the sessions the engine
+built (`aizen.query.engine`), like its own `Totals`, `Buckets` and `ValueTable`:
 
 - `GoalFilter` keeps, of each session, the events that convert a goal, and passes that
-  restricted session on (a `goal=` filter); the unrestricted sessions go to a *base*
-  accumulator, the denominator of `conversion_rate`;
+  restricted session on (a `goal=` filter, or `event:goal==…`); the unrestricted sessions go
+  to a *base* accumulator, the denominator of `conversion_rate`;
+- `GoalExclusion` drops the sessions that convert one of some goals (`event:goal!=…`);
 - `GoalTable` counts converters and conversions per goal (`property=goal`);
 - `PropsTable` counts visitors, events and pageviews per value of one property
   (`property=props:<key>`);
@@ -28,8 +31,17 @@ from typing import Any, cast
 from aizen.columns import CUSTOM, CUSTOM_NON_INTERACTIVE, ENGAGEMENT, OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import NONE_VALUE
 from aizen.goals import OUTBOUND_CLICK_EVENT, Goal
+from aizen.query.conditions import ValueTest
 from aizen.query.engine import Accumulator, RollupAccumulator, RollupRow, Session, half_up
-from aizen.vocabulary import GOAL_KEY_SEPARATOR, GOAL_ROLLUP_PROPERTIES, GOAL_TABLE, goal_table
+from aizen.vocabulary import (
+    GOAL_KEY_SEPARATOR,
+    GOAL_ROLLUP_PROPERTIES,
+    GOAL_TABLE,
+    OTHER_VALUE,
+    Condition,
+    Filters,
+    goal_table,
+)
 
 EventTest = Callable[[EventBlock, int], bool]
 CUSTOM_KINDS = (CUSTOM, CUSTOM_NON_INTERACTIVE)
@@ -107,6 +119,46 @@ def props_test(props: Sequence[tuple[str, str]]) -> EventTest | None:
     return test
 
 
+def filter_event_test(filters: Filters) -> EventTest | None:
+    """True for an event that passes the `props:<key>` filters and every `event:props:<key>`
+    condition (its value of the key, `(none)` without it, against the condition's patterns);
+    None when there is nothing to test."""
+    plain = props_test(filters.props)
+    by_key: defaultdict[str, list[Condition]] = defaultdict(list)
+    for condition in filters.conditions:
+        if condition.property == "props":
+            by_key[condition.key or ""].append(condition)
+    if not by_key:
+        return plain
+    checks = [(key, ValueTest(conditions)) for key, conditions in by_key.items()]
+
+    def test(block: EventBlock, position: int) -> bool:
+        if plain is not None and not plain(block, position):
+            return False
+        return all(passes[prop_value(block, position, key)] for key, passes in checks)
+
+    return test
+
+
+def goals_selected(condition: Condition, goals: Sequence[Goal]) -> tuple[Goal, ...]:
+    """The goals whose name one of an `event:goal` condition's patterns matches (whatever its operator)."""
+    names = ValueTest([condition._replace(negated=False)])
+    return tuple(goal for goal in goals if names[goal.name])
+
+
+def converting_test(selections: Sequence[Sequence[Goal]], goals: Sequence[Goal]) -> EventTest:
+    """True for an event that converts, for each selection (an `event:goal==…` condition's
+    goals), one of its goals: the conditions are AND-ed, each an event-level filter."""
+    matcher = GoalMatcher(goals)
+    wanted = [frozenset(goal.goal_id for goal in selection) for selection in selections]
+
+    def test(block: EventBlock, position: int) -> bool:
+        converted = {goal.goal_id for goal in matcher.goals_of(block, position)}
+        return all(not converted.isdisjoint(ids) for ids in wanted)
+
+    return test
+
+
 def restricted(session: Session, test: EventTest) -> Session | None:
     """The session with only its matching events that pass `test`; None when none does."""
     kept = [(block, position) for block, position in session.matching_events() if test(block, position)]
@@ -148,14 +200,21 @@ class Fanout:
 class GoalFilter(Fanout):
     """A `goal=` filter: `base` gets every visitor as the other filters match them (the
     denominator of conversion_rate); `converted` gets each visitor's sessions restricted to
-    the events that convert the goal, and only visitors with one."""
+    the events that convert the goal, and only visitors with one.
+
+    `goal` None: the events `test` passes (`converting_test`, `event:goal==…` conditions);
+    such a filter is counted from raw events only (it has no rollup rows)."""
 
     def __init__(
-        self, goal: Goal, converted: Accumulator, base: Accumulator | None = None, test: EventTest | None = None
+        self, goal: Goal | None, converted: Accumulator, base: Accumulator | None = None, test: EventTest | None = None
     ) -> None:
         super().__init__(*([] if base is None else [base]))
+        if test is None:
+            if goal is None:
+                raise ValueError("a goal filter needs a goal or a test")
+            test = goal_test(goal)
         self._goal = goal
-        self._test = test or goal_test(goal)
+        self._test = test
         self._converted = converted
         self._base = base
 
@@ -170,6 +229,8 @@ class GoalFilter(Fanout):
     ) -> None:
         """The goal's rows of a rolled-up day (`goals` or `goals:<property>`); the base gets the day's totals.
         A page goal's conversions are pageviews; an event goal's are none."""
+        if self._goal is None:
+            raise ValueError("goal conditions are counted from raw events only: they have no rollup rows")
         if self._base is not None:
             cast(RollupAccumulator, self._base).add_rollup_day(day_index, totals, (), ())
         converted = cast(RollupAccumulator, self._converted)
@@ -198,6 +259,28 @@ class GoalFilter(Fanout):
 
     def _restrict(self, session: Session) -> Session | None:
         return restricted(session, self._test)
+
+
+class GoalExclusion(Fanout):
+    """`event:goal!=…`: a session that converts one of `goals` anywhere in it (whatever the
+    other filters keep of it) is dropped, as Plausible's "goal is not" drops the sessions
+    that completed the goal; the others go on to `inner` unchanged. Counted from raw events
+    only (filtered questions never read rollups)."""
+
+    def __init__(self, goals: Sequence[Goal], inner: Accumulator) -> None:
+        super().__init__(inner)
+        self._matcher = GoalMatcher(goals)
+
+    def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
+        kept = [session for session in sessions if not self._converts(session)]
+        if kept:
+            super().add_visitor(day_index, kept)
+
+    def _converts(self, session: Session) -> bool:
+        goals_of = self._matcher.goals_of
+        return any(
+            goals_of(block, position) for block, start, end in session.segments for position in range(start, end)
+        )
 
 
 def conversion_rate(converters: int, visitors: int) -> float:
@@ -245,17 +328,37 @@ class GoalTable:
         return set(self.visitors)
 
 
+class GoalValueTable:
+    """Converters (visitors) and conversions (events) per `<goal id><GOAL_KEY_SEPARATOR><value>`
+    key of one property: a day's `goals:<property>` table, ranked like a `ValueTable`."""
+
+    def __init__(self) -> None:
+        self.visitors: Counter[str] = Counter()
+        self.events: Counter[str] = Counter()
+
+    def values(self) -> set[str]:
+        return set(self.visitors)
+
+    def metric(self, name: str, value: str) -> int:
+        return (self.visitors if name == "visitors" else self.events).get(value, 0)
+
+
 class GoalRollup:
     """A day's goal conversions for its rollup: per goal, and per goal and value of each
     `GOAL_ROLLUP_PROPERTIES` property, converters and conversions, counted as `GoalFilter`
     over the goal feeds `Totals` and `ValueTable` (page: the converting event's page; the
-    others: the session's value)."""
+    others: the session's value).
 
-    def __init__(self, goals: Sequence[Goal]) -> None:
+    `kept`: per property, the keys a day over its limit of values keeps; every other key of
+    that property is counted as its goal's `OTHER_VALUE` (docs/rollups.md, "Distinct values
+    per day")."""
+
+    def __init__(self, goals: Sequence[Goal], kept: Mapping[str, set[str]] | None = None) -> None:
         self._matcher = GoalMatcher(goals)
+        self._kept = kept or {}
         self.visitors: Counter[str] = Counter({goal.goal_id: 0 for goal in goals})
         self.events: Counter[str] = Counter({goal.goal_id: 0 for goal in goals})
-        self.by_property = {prop: (Counter[str](), Counter[str]()) for prop in GOAL_ROLLUP_PROPERTIES}
+        self.by_property = {prop: GoalValueTable() for prop in GOAL_ROLLUP_PROPERTIES}
 
     def add_visitor(self, day_index: int, sessions: list[Session]) -> None:
         if not self._matcher.goals:
@@ -270,9 +373,12 @@ class GoalRollup:
                     continue
                 for prop in GOAL_ROLLUP_PROPERTIES:
                     value = (block.value("page", position) if prop == "page" else None) or session.first_value(prop)
+                    kept = self._kept.get(prop)
                     for goal in goals:
                         key = goal.goal_id + GOAL_KEY_SEPARATOR + value
-                        self.by_property[prop][1][key] += 1
+                        if kept is not None and key not in kept:
+                            key = goal.goal_id + GOAL_KEY_SEPARATOR + OTHER_VALUE
+                        self.by_property[prop].events[key] += 1
                         keys.add((prop, key))
                 for goal in goals:
                     self.events[goal.goal_id] += 1
@@ -280,15 +386,15 @@ class GoalRollup:
         for goal_id in converted:
             self.visitors[goal_id] += 1
         for prop, key in keys:
-            self.by_property[prop][0][key] += 1
+            self.by_property[prop].visitors[key] += 1
 
     def tables(self) -> dict[str, list[list[Any]]]:
         """`goals` (every goal, zeros included) and `goals:<property>` rows, sorted."""
         tables = {
             GOAL_TABLE: [[goal_id, self.visitors[goal_id], self.events[goal_id]] for goal_id in sorted(self.visitors)]
         }
-        for prop, (visitors, events) in self.by_property.items():
-            tables[goal_table(prop)] = [[key, visitors[key], events[key]] for key in sorted(visitors)]
+        for prop, table in self.by_property.items():
+            tables[goal_table(prop)] = [[key, table.visitors[key], table.events[key]] for key in sorted(table.visitors)]
         return tables
 
 

@@ -35,7 +35,7 @@ from aizen.periods import (
     today_in,
     zone,
 )
-from aizen.query.conversions import props_test
+from aizen.query.conversions import filter_event_test
 from aizen.query.engine import Accumulator, CountingScope, RollupAccumulator, RollupRow, Session, count_chunks
 from aizen.settings import get_settings
 from aizen.store import blocks as block_store
@@ -195,7 +195,7 @@ def count(
             start_ms=period.start_ms,
             end_ms=period.end_ms,
             filters=filters,
-            event_test=props_test(filters.props),
+            event_test=filter_event_test(filters),
         )
         count_chunks(scope, raw_chunks(site.id, day_starts[0], day_starts[-1]), _DayOffset(accumulator, run[0]))
     if not rolled:

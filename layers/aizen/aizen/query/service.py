@@ -15,6 +15,7 @@ from aizen import clock
 from aizen.errors import InvalidRequest, UnsupportedQuery
 from aizen.goals import Goal
 from aizen.models import Site
+from aizen.patterns import has_wildcard
 from aizen.periods import (
     EARLIEST_DATE,
     Period,
@@ -29,13 +30,17 @@ from aizen.periods import (
 from aizen.query import planner
 from aizen.query.comparisons import change, comparison_days
 from aizen.query.conversions import (
+    EventTest,
     Fanout,
+    GoalExclusion,
     GoalFilter,
     GoalMatcher,
     GoalTable,
     PageEngagement,
     PropsTable,
     conversion_rate,
+    converting_test,
+    goals_selected,
 )
 from aizen.query.engine import Accumulator, Buckets, RollupAccumulator, Totals, ValueTable, views_per_visit
 from aizen.settings import get_settings
@@ -135,16 +140,58 @@ def _merged(missing: dict[str, list[str]], earlier: dict[str, list[str]]) -> dic
     return {what: sorted({*missing.get(what, ()), *earlier.get(what, ())}) for what in {*missing, *earlier}}
 
 
-def _site_goals(site: Site, filters: Filters) -> tuple[list[Goal], Goal | None]:
-    """The site's goals, and the one the `goal` filter names (400 listing them when none has that name)."""
+class _GoalScope(NamedTuple):
+    """What a question's goal filters select (docs/stats.md, Goals and custom properties in filters)."""
+
+    goals: list[Goal]  # the site's goals, when a goal filter or the goal breakdown reads them
+    goal: Goal | None = None  # the `goal` filter's (also `event:goal==<name>` alone)
+    converting: EventTest | None = None  # the `event:goal==…` conditions: events that convert one of theirs
+    excluded: tuple[Goal, ...] | None = None  # the `event:goal!=…` conditions' goals: sessions converting one drop
+
+
+def _listed(goals: list[Goal]) -> str:
+    return "; the site's goals: " + ", ".join(goal.name for goal in goals) if goals else "; the site has no goals"
+
+
+def _goal_scope(site: Site, filters: Filters, *, read_goals: bool = False) -> _GoalScope:
+    """The site's goals (read when needed) and what the goal filters select; a goal named
+    without wildcards that the site does not have is 400, listing the site's goals."""
+    conditions = [condition for condition in filters.conditions if condition.property == "goal"]
+    if filters.goal is None and not conditions and not read_goals:
+        return _GoalScope([])
     goals = goal_store.list_goals(site.id)
-    if filters.goal is None:
-        return goals, None
-    found = next((goal for goal in goals if goal.name == filters.goal), None)
-    if found is None:
-        listed = "; the site's goals: " + ", ".join(goal.name for goal in goals) if goals else "; the site has no goals"
-        raise InvalidRequest(f"goal: unknown goal {filters.goal!r}{listed}")
-    return goals, found
+    names = {goal.name for goal in goals}
+    goal = None
+    if filters.goal is not None:
+        goal = next((goal for goal in goals if goal.name == filters.goal), None)
+        if goal is None:
+            raise InvalidRequest(f"goal: unknown goal {filters.goal!r}{_listed(goals)}")
+    for condition in conditions:
+        for name in condition.patterns:
+            if not has_wildcard(name) and name not in names:
+                raise InvalidRequest(f"filters: unknown goal {name!r} in event:goal{_listed(goals)}")
+    selections = [goals_selected(condition, goals) for condition in conditions if not condition.negated]
+    negated = [condition for condition in conditions if condition.negated]
+    return _GoalScope(
+        goals,
+        goal,
+        converting_test(selections, goals) if selections else None,
+        tuple(goal for condition in negated for goal in goals_selected(condition, goals)) if negated else None,
+    )
+
+
+def _goal_filtered[Counted: Accumulator](
+    scope: _GoalScope, converted: Counted, base: Accumulator | None
+) -> Counted | GoalFilter:
+    """`converted` behind the goal filters that keep conversions (`base`: the visitors without them)."""
+    if scope.goal is None and scope.converting is None:
+        return converted
+    return GoalFilter(scope.goal, converted, base, scope.converting)
+
+
+def _goal_excluded(scope: _GoalScope, accumulator: RollupAccumulator) -> RollupAccumulator:
+    """`accumulator` behind the `event:goal!=…` conditions, which drop sessions before anything counts them."""
+    return accumulator if scope.excluded is None else GoalExclusion(scope.excluded, accumulator)
 
 
 # What a goal's daily rollup answers under a `goal` filter (no other filter): converters, conversions
@@ -207,12 +254,12 @@ def aggregate(site: Site, params: AggregateParams) -> dict[str, Any]:
     goal_rollups = _goal_rollups(filters, metrics)
     if filters.active and not goal_rollups:
         _require_raw_windows((period, comparison), params, now_seconds, "Filtered queries")
-    goal = _site_goals(site, filters)[1] if filters.goal is not None else None
-    counted, from_rollups, missing = _aggregate(site, period, params, goal, goal_rollups, now_seconds, known_rollups)
+    goals = _goal_scope(site, filters)
+    counted, from_rollups, missing = _aggregate(site, period, params, goals, goal_rollups, now_seconds, known_rollups)
     body: dict[str, Any] = {"period": period.as_json(), "metrics": counted}
     if comparison is not None:
         earlier, earlier_from_rollups, earlier_missing = _aggregate(
-            site, comparison, params, goal, goal_rollups, now_seconds, None
+            site, comparison, params, goals, goal_rollups, now_seconds, None
         )
         from_rollups |= earlier_from_rollups
         missing = _merged(missing, earlier_missing)
@@ -229,16 +276,17 @@ def _aggregate(
     site: Site,
     period: Period,
     params: AggregateParams,
-    goal: Goal | None,
+    goals: _GoalScope,
     goal_rollups: bool,
     now_seconds: float,
     known_rollups: dict[str, dict[str, Any]] | None,
 ) -> tuple[dict[str, Any], bool, dict[str, list[str]]]:
     """The metrics over one period, whether a rollup was used, and what its rollups lack."""
     metrics = params.metric_names
+    goal = goals.goal
     rolled = _usable_rollups(site, period, now_seconds, known_rollups, [goal] if goal else [], "events" in metrics)
     totals, base = Totals(), Totals()
-    accumulator: RollupAccumulator = totals if goal is None else GoalFilter(goal, totals, base)
+    accumulator = _goal_excluded(goals, _goal_filtered(goals, totals, base))
     from_rollups = planner.count(
         site, period, params.filters, accumulator, now_seconds, known_rollups=rolled.known, goal_rollups=goal_rollups
     )
@@ -261,14 +309,14 @@ def timeseries(site: Site, params: TimeseriesParams) -> dict[str, Any]:
     goal_rollups = _goal_rollups(filters, metrics)
     if filters.active and not goal_rollups:
         _require_raw_windows((period, comparison), params, now_seconds, "Filtered queries")
-    goal = _site_goals(site, filters)[1] if filters.goal is not None else None
+    goals = _goal_scope(site, filters)
     results, from_rollups, missing = _series(
-        site, period, interval, params, goal, goal_rollups, now_seconds, known_rollups
+        site, period, interval, params, goals, goal_rollups, now_seconds, known_rollups
     )
     body: dict[str, Any] = {"period": period.as_json(), "interval": interval, "results": results}
     if comparison is not None:
         earlier, earlier_from_rollups, earlier_missing = _series(
-            site, comparison, interval, params, goal, goal_rollups, now_seconds, None
+            site, comparison, interval, params, goals, goal_rollups, now_seconds, None
         )
         from_rollups |= earlier_from_rollups
         missing = _merged(missing, earlier_missing)
@@ -282,7 +330,7 @@ def _series(
     period: Period,
     interval: str,
     params: TimeseriesParams,
-    goal: Goal | None,
+    goals: _GoalScope,
     goal_rollups: bool,
     now_seconds: float,
     known_rollups: dict[str, dict[str, Any]] | None,
@@ -291,6 +339,7 @@ def _series(
     filters = params.filters
     metrics = params.metric_names
     rolled = _Rollups(known_rollups, {})
+    goal = goals.goal
     if interval != "hour":
         rolled = _usable_rollups(site, period, now_seconds, known_rollups, [goal] if goal else [], "events" in metrics)
     starts = bucket_starts(period, interval)
@@ -299,7 +348,7 @@ def _series(
         counted = day_starts_ms(period.first_day, period.last_day, zone(period.timezone))[:-1]
         day_buckets = [bisect_right(starts, start) - 1 for start in counted]
     buckets, base = Buckets(starts, day_buckets), Buckets(starts, day_buckets)
-    accumulator: RollupAccumulator = buckets if goal is None else GoalFilter(goal, buckets, base)
+    accumulator = _goal_excluded(goals, _goal_filtered(goals, buckets, base))
     from_rollups = planner.count(
         site,
         period,
@@ -438,7 +487,8 @@ class _BreakdownCount:
     """
 
     def __init__(self, site: Site, prop: str, filters: Filters, metrics: tuple[str, ...]) -> None:
-        goals, goal = _site_goals(site, filters) if prop == GOAL_PROPERTY or filters.goal else ([], None)
+        scope = _goal_scope(site, filters, read_goals=prop == GOAL_PROPERTY)
+        goals, goal = scope.goals, scope.goal
         self.goals = goals if prop == GOAL_PROPERTY else [goal] if goal is not None else []  # whose rollups it reads
         self._totals = Totals()
         self._table: ValueTable | GoalTable | PropsTable
@@ -457,12 +507,12 @@ class _BreakdownCount:
         counted: Accumulator = self._table
         if self._engagement is not None:
             counted = Fanout(self._table, self._engagement)
-        if goal is not None:
-            counted = GoalFilter(goal, counted, self._base)
-        self.accumulator: RollupAccumulator = (
+        counted = _goal_filtered(scope, counted, self._base)
+        self.accumulator: RollupAccumulator = _goal_excluded(
+            scope,
             self._table
             if isinstance(self._table, ValueTable) and counted is self._table
-            else Fanout(self._totals, counted)
+            else Fanout(self._totals, counted),
         )
 
     def values(self) -> set[str]:

@@ -9,14 +9,17 @@ A day keeps at most `rollup_values_per_day` values per property (and at most
 `MAX_KEPT_BYTES` of them as stored): its top values by the property's metrics. The
 others become one `OTHER_VALUE` row, counted by the same counting code over the day's
 events with those values renamed, so a visitor of several folded values counts once
-(docs/rollups.md, "Distinct values per day").
+(docs/rollups.md, "Distinct values per day"). A goal table (`goals:<property>`) is limited
+the same way, its (goal, value) keys taken from each goal in turn, and each goal's folded
+values become its own `OTHER_VALUE` row.
 """
 
 import json
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from aizen.columns import EventBlock
 from aizen.events import NONE_VALUE, RawEvent
@@ -28,7 +31,7 @@ from aizen.query.engine import CountingScope, Totals, ValueTable, count_chunks
 from aizen.query.planner import raw_chunks
 from aizen.settings import get_settings
 from aizen.store import goals as goal_store
-from aizen.vocabulary import OTHER_VALUE, ROLLUP_PROPERTIES
+from aizen.vocabulary import GOAL_KEY_SEPARATOR, GOAL_ROLLUP_METRICS, OTHER_VALUE, ROLLUP_PROPERTIES
 
 # The kept values' size as stored (JSON text, so a non-ASCII character counts 6 or 12 bytes),
 # per property and day, at most: a day's table stays one item whatever the values' lengths
@@ -38,6 +41,15 @@ MAX_KEPT_BYTES = 100_000
 # The event column a property's values come from, where it is not the property's own name.
 _COLUMN = {"entry_page": "page", "exit_link": "link"}
 Chunks = list[tuple[int, list[EventBlock]]]
+Order = Callable[[str], tuple[Any, ...]]
+
+
+class RankedTable(Protocol):
+    """A day's value table as the limit ranks it (`ValueTable`, `GoalValueTable`)."""
+
+    def values(self) -> set[str]: ...
+
+    def metric(self, name: str, value: str) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -63,14 +75,32 @@ def table_rows(table: ValueTable, metrics: tuple[str, ...]) -> list[list[Any]]:
     return [[value, *(table.metric(metric, value) for metric in metrics)] for value in sorted(table.values())]
 
 
-def kept_values(table: ValueTable, metrics: tuple[str, ...], limit: int) -> set[str] | None:
-    """The values a day keeps as themselves, None when it keeps them all: its top values by
-    `metrics` (descending, in order), then value (ascending), at most `limit` of them and
-    at most MAX_KEPT_BYTES together as stored."""
+def by_metrics(table: RankedTable, metrics: tuple[str, ...]) -> Order:
+    """A value's rank: `metrics` descending, in order, then the value ascending."""
+    return lambda value: (*(-table.metric(metric, value) for metric in metrics), value)
+
+
+def goals_in_turn(table: RankedTable) -> Order:
+    """A goal key's rank: each goal's first value by converters and conversions, then each
+    goal's second, and so on (so one goal's flood of values cannot fold another's few)."""
+    rank = by_metrics(table, GOAL_ROLLUP_METRICS)
+    by_goal: defaultdict[str, list[str]] = defaultdict(list)
+    for key in table.values():
+        by_goal[key.partition(GOAL_KEY_SEPARATOR)[0]].append(key)
+    turn = {key: index for keys in by_goal.values() for index, key in enumerate(sorted(keys, key=rank))}
+    return lambda key: (turn[key], *rank(key))
+
+
+def kept_values(
+    table: RankedTable, metrics: tuple[str, ...], limit: int, order: Order | None = None
+) -> set[str] | None:
+    """The values a day keeps as themselves, None when it keeps them all: its top values in
+    `order` (default: by `metrics`), at most `limit` of them and at most MAX_KEPT_BYTES
+    together as stored."""
     values = table.values()
     if len(values) <= limit and sum(len(json.dumps(value)) for value in values) <= MAX_KEPT_BYTES:
         return None
-    ranked = sorted(values, key=lambda value: (*(-table.metric(metric, value) for metric in metrics), value))
+    ranked = sorted(values, key=order or by_metrics(table, metrics))
     kept: set[str] = set()
     size = 0
     for value in ranked:
@@ -132,6 +162,14 @@ def _count_day(site: Site, day: date, chunks: Iterable[tuple[int, list[EventBloc
     }
     if kept:
         tables.update(_folded_tables(scope, day_chunks, kept))
+    goal_kept = {
+        prop: keys
+        for prop, table in conversions.by_property.items()
+        if (keys := kept_values(table, GOAL_ROLLUP_METRICS, limit, goals_in_turn(table))) is not None
+    }
+    if goal_kept:  # counted again with each goal's folded values as its OTHER_VALUE
+        conversions = GoalRollup(goals, goal_kept)
+        count_chunks(scope, day_chunks, conversions)
     return DayRollup(
         day=day,
         totals=totals_record(totals),

@@ -22,13 +22,11 @@ from aizen.observability import logger
 from aizen.periods import day_start_ms, local_date, raw_window_first_day, today_in, zone
 from aizen.rollup.compute import compute_day
 from aizen.settings import get_settings
+from aizen.site_jobs import dispatch as dispatch_sites
 from aizen.site_jobs import for_each_site
-from aizen.store import accounts, rollup_queue, rollups
+from aizen.store import accounts, rollups
 
 MAX_DAY_ATTEMPTS = 3  # as many as the queue's maxReceiveCount (template.yaml, RollupQueue)
-# A worker starts no new day in the last third of its time: with the template's 900 s timeout,
-# a per-site budget of 600 s, and a day started within it has 300 s more to finish.
-WORKER_BUDGET_SHARE = 2 / 3
 
 
 @dataclass
@@ -174,9 +172,5 @@ def run_site(site_id: str, budget_seconds: float) -> RollupReport:
 
 def dispatch(run_id: str) -> int:
     """The scheduled run: one message per site of the registry to the rollup queue; returns
-    how many. `run_id` names the run (the schedule's time), so a schedule delivered twice
-    sends each site once."""
-    site_ids = accounts.list_site_ids()
-    sent = rollup_queue.send_sites(site_ids, run_id)
-    logger.info("rollup dispatched", extra={"sites": sent})
-    return sent
+    how many (`aizen.site_jobs.dispatch`)."""
+    return dispatch_sites("rollup", get_settings().rollup_queue_url, run_id)

@@ -2,8 +2,9 @@
 
 Item layout (docs/data-model.md, "Event blocks"):
   <site>#blocks      / hour (6 bytes, UTC ms) + generation (6 bytes, ms) + part + parts   x, c
-  <site>#compaction  / 0x00                                                              w
+  <site>#compaction  / 0x00                                                              w, n
   <site>#recompact   / hour (6 bytes)                                                    mark, at
+  <site>#attempts    / hour (6 bytes)                                                    n, x
 
 - A block part holds `c`, the bytes of `aizen.store.block_codec`, and `x`, the TTL: the
   hour's end plus the raw retention. An hour's events are split into parts at visitor
@@ -16,6 +17,12 @@ Item layout (docs/data-model.md, "Event blocks"):
 - A recompact marker names an hour whose single items changed after it may have been
   compacted (an import): the compaction job compacts it again once the watermark has
   passed it, then deletes the marker if its mark is unchanged.
+
+- The watermark item's `n` counts the compaction runs that started packing the first hour
+  after the watermark and never came back (killed by the timeout or out of memory); moving
+  the watermark removes it. An attempts item does the same for an hour marked to be packed
+  again, and expires with the hour's raw events. The job sets an hour aside after
+  aizen.compaction.MAX_HOUR_ATTEMPTS such runs.
 
 Readers take, for every hour, the newest complete generation: a compaction that died
 half-way leaves an incomplete generation that nobody reads, and a re-compaction's new
@@ -63,6 +70,10 @@ def _recompact_partition(site_id: str) -> str:
     return f"{site_id}#recompact"
 
 
+def _attempts_partition(site_id: str) -> str:
+    return f"{site_id}#attempts"
+
+
 def hour_of(timestamp_ms: int) -> int:
     return timestamp_ms - timestamp_ms % HOUR_MS
 
@@ -75,23 +86,30 @@ def block_key(hour_ms: int, generation_ms: int, part: int, parts: int) -> bytes:
 
 
 @dynamo_operation
-def compacted_until(site_id: str) -> int:
-    """The start of the site's first hour that is not compacted (0: none is)."""
+def watermark(site_id: str) -> tuple[int, int]:
+    """(the start of the site's first hour that is not compacted (0: none is), the runs that
+    started packing from there and never came back)."""
     item = (
         events_table()
         .get_item(Key={"p": _watermark_partition(site_id), "s": _WATERMARK_KEY}, ConsistentRead=True)
         .get("Item")
     )
-    return int(item["w"]) if item else 0  # type: ignore[arg-type]
+    return (int(item.get("w", 0)), int(item.get("n", 0))) if item else (0, 0)  # type: ignore[arg-type]
+
+
+def compacted_until(site_id: str) -> int:
+    """The start of the site's first hour that is not compacted (0: none is)."""
+    return watermark(site_id)[0]
 
 
 @dynamo_operation
 def advance_watermark(site_id: str, until_ms: int) -> bool:
-    """Move the watermark forward to `until_ms`; False when it already was there or beyond."""
+    """Move the watermark forward to `until_ms`, forgetting the unfinished runs at the old one;
+    False when it already was there or beyond."""
     try:
         events_table().update_item(
             Key={"p": _watermark_partition(site_id), "s": _WATERMARK_KEY},
-            UpdateExpression="SET w = :w",
+            UpdateExpression="SET w = :w REMOVE n",
             ConditionExpression="attribute_not_exists(w) OR w < :w",
             ExpressionAttributeValues={":w": until_ms},
         )
@@ -100,6 +118,17 @@ def advance_watermark(site_id: str, until_ms: int) -> bool:
             return False
         raise
     return True
+
+
+@dynamo_operation
+def count_watermark_attempt(site_id: str, change: int) -> None:
+    """Add `change` (1 when a run starts packing the first hour after the watermark, -1 when it
+    failed for a reason other than the hour's size) to the runs that never came back from there."""
+    events_table().update_item(
+        Key={"p": _watermark_partition(site_id), "s": _WATERMARK_KEY},
+        UpdateExpression="ADD n :change",
+        ExpressionAttributeValues={":change": change},
+    )
 
 
 # Writing blocks -----------------------------------------------------------------------------
@@ -328,3 +357,43 @@ def clear_recompact(site_id: str, hour_ms: int, mark: str) -> bool:
             return False
         raise
     return True
+
+
+# Unfinished attempts -------------------------------------------------------------------------
+
+
+@dynamo_operation
+def count_attempt(site_id: str, hour_ms: int, change: int) -> None:
+    """Add `change` (1 when a run starts packing the hour, -1 when it failed for a reason other
+    than the hour's size) to the hour's unfinished attempts; the item expires with the hour's
+    raw events."""
+    expires = (hour_ms + HOUR_MS) // 1000 + get_settings().raw_retention_days * 86_400
+    events_table().update_item(
+        Key={"p": _attempts_partition(site_id), "s": hour_ms.to_bytes(6, "big")},
+        UpdateExpression="ADD n :change SET x = :expires",
+        ExpressionAttributeValues={":change": change, ":expires": expires},
+    )
+
+
+@dynamo_operation
+def clear_attempts(site_id: str, hour_ms: int) -> None:
+    """The hour is packed: forget its unfinished attempts."""
+    events_table().delete_item(Key={"p": _attempts_partition(site_id), "s": hour_ms.to_bytes(6, "big")})
+
+
+@dynamo_operation
+def hour_attempts(site_id: str) -> dict[int, int]:
+    """The site's hours with unfinished attempts: hour start -> attempts."""
+    query: dict[str, Any] = {
+        "KeyConditionExpression": "p = :partition",
+        "ExpressionAttributeValues": {":partition": _attempts_partition(site_id)},
+        "ConsistentRead": True,
+    }
+    attempts: dict[int, int] = {}
+    while True:
+        page = events_table().query(**query)
+        for item in page.get("Items", []):
+            attempts[int.from_bytes(bytes(item["s"]), "big")] = int(item["n"])  # type: ignore[arg-type]
+        if "LastEvaluatedKey" not in page:
+            return attempts
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

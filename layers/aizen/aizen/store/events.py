@@ -19,9 +19,10 @@ value without a code is stored as itself.
 """
 
 import binascii
+import heapq
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -247,11 +248,10 @@ def _from_json(item: dict[str, dict[str, str]], site_id: str) -> RawEvent:
     )
 
 
-@dynamo_operation
-def _query_partition(site_id: str, partition: str, start_ms: int, end_ms: int, now_seconds: int) -> list[RawEvent]:
-    """One partition's unexpired events in [start_ms, end_ms), read as DynamoDB's JSON."""
+def _raw_partition_range(partition: str, start_ms: int, end_ms: int) -> dict[str, Any]:
+    """`_partition_range` as a low-level Query request (DynamoDB's typed values)."""
     query = _partition_range(partition, start_ms, end_ms)
-    request: dict[str, Any] = {
+    return {
         "TableName": get_settings().events_table,
         "KeyConditionExpression": query["KeyConditionExpression"],
         "ExpressionAttributeValues": {
@@ -260,6 +260,12 @@ def _query_partition(site_id: str, partition: str, start_ms: int, end_ms: int, n
             ":last": {"B": bytes(query["ExpressionAttributeValues"][":last"])},
         },
     }
+
+
+@dynamo_operation
+def _query_partition(site_id: str, partition: str, start_ms: int, end_ms: int, now_seconds: int) -> list[RawEvent]:
+    """One partition's unexpired events in [start_ms, end_ms), read as DynamoDB's JSON."""
+    request = _raw_partition_range(partition, start_ms, end_ms)
     found: list[RawEvent] = []
     while True:
         page = raw_query_page(request)
@@ -287,6 +293,39 @@ def query_events(site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]
             lambda partition: _query_partition(site_id, partition, start_ms, end_ms, now_seconds), partitions
         ):
             yield from events
+
+
+ORDERED_PAGE_ITEMS = 2_000  # items per page of `events_in_time_order`: what it holds per shard
+
+
+def _partition_in_order(
+    site_id: str, partition: str, start_ms: int, end_ms: int, now_seconds: int
+) -> Iterator[RawEvent]:
+    """One partition's unexpired events in [start_ms, end_ms), in time order (the sort key's),
+    a page of at most ORDERED_PAGE_ITEMS fetched when the previous one is used up."""
+    request = {**_raw_partition_range(partition, start_ms, end_ms), "Limit": ORDERED_PAGE_ITEMS}
+    while True:
+        page = dynamo_operation(raw_query_page)(request)
+        yield from (_from_json(item, site_id) for item in page.get("Items", []) if int(item["x"]["N"]) > now_seconds)
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = raw_key(page["LastEvaluatedKey"])
+
+
+def events_in_time_order(site_id: str, start_ms: int, end_ms: int) -> Generator[RawEvent]:
+    """A site's unexpired single items with start_ms <= time < end_ms, in time order, read lazily:
+    the shards of one UTC day at a time, merged, each a page at a time. Whatever the range
+    holds, this holds at most a page per shard (the compaction job packs an hour at a time
+    from it, so its memory is bounded by an hour's events)."""
+    if end_ms <= start_ms:
+        return
+    now_seconds = int(clock.now())
+    for day in _utc_days(start_ms, end_ms):
+        shards = [
+            _partition_in_order(site_id, partition_key(site_id, day, shard), start_ms, end_ms, now_seconds)
+            for shard in range(EVENT_SHARDS)
+        ]
+        yield from heapq.merge(*shards, key=lambda event: event.timestamp_ms)
 
 
 # Read-side helpers of the query engine (aizen.query) ---------------------------------------

@@ -186,7 +186,11 @@ def check_metrics(metrics: tuple[str, ...], allowed: tuple[str, ...], context: s
             raise InvalidRequest(f"metrics: {reason}; allowed metrics: {', '.join(allowed)}")
 
 
-def check_goal_rate(metrics: tuple[str, ...], goal: str | None, context: str = "") -> None:
-    """conversion_rate divides a goal's converters by the visitors without the goal: it needs one."""
-    if GOAL_RATE_METRIC in metrics and goal is None:
-        raise InvalidRequest(f"metrics: {GOAL_RATE_METRIC} needs a goal filter (goal=<goal name>){context}")
+def check_goal_rate(metrics: tuple[str, ...], goal_filtered: bool, context: str = "") -> None:
+    """conversion_rate divides a goal's converters by the visitors without the goal: it needs
+    a goal filter that keeps conversions (`Filters.goal_filtered`)."""
+    if GOAL_RATE_METRIC in metrics and not goal_filtered:
+        raise InvalidRequest(
+            f"metrics: {GOAL_RATE_METRIC} needs a goal filter (goal=<goal name>) or an event:goal== condition in "
+            f"filters{context}"
+        )

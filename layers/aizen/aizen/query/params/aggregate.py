@@ -13,4 +13,4 @@ class AggregateParams(RangeParams):
     def check(self) -> None:
         super().check()
         check_metrics(self.metrics or (), AGGREGATE_METRICS)
-        check_goal_rate(self.metrics or (), self.filters.goal)
+        check_goal_rate(self.metrics or (), self.filters.goal_filtered)

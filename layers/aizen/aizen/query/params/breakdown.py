@@ -69,9 +69,9 @@ class BreakdownParams(RangeParams):
         allowed = breakdown_metrics(self.breakdown_property)
         check_metrics(self.metrics or (), allowed, f" with property={self.breakdown_property}")
         if self.breakdown_property != GOAL_PROPERTY:
-            check_goal_rate(self.metrics or (), self.filters.goal, f" or property={GOAL_PROPERTY}")
+            check_goal_rate(self.metrics or (), self.filters.goal_filtered, f" or property={GOAL_PROPERTY}")
         engagement = [metric for metric in self.metrics or () if metric in PAGE_ENGAGEMENT_METRICS]
-        if engagement and self.filters.goal is not None:
+        if engagement and self.filters.goal_filtered:
             raise InvalidRequest(f"metrics: {engagement[0]} is not available with a goal filter")
         if self.breakdown_property in ("region", "city") and self.country is None:
             raise InvalidRequest(f"country is required with property={self.breakdown_property}")

@@ -23,7 +23,7 @@ from aizen.query.params import (
     metric_list,
     one_of,
 )
-from aizen.vocabulary import EXACT_ONLY_CONDITION_PROPERTIES, FILTER_PARAMETERS, Condition, Filters
+from aizen.vocabulary import CONVERSION_CONDITION_PROPERTIES, FILTER_PARAMETERS, Condition, Filters
 
 # The plain filter parameters a filters= condition may not repeat (region: breakdowns by city).
 _PLAIN_FILTERS = (*FILTER_PARAMETERS, "region")
@@ -54,7 +54,9 @@ RANGE_PARAMETERS = (
         {"type": "string", "minLength": 1, "pattern": FILTERS_PATTERN},
         "Plausible Stats API v1 filters, AND-ed with the parameters above: property==value or property!=value, "
         "| between values (\\| for a literal |), * and ** wildcards, ; between conditions, e.g. "
-        "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari (docs/stats.md, Filters)",
+        "visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari; event:goal (goal names) and "
+        "event:props:<key> take them too: event:goal!=Signup drops the sessions that signed up "
+        "(docs/stats.md, Filters)",
         attribute="conditions",
     ),
     Parameter(
@@ -135,8 +137,8 @@ class RangeParams(QueryParams):
                 raise InvalidRequest("from must not be after to")
         plain = self.filters
         for condition in self.conditions or ():
-            if condition.property in EXACT_ONLY_CONDITION_PROPERTIES:
-                self._check_exact(condition, self._plain_filters)
+            if condition.property in CONVERSION_CONDITION_PROPERTIES:
+                self._check_once(condition, self._plain_filters)
             if condition.property in _PLAIN_FILTERS and getattr(plain, condition.property) is not None:
                 raise InvalidRequest(
                     f"filters: {condition.property} is filtered twice, by the {condition.property} parameter and by "
@@ -145,12 +147,9 @@ class RangeParams(QueryParams):
         self._check_comparison()
 
     @staticmethod
-    def _check_exact(condition: Condition, plain: Filters) -> None:
-        """event:goal and event:props:<key> take == and one value: the goal and props filters'
-        own semantics (docs/stats.md, Filters)."""
+    def _check_once(condition: Condition, plain: Filters) -> None:
+        """A goal, or a custom property's key, is filtered either by its parameter or in filters."""
         name = public_name(condition)
-        if condition.negated or len(condition.patterns) != 1 or has_wildcard(condition.patterns[0]):
-            raise InvalidRequest(f"filters: {name} takes == and one value (no !=, | or wildcards), e.g. {name}==Signup")
         if condition.property == "goal" and plain.goal is not None:
             raise InvalidRequest(f"filters: goal is filtered twice, by the goal parameter and by {name}; use one")
         if condition.property == "props" and any(key == condition.key for key, _ in plain.props):
@@ -189,10 +188,20 @@ class RangeParams(QueryParams):
 
     @property
     def filters(self) -> Filters:
-        """The plain filters and the `filters=` conditions; `event:goal==X` and
-        `event:props:K==V` are the goal and props filters themselves."""
+        """The plain filters and the `filters=` conditions; `event:goal==X` (the only goal
+        condition) and `event:props:K==V` (one value without wildcards) are the goal and props
+        filters themselves, so they answer from the goal rollups as those do."""
         conditions = self.conditions or ()
-        exact = [condition for condition in conditions if condition.property in EXACT_ONLY_CONDITION_PROPERTIES]
+        goal_conditions = [condition for condition in conditions if condition.property == "goal"]
+        exact = [
+            condition
+            for condition in conditions
+            if condition.property in CONVERSION_CONDITION_PROPERTIES
+            and not condition.negated
+            and len(condition.patterns) == 1
+            and not has_wildcard(condition.patterns[0])
+            and (condition.property == "props" or len(goal_conditions) == 1)
+        ]
         plain = self._plain_filters
         goal = next((condition.patterns[0] for condition in exact if condition.property == "goal"), plain.goal)
         props = plain.props + tuple(

@@ -27,6 +27,6 @@ class TimeseriesParams(RangeParams):
     def check(self) -> None:
         super(TimeseriesParams, self).check()  # slots=True recreates the class: no zero-argument super()
         check_metrics(self.metrics or (), TIMESERIES_METRICS)
-        check_goal_rate(self.metrics or (), self.filters.goal)
+        check_goal_rate(self.metrics or (), self.filters.goal_filtered)
         if self.period == "24h" and self.interval not in (None, "hour"):
             raise InvalidRequest("interval: period=24h only supports interval=hour")

@@ -1,8 +1,10 @@
-"""The rollup queue (SQS, FIFO): one message per site and scheduled run (docs/rollups.md, "The job").
+"""The site job queues (SQS, FIFO): one message per site and scheduled run (docs/rollups.md, "The job";
+docs/operations.md, "How compaction resumes").
 
-The site's id is the message group, so the queue never hands one site to two workers at once,
-and a site whose message keeps failing holds up only its own group. The deduplication id is
-the site and the run, so a schedule delivered twice sends each site once.
+The rollup and the compaction each have a queue of their own (template.yaml, RollupQueue and
+CompactionQueue). The site's id is the message group, so a queue never hands one site to two
+workers at once, and a site whose message keeps failing holds up only its own group. The
+deduplication id is the site and the run, so a schedule delivered twice sends each site once.
 """
 
 import json
@@ -11,19 +13,15 @@ from collections.abc import Sequence
 import boto3
 
 from aizen.errors import ServiceUnavailable
-from aizen.settings import get_settings
 
 BATCH_SIZE = 10  # SendMessageBatch's limit
 _ROUNDS = 3  # sends of the entries SQS refused, before giving up
 
 
-def send_sites(site_ids: Sequence[str], run_id: str) -> int:
-    """Send one message per site; returns how many were sent. Raises ServiceUnavailable when
-    SQS kept refusing some (the sites already sent stay sent)."""
-    queue_url = get_settings().rollup_queue_url
-    if queue_url is None:
-        raise ServiceUnavailable("AIZEN_ROLLUP_QUEUE_URL is not set: there is no rollup queue to send to")
-    client = boto3.client("sqs")  # once an hour: no connection worth keeping between runs
+def send_sites(queue_url: str, site_ids: Sequence[str], run_id: str) -> int:
+    """Send one message per site to the queue; returns how many were sent. Raises
+    ServiceUnavailable when SQS kept refusing some (the sites already sent stay sent)."""
+    client = boto3.client("sqs")  # a few times an hour: no connection worth keeping between runs
     sent = 0
     for start in range(0, len(site_ids), BATCH_SIZE):
         pending = {
@@ -43,7 +41,7 @@ def send_sites(site_ids: Sequence[str], run_id: str) -> int:
             if not pending:
                 break
         if pending:
-            raise ServiceUnavailable(f"SQS refused the rollup messages of {len(pending)} site(s) after {_ROUNDS} sends")
+            raise ServiceUnavailable(f"SQS refused the messages of {len(pending)} site(s) after {_ROUNDS} sends")
     return sent
 
 
