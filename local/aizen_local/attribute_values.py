@@ -21,8 +21,9 @@ a dict, a None inside, an Enum, a type outside those) takes moto's own path, so
 the bytes are always moto's. Every other structure is moto's path too.
 
 It is registered for DynamoDB's JSON protocol and acts only inside
-`embedded_request()` (the embedded store's requests); elsewhere in the process,
-`mock_aws` included, it is moto's serializer unchanged. `docs/local-store.md`
+`embedded_request()` (the embedded store's requests) or, for every thread of the
+process, inside `embedded_everywhere()` (the test tiers' `mock_aws`); elsewhere in the
+process it is moto's serializer unchanged. `docs/local-store.md`
 has the figures; `tests/integration/test_attribute_values.py` compares the bodies.
 """
 
@@ -38,6 +39,9 @@ from moto.core.model import MapShape, Shape, StructureShape
 from moto.core.serialize import JSONSerializer
 
 _EMBEDDED_REQUEST: ContextVar[bool] = ContextVar("embedded_request", default=False)
+# Set by embedded_everywhere(): a context variable is not inherited by the threads a request
+# starts (the store fetches a Query's next page on one), a process-wide switch is.
+_EVERYWHERE = {"on": False}
 
 
 class _NotPlain(Exception):
@@ -60,7 +64,7 @@ class AttributeValueSerializer(JSONSerializer):
 
     def _direct(self, serialized: MutableMapping[str, Any], value: Any, shape: Shape, key: str) -> bool:
         """Write `value` directly if inside the embedded store and plain; False: moto's path must."""
-        if not _EMBEDDED_REQUEST.get():
+        if not in_embedded_request():
             return False
         try:
             serialized[self.get_serialized_name(shape, key)] = self._plain(value, shape)
@@ -97,8 +101,8 @@ def install() -> None:
 
 
 def in_embedded_request() -> bool:
-    """True inside `embedded_request()` on this thread."""
-    return _EMBEDDED_REQUEST.get()
+    """True inside `embedded_request()` on this thread, or inside `embedded_everywhere()`."""
+    return _EVERYWHERE["on"] or _EMBEDDED_REQUEST.get()
 
 
 @contextmanager
@@ -109,3 +113,13 @@ def embedded_request() -> Iterator[None]:
         yield
     finally:
         _EMBEDDED_REQUEST.reset(token)
+
+
+@contextmanager
+def embedded_everywhere() -> Iterator[None]:
+    """Within: every thread's DynamoDB responses and new items take the embedded store's path."""
+    _EVERYWHERE["on"] = True
+    try:
+        yield
+    finally:
+        _EVERYWHERE["on"] = False

@@ -14,7 +14,7 @@ def dynamodb(request: pytest.FixtureRequest) -> Iterator[None]:
     if request.node.get_closest_marker("shared_store"):
         yield
         return
-    with moto_dynamodb():
+    with moto_dynamodb(as_shipped=request.node.get_closest_marker("moto_as_shipped") is not None):
         yield
 
 

@@ -14,6 +14,8 @@ from moto.core.utils import get_service_model
 from aizen.settings import get_settings
 from aizen_local import attribute_values
 
+pytestmark = pytest.mark.moto_as_shipped  # they compare the patches with moto as shipped
+
 # One attribute of every AttributeValue type, nested ones included, and the edge values.
 ITEM: dict[str, Any] = {
     "pk": {"S": "site_1"},

@@ -20,6 +20,8 @@ from aizen_local.partition_index import PartitionIndexedTable, index_partitions
 from aizen_local.store import EmbeddedDynamoDB, ensure_tables
 from aizen_local.template import load_template
 
+pytestmark = pytest.mark.moto_as_shipped  # they compare the patches with moto as shipped
+
 PARTITIONS = 12
 ITEMS_PER_PARTITION = 24
 COUNTRIES = ("US", "DE", "FR")

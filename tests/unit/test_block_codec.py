@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from aizen.columns import CUSTOM, CUSTOM_NON_INTERACTIVE, ENGAGEMENT, OUTBOUND_CLICK, PAGEVIEW, EventBlock
+from aizen.columns import ATTRIBUTES, CUSTOM, CUSTOM_NON_INTERACTIVE, ENGAGEMENT, OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import RawEvent
 from aizen.store import block_codec
 from aizen.store.blocks import HOUR_MS, MAX_PART_BYTES, encode_parts
@@ -182,3 +182,42 @@ def test_kinds_and_engagement_figures_are_columns() -> None:
     assert block.values("props") == [None, None, '{"plan":"pro"}', None, None]
     assert list(block.numbers["engaged_ms"]) == [0, 0, 0, 0, 70_000]
     assert list(block.numbers["scroll_depth"]) == [0, 0, 0, 0, 55]
+
+
+def test_decode_reads_an_attributes_dictionary_and_codes_only_when_a_query_asks_for_them() -> None:
+    # Given: a packed block
+    events = _events(200)
+    data = block_codec.encode(EventBlock.of_events(events), HOUR)
+
+    # When: a query reads one attribute of one event
+    block = block_codec.decode(data)
+    block.value("country", 0)
+
+    # Then: only that attribute was decoded, and the others still decode to their values
+    assert set(block.dictionaries) == set(block.codes) == {"country"}
+    assert _sorted(list(block.events("site_1"))) == _sorted(events)
+    assert set(block.dictionaries) == set(ATTRIBUTES)
+
+
+def test_decode_renames_a_dictionarys_values_when_it_is_read() -> None:
+    events = _events(50)
+
+    block = block_codec.decode(
+        block_codec.encode(EventBlock.of_events(events), HOUR), renamed={"os": lambda name: f"{name}!"}
+    )
+
+    assert sorted({event.os for event in block.events("site_1")}, key=str) == sorted(
+        {None if event.os is None else f"{event.os}!" for event in events}, key=str
+    )
+
+
+def test_a_decoded_blocks_times_stay_offsets_from_its_hour_until_timestamps_are_asked_for() -> None:
+    events = _events(100)
+    block = EventBlock.of_events(events)
+
+    decoded = block_codec.decode(block_codec.encode(block, HOUR))
+
+    assert decoded.base_ms == HOUR
+    assert decoded.times == [timestamp - HOUR for timestamp in block.timestamps]
+    assert decoded.timestamps == block.timestamps
+    assert (block.base_ms, block.times) == (0, block.timestamps)

@@ -58,39 +58,65 @@ _by_visitor_and_time = attrgetter("visitor_id", "timestamp_ms")
 class EventBlock:
     """Events sorted by (visitor id, time), as columns.
 
-    - `timestamps[i]`: UTC ms of event i; `kinds[i]`: one of the kind codes above (bytes).
+    - `base_ms + times[i]`: UTC ms of event i (`timestamps[i]`); `kinds[i]`: one of the kind
+      codes above (bytes).
     - `visitors[r]`, `run_starts[r]`..`run_starts[r + 1]`: run r, one visitor's events.
     - attribute `a`: `dictionaries[a][codes[a][i]]` is event i's value (None when absent).
     - `numbers["engaged_ms"][i]`, `numbers["scroll_depth"][i]`: event i's engagement
       figures (0 unless `kinds[i] == ENGAGEMENT`).
+
+    A packed block's times are offsets from its hour (`base_ms`), as stored: the engine
+    compares them with bounds shifted by `base_ms` instead of adding it to every event.
     """
 
-    __slots__ = ("_values", "codes", "dictionaries", "kinds", "numbers", "run_starts", "timestamps", "visitors")
+    __slots__ = (
+        "_timestamps",
+        "_values",
+        "base_ms",
+        "codes",
+        "dictionaries",
+        "kinds",
+        "numbers",
+        "run_starts",
+        "times",
+        "visitors",
+    )
 
     def __init__(
         self,
-        timestamps: list[int],
+        times: list[int],
         kinds: bytes,
         visitors: list[str],
         run_starts: list[int],
         dictionaries: dict[str, list[str | None]],
         codes: dict[str, Sequence[int]],
         numbers: dict[str, Sequence[int]] | None = None,
+        *,
+        base_ms: int = 0,
     ) -> None:
         """`numbers` None: a block without engagement events (all zeros)."""
-        self.timestamps = timestamps
+        self.times = times
+        self.base_ms = base_ms
         self.kinds = kinds
         self.visitors = visitors
         self.run_starts = run_starts
         self.dictionaries = dictionaries
         self.codes = codes
         self.numbers: dict[str, Sequence[int]] = (
-            numbers if numbers is not None else dict.fromkeys(NUMBERS, bytes(len(timestamps)))
+            numbers if numbers is not None else dict.fromkeys(NUMBERS, bytes(len(times)))
         )
+        self._timestamps = times if base_ms == 0 else None
         self._values: dict[str, list[str | None]] = {}
 
     def __len__(self) -> int:
-        return len(self.timestamps)
+        return len(self.times)
+
+    @property
+    def timestamps(self) -> list[int]:
+        """Every event's UTC ms (added up once per block, when first asked for)."""
+        if self._timestamps is None:
+            self._timestamps = list(map(self.base_ms.__add__, self.times))
+        return self._timestamps
 
     def value(self, attribute: str, position: int) -> str | None:
         """One event's value of an attribute."""
@@ -168,6 +194,6 @@ class EventBlock:
 
     def since(self, first_ms: int, site_id: str) -> "EventBlock":
         """The block without its events before `first_ms` (expired events of an old block)."""
-        if not self.timestamps or min(self.timestamps) >= first_ms:
+        if not self.times or self.base_ms + min(self.times) >= first_ms:
             return self
         return EventBlock.of_events(event for event in self.events(site_id) if event.timestamp_ms >= first_ms)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from aizen.columns import EventBlock
+from aizen.columns import ATTRIBUTES, EventBlock
 from aizen.events import NONE_VALUE, RawEvent
 from aizen.goals import Goal
 from aizen.models import Site
@@ -114,13 +114,20 @@ def kept_values(
 def _folding(block: EventBlock, kept: Mapping[str, set[str]]) -> EventBlock:
     """The block with every value of the given columns outside its kept set renamed OTHER_VALUE
     (a column's dictionary is rewritten, its codes stay)."""
-    dictionaries = dict(block.dictionaries)
+    dictionaries = {attribute: block.dictionaries[attribute] for attribute in ATTRIBUTES}  # decoded lazily
     for column, values in kept.items():
         dictionaries[column] = [
             value if (value or NONE_VALUE) in values else OTHER_VALUE for value in block.dictionaries[column]
         ]
     return EventBlock(
-        block.timestamps, block.kinds, block.visitors, block.run_starts, dictionaries, block.codes, block.numbers
+        block.times,
+        block.kinds,
+        block.visitors,
+        block.run_starts,
+        dictionaries,
+        block.codes,
+        block.numbers,
+        base_ms=block.base_ms,
     )
 
 

@@ -28,15 +28,18 @@ Why columns, dictionaries and zlib rather than one JSON document: a block of an 
 holds a few distinct pages, referrers and countries, each repeated for hundreds of
 events; dictionary codes make each event's attributes a few bytes that zlib squeezes
 further, and decoding is C-level slicing (`memoryview.cast`) instead of per-event
-parsing, which is what makes raw reads fast (docs/performance.md).
+parsing, which is what makes raw reads fast (docs/performance.md). An attribute's
+dictionary and codes are decoded only when a query first reads them: `decode` finds where
+each lies and leaves the rest to the attributes the query needs.
 """
 
 import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import accumulate
+from typing import Any
 
 from aizen.columns import ATTRIBUTES, NUMBERS, EventBlock
 
@@ -45,8 +48,11 @@ FORMAT_VERSION = 2
 _VERSION_ATTRIBUTES = {1: ATTRIBUTES[: ATTRIBUTES.index("link") + 1], 2: ATTRIBUTES}
 _HEADER = struct.Struct("<BIIQ")
 _LENGTH = struct.Struct("<I")
+# A dictionary's entries, how they are stored, and (split by NUL) their byte length
+_DICTIONARY_HEAD = struct.Struct("<IBI")
 _TYPECODES = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF), ("Q", 0xFFFF_FFFF_FFFF_FFFF))
 _WIDTH = {typecode: array(typecode).itemsize for typecode, _ in _TYPECODES}
+_WIDTH_OF_BYTE = {ord(typecode): (typecode, width) for typecode, width in _WIDTH.items()}
 # How a dictionary's entries are stored: joined by NUL (one split decodes them), or, when an
 # entry holds a NUL itself, as their lengths and bytes.
 _SPLIT_BY_NUL, _SPLIT_BY_LENGTHS = b"\x00", b"\x01"
@@ -103,6 +109,7 @@ class _Reader:
     """Walks the decompressed payload."""
 
     def __init__(self, payload: bytes) -> None:
+        self.payload = payload
         self.view = memoryview(payload)
         self.offset = 0
 
@@ -124,9 +131,68 @@ class _Reader:
         values: memoryview = self.take(count * _WIDTH[typecode]).cast(typecode)  # type: ignore[call-overload]
         return values
 
+    def attribute_spans(
+        self, attributes: Sequence[str], count: int
+    ) -> tuple[dict[str, tuple[int, int, int, list[int] | None]], dict[str, tuple[str, int, int]]]:
+        """Where each attribute's dictionary and codes lie, found without decoding them:
+        {attribute: (entries, start, end, their UTF-8 lengths when not split by NUL)},
+        {attribute: (typecode, start, end)}. One tight loop (~10 us a block): it runs for
+        every block read, the decoding only for the attributes a query reads."""
+        payload, offset = self.payload, self.offset
+        dictionaries: dict[str, tuple[int, int, int, list[int] | None]] = {}
+        codes: dict[str, tuple[str, int, int]] = {}
+        try:
+            for attribute in attributes:
+                size, split, length = _DICTIONARY_HEAD.unpack_from(payload, offset)
+                if split == _SPLIT_BY_NUL[0]:
+                    offset += _DICTIONARY_HEAD.size
+                    dictionaries[attribute] = (size, offset, offset + length, None)
+                else:
+                    self.offset = offset + _DICTIONARY_HEAD.size - _LENGTH.size
+                    lengths = self.ints(size - 1).tolist()
+                    offset = self.offset
+                    length = sum(lengths)
+                    dictionaries[attribute] = (size, offset, offset + length, lengths)
+                offset += length
+                typecode, width = _WIDTH_OF_BYTE[payload[offset]]
+                codes[attribute] = (typecode, offset + 1, offset + 1 + count * width)
+                offset += 1 + count * width
+        except KeyError as error:
+            raise BlockFormatError(f"unknown integer width {chr(error.args[0])!r}") from None
+        except (struct.error, IndexError):
+            raise BlockFormatError("block ends early") from None
+        if offset > len(payload):
+            raise BlockFormatError("block ends early")
+        self.offset = offset
+        return dictionaries, codes
 
-def decode(data: bytes) -> EventBlock:
-    """The block that `encode` packed."""
+
+class _Sections(dict[str, Any]):
+    """An attribute's dictionary or codes, decoded from the payload when first asked for.
+
+    Most queries read a few of a block's attributes (a filter's, a breakdown's): the others
+    are never split into strings or cast (docs/performance.md, "Raw reads"). A plain dict
+    once read: assignment replaces an entry, and iteration sees only what was decoded."""
+
+    def __init__(self, decode_one: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._decode_one = decode_one
+
+    def __missing__(self, attribute: str) -> Any:
+        value = self[attribute] = self._decode_one(attribute)
+        return value
+
+
+def _absent[T](attribute: str, empty: T) -> T:
+    """An attribute that an older version did not store: every event lacks it."""
+    if attribute not in ATTRIBUTES:
+        raise KeyError(attribute)
+    return empty
+
+
+def decode(data: bytes, renamed: Mapping[str, Callable[[str], str]] | None = None) -> EventBlock:
+    """The block that `encode` packed. Its attributes' dictionaries and codes are decoded when
+    first read; `renamed[attribute]`, if given, maps each of that dictionary's values then."""
     try:
         payload = zlib.decompress(data)
     except zlib.error as error:
@@ -136,34 +202,45 @@ def decode(data: bytes) -> EventBlock:
     attributes = _VERSION_ATTRIBUTES.get(version)
     if attributes is None:
         raise BlockFormatError(f"unknown block format version {version}")
-    timestamps = list(map(base_ms.__add__, reader.take(4 * count).cast("I")))
+    times = reader.take(4 * count).cast("I").tolist()
     kinds = bytes(reader.take(count))
     run_starts = [0, *accumulate(reader.ints(runs))]
     position = run_starts[-1]
     joined_visitors = bytes(reader.take(reader.length()))
     visitors = joined_visitors.decode().split("\x00") if runs else []
-    dictionaries: dict[str, list[str | None]] = {}
-    codes: dict[str, Sequence[int]] = {}
-    for attribute in attributes:
-        size = reader.length()
-        dictionary: list[str | None] = [None]
-        if bytes(reader.take(1)) == _SPLIT_BY_NUL:
-            if size > 1:
-                dictionary += bytes(reader.take(reader.length())).decode().split("\x00")
-            else:
-                reader.take(reader.length())
-        else:
-            for length in reader.ints(size - 1).tolist():
-                dictionary.append(bytes(reader.take(length)).decode())
-        if len(dictionary) != size:
-            raise BlockFormatError(f"{attribute}: the dictionary does not hold {size} entries")
-        dictionaries[attribute] = dictionary
-        codes[attribute] = reader.ints(count)
-    for attribute in ATTRIBUTES[len(attributes) :]:  # absent from older versions
-        dictionaries[attribute], codes[attribute] = [None], bytes(count)
+    dictionary_spans, code_spans = reader.attribute_spans(attributes, count)
     numbers: dict[str, Sequence[int]] | None = None
     if version >= 2:
         numbers = {number: reader.ints(count) for number in NUMBERS}
     if reader.offset != len(payload) or position != count or len(visitors) != runs:
         raise BlockFormatError("block sizes do not add up")
-    return EventBlock(timestamps, kinds, visitors, run_starts, dictionaries, codes, numbers)
+
+    def dictionary(attribute: str) -> list[str | None]:
+        if attribute not in dictionary_spans:
+            return _absent(attribute, [None])
+        size, start, end, lengths = dictionary_spans[attribute]
+        entries: list[str | None] = [None]
+        if lengths is None:
+            if size > 1:
+                entries += payload[start:end].decode().split("\x00")
+        else:
+            for length in lengths:
+                entries.append(payload[start : start + length].decode())
+                start += length
+        if len(entries) != size:
+            raise BlockFormatError(f"{attribute}: the dictionary does not hold {size} entries")
+        rename = renamed.get(attribute) if renamed else None
+        if rename is not None:
+            entries = [None if entry is None else rename(entry) for entry in entries]
+        return entries
+
+    def codes(attribute: str) -> Sequence[int]:
+        if attribute not in code_spans:
+            return _absent(attribute, bytes(count))
+        typecode, start, end = code_spans[attribute]
+        values: memoryview = reader.view[start:end].cast(typecode)  # type: ignore[call-overload]
+        return values
+
+    return EventBlock(
+        times, kinds, visitors, run_starts, _Sections(dictionary), _Sections(codes), numbers, base_ms=base_ms
+    )

@@ -56,6 +56,8 @@ HOUR_MS = 3_600_000
 MAX_PART_BYTES = 300_000  # compressed; DynamoDB's item limit is 400 KB
 _WATERMARK_KEY = b"\x00"
 _PREFETCH_PAGES = 2
+# Names stored before today's (docs/ingestion.md, "Names"): renamed once per block, when read.
+_CANONICAL_NAMES = {"os": canonical_os, "browser": canonical_browser}
 
 
 def block_partition(site_id: str) -> str:
@@ -293,12 +295,7 @@ def _decoded(
     retention_seconds = expires - (hour_ms + HOUR_MS) // 1000
     first_unexpired_ms = (now_seconds - retention_seconds + 1) * 1000
     for data in _newest_complete(generations):
-        block = block_codec.decode(data)
-        # Names stored before today's (docs/ingestion.md, "Names"): renamed once per block.
-        for attribute, canonical in (("os", canonical_os), ("browser", canonical_browser)):
-            block.dictionaries[attribute] = [
-                None if value is None else canonical(value) for value in block.dictionaries[attribute]
-            ]
+        block = block_codec.decode(data, renamed=_CANONICAL_NAMES)
         yield hour_ms, block.since(first_unexpired_ms, site_id) if hour_ms < first_unexpired_ms else block
 
 
