@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import botocore
+import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from moto import mock_aws
@@ -26,7 +27,7 @@ from aizen.ingest import service as ingest_service
 from aizen.ingest import visitors
 from aizen.models import Site, User
 from aizen.periods import PRESETS
-from aizen.settings import get_settings
+from aizen.settings import Settings, get_settings
 from aizen.store import accounts, dynamo
 from aizen.store.dynamo import reset_connections
 from aizen.store.events import to_item
@@ -415,6 +416,35 @@ def store_reference_site(
         assert report.hours_compacted > 24
         assert not report.failed_sites
         clock.current = now
+
+
+@dataclass(frozen=True)
+class SharedSite:
+    """A site whose store the tests of a class read together (`shared_site`)."""
+
+    clock: FrozenClock
+    settings: Settings
+    owner: Owner
+    token: str
+
+
+@contextmanager
+def shared_site(now: float, timezone: str, **variables: str) -> Iterator[SharedSite]:
+    """moto's DynamoDB, a clock frozen at `now`, the AIZEN_* `variables` and an owner's site in
+    `timezone` with a stats key, held open for a class-scoped fixture: seeding a reference
+    scenario costs more than most of its questions, so its tests share one store. Tests that
+    use it are marked `shared_store` (the integration tier's `dynamodb` fixture then opens no
+    store of its own) and must leave the store and the clock as they found them."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in variables.items():
+            patch.setenv(f"AIZEN_{name}", value)
+        clock = FrozenClock(now)
+        patch.setattr("aizen.clock.now", clock.now)
+        with moto_dynamodb():
+            owner = make_owner(timezone=timezone)
+            _, token = make_key(owner.site.id)
+            yield SharedSite(clock, get_settings(), owner, token)
+    get_settings.cache_clear()
 
 
 class PresetCase(NamedTuple):

@@ -10,6 +10,10 @@ from tests.support import FrozenClock, Owner, make_key, make_owner, moto_dynamod
 
 @pytest.fixture(autouse=True)
 def dynamodb(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A fresh moto store per test; tests marked `shared_store` read their class's (tests.support.shared_site)."""
+    if request.node.get_closest_marker("shared_store"):
+        yield
+        return
     with moto_dynamodb(as_shipped=request.node.get_closest_marker("moto_as_shipped") is not None):
         yield
 

@@ -2,23 +2,35 @@
 conversions), a goal defined after its days were rolled up counted from raw inside the raw
 window, and said unavailable (never a silent zero) before it."""
 
+import dataclasses
 import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from aizen import compaction
 from aizen.goals import Goal
 from aizen.rollup import job
-from aizen.settings import Settings
 from aizen.store import goals as goal_store
 from aizen.store import rollups
-from aizen.store.dynamo import main_table
 from tests import stats_reference as ref
-from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
+from tests.support import (
+    SEED_NOW,
+    SharedSite,
+    bearer,
+    invoke,
+    make_key,
+    make_owner,
+    shared_site,
+    store_single_items,
+)
 
 DAY = 86_400
+QUESTION_SHARES = 2
 AGGREGATE = ("StatsAggregateFunction", "/api/v1/stats/aggregate")
 SERIES = ("StatsTimeseriesFunction", "/api/v1/stats/timeseries")
 BREAKDOWN = ("StatsBreakdownFunction", "/api/v1/stats/breakdown")
@@ -69,68 +81,91 @@ def _answers(questions: list[tuple[str, str, dict[str, str]]], token: str) -> li
     return answers
 
 
-@pytest.mark.parametrize(
-    ("timezone", "now"),
-    [
-        pytest.param("America/Los_Angeles", SEED_NOW, id="los-angeles-dst"),
-        pytest.param("Asia/Kathmandu", int(datetime(2025, 11, 3, 10, tzinfo=UTC).timestamp()), id="kathmandu"),
+@dataclass(frozen=True)
+class _Sites:
+    """The same traffic and goals on two sites; the second's days rolled up before its late goal existed."""
+
+    shared: SharedSite
+    rolled_up_token: str
+    questions: list[tuple[str, str, dict[str, str]]]
+
+
+@pytest.fixture(
+    scope="class",
+    params=[
+        pytest.param(("America/Los_Angeles", SEED_NOW), id="los-angeles-dst"),
+        pytest.param(("Asia/Kathmandu", int(datetime(2025, 11, 3, 10, tzinfo=UTC).timestamp())), id="kathmandu"),
     ],
 )
-def test_goal_rollups_answer_as_raw_events_do(timezone: str, now: int, clock: FrozenClock, aizen_env: Any) -> None:
-    # Given: 64 days of traffic with custom events, and three goals (the fourth comes later)
-    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
-    clock.current = float(now)
-    owner = make_owner(timezone=timezone)
-    _, token = make_key(owner.site.id)
-    for goal in GOALS:
-        goal_store.put_goal(owner.site.id, goal)
-    events = ref.random_goal_traffic(zlib.crc32(timezone.encode()), owner.site.id, now * 1000, visitors=20, days=40)
-    store_single_items(events, settings.raw_retention_days)
-    today = ref.local(now * 1000, ZoneInfo(timezone)).date()
-    custom = ((today - timedelta(days=39)).isoformat(), (today - timedelta(days=1)).isoformat())
-    goal_store.put_goal(owner.site.id, LATE_GOAL)
-    questions = _questions(custom)
-    from_raw = _answers(questions, token)
-    assert not any(meta["from_rollups"] for _, meta in from_raw)
-    assert any(body.get("results") for body, _ in from_raw if "property" in body)
+def sites(request: pytest.FixtureRequest) -> Iterator[_Sites]:
+    """40 days of traffic with custom events on two sites with three goals and a fourth defined
+    later, compacted; the second site rolled up before the fourth was defined."""
+    timezone, now = request.param
+    with shared_site(now, timezone, IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000") as shared:
+        rolled_up = make_owner(user_id="user_2", site_id="site_2", domain="rolled-up.example", timezone=timezone).site
+        _, rolled_up_token = make_key(rolled_up.id, user_id="user_2")
+        raw_site = shared.owner.site.id
+        for goal in GOALS:
+            goal_store.put_goal(raw_site, goal)
+            goal_store.put_goal(rolled_up.id, goal)
+        events = ref.random_goal_traffic(zlib.crc32(timezone.encode()), raw_site, now * 1000, visitors=20, days=40)
+        copies = [dataclasses.replace(event, site_id=rolled_up.id) for event in events]
+        store_single_items(events + copies, shared.settings.raw_retention_days)
+        # packed into hour blocks, all but the last hours' single items (the compaction job ran;
+        # goals over single items are tests/integration/test_goal_stats_reference.py's Berlin)
+        assert compaction.run().events_packed > len(events + copies) * 0.9
+        goal_store.put_goal(raw_site, LATE_GOAL)
+        # the days are rolled up without the late goal (it is defined afterwards)
+        assert job.run([rolled_up.id]).days_rolled_up > 60
+        goal_store.put_goal(rolled_up.id, LATE_GOAL)
+        today = ref.local(now * 1000, ZoneInfo(timezone)).date()
+        custom = ((today - timedelta(days=39)).isoformat(), (today - timedelta(days=1)).isoformat())
+        yield _Sites(shared, rolled_up_token, _questions(custom))
 
-    # When: the days are rolled up without the late goal (it is defined afterwards)
-    _forget(owner.site.id, LATE_GOAL.goal_id)
-    assert job.run().days_rolled_up > 60
-    goal_store.put_goal(owner.site.id, LATE_GOAL)
-    with_rollups = _answers(questions, token)
 
-    # Then: the same numbers; rollups answer every period reaching before today, and the late
-    # goal's days come from raw events (inside the raw window nothing is unavailable)
-    assert [body for body, _ in with_rollups] == [body for body, _ in from_raw]
-    assert any(meta["from_rollups"] for _, meta in with_rollups)
-    assert not any("unavailable" in meta for _, meta in with_rollups)
+@pytest.mark.shared_store
+class TestGoalRollupsAnswerAsRawEventsDo:
+    @pytest.mark.parametrize("share", range(QUESTION_SHARES))
+    def test_the_same_answers(self, sites: _Sites, share: int) -> None:
+        questions = sites.questions[share::QUESTION_SHARES]
+        from_raw = _answers(questions, sites.shared.token)
+        assert not any(meta["from_rollups"] for _, meta in from_raw)
+        assert any(body.get("results") for body, _ in from_raw if "property" in body)
+        with_rollups = _answers(questions, sites.rolled_up_token)
+        # the same numbers; rollups answer periods reaching before today, and the late goal's days
+        # come from raw events (inside the raw window nothing is unavailable)
+        assert [body for body, _ in with_rollups] == [body for body, _ in from_raw]
+        assert any(meta["from_rollups"] for _, meta in with_rollups)
+        assert not any("unavailable" in meta for _, meta in with_rollups)
 
-    # And: a year later only rollups remain: the goals rolled up answer as before, the late
-    # goal's days are said to be unavailable
-    clock.advance(365 * DAY)
-    later = _answers([question for question in questions if _from_rollups_alone(question)], token)
-    earlier = [answer for answer, question in zip(from_raw, questions, strict=True) if _from_rollups_alone(question)]
-    for (body, meta), (raw_body, _), question in zip(
-        later, earlier, [question for question in questions if _from_rollups_alone(question)], strict=True
-    ):
-        assert meta["from_rollups"], question
-        late = question[2].get("goal") == "Pricing" or question[2].get("filters") == "event:goal==Pricing"
-        if late or question[2].get("property") == "goal":
-            assert [note["what"] for note in meta["unavailable"]] == ["goal Pricing"], question
-            assert meta["unavailable"][0]["days"] == 39
-        else:
-            assert "unavailable" not in meta, question
-            assert body == raw_body, question
-    for function, path, params in questions:
-        if params.get("filters") in RAW_ONLY_FILTERS:
-            response = invoke(function, path, query=params, headers=bearer(token))
+    def test_a_year_later_the_late_goal_is_unavailable(self, sites: _Sites) -> None:
+        # only rollups remain: the goals rolled up answer as before, the late goal's days are
+        # said to be unavailable
+        questions = [question for question in sites.questions if _from_rollups_alone(question)]
+        earlier = _answers(questions, sites.shared.token)
+        sites.shared.clock.advance(365 * DAY)
+        try:
+            later = _answers(questions, sites.rolled_up_token)
+            # the filters= forms rollups do not hold need the raw events, which are gone
+            raw_only = [question for question in sites.questions if question[2].get("filters") in RAW_ONLY_FILTERS]
+            refused = [
+                (params, invoke(function, path, query=params, headers=bearer(sites.rolled_up_token)))
+                for function, path, params in raw_only
+            ]
+        finally:
+            sites.shared.clock.advance(-365 * DAY)
+        for (body, meta), (raw_body, _), question in zip(later, earlier, questions, strict=True):
+            assert meta["from_rollups"], question
+            late = question[2].get("goal") == "Pricing" or question[2].get("filters") == "event:goal==Pricing"
+            if late or question[2].get("property") == "goal":
+                assert [note["what"] for note in meta["unavailable"]] == ["goal Pricing"], question
+                assert meta["unavailable"][0]["days"] == 39
+            else:
+                assert "unavailable" not in meta, question
+                assert body == raw_body, question
+        assert raw_only
+        for params, response in refused:
             assert response.status == 422, (params, response.body)
-
-
-def _forget(site_id: str, goal_id: str) -> None:
-    """Remove a goal straight from the table, as if it had not been defined yet."""
-    main_table().delete_item(Key={"pk": f"GOALS#{site_id}", "sk": f"GOAL#{goal_id}"})
 
 
 def test_events_of_days_rolled_up_before_events_were_counted_are_reported(owner: Any, api_key: Any) -> None:

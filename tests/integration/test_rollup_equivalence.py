@@ -1,9 +1,9 @@
 """The same question gives the same answer from raw events and from rollups (docs/rollups.md, Equivalence).
 
-Random traffic over months; every unfiltered query is asked before the rollup
-(raw events alone), after it (rolled-up days from rollups, today and the rest
-from raw, so weeks and months mix both), after a forced re-run, and finally when
-the raw events have expired and only rollups remain.
+Random traffic over months on two sites; every unfiltered query is asked of the one not
+rolled up (raw events alone) and of the rolled-up one (rolled-up days from rollups, today
+and the rest from raw, so weeks and months mix both); a forced re-run rewrites every day
+to the same items; and when the raw events have expired only rollups remain and answer.
 
 The raw answers are read as the planner reads a compacted site: packed hour blocks, and
 single items after the watermark. That blocks answer like single items is
@@ -12,22 +12,35 @@ for every endpoint, period and filter (moto serves the 64 days of single items t
 slower than their blocks).
 """
 
+import dataclasses
 import zlib
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from aizen import compaction
+from aizen.models import Site
 from aizen.rollup import job
-from aizen.settings import Settings
 from aizen.store import rollups
 from aizen.vocabulary import ROLLUP_PROPERTIES
 from tests import stats_reference as ref
-from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
+from tests.support import (
+    SEED_NOW,
+    SharedSite,
+    bearer,
+    invoke,
+    make_key,
+    make_owner,
+    shared_site,
+    store_single_items,
+)
 
 DAY = 86_400
+QUESTION_SHARES = 6
 
 
 def _questions(custom: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]:
@@ -59,6 +72,17 @@ def _questions(custom: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]
     return questions
 
 
+def _stored_rollups(site_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The site's rolled-up days (totals and every property's rows of the generation each day
+    names), and each day's generation apart."""
+    days = rollups.rolled_up_days(site_id, "2000-01-01", "2100-01-01")
+    tables = {
+        prop: list(rollups.day_tables(site_id, prop, "2000-01-01", "2100-01-01", days)) for prop in ROLLUP_PROPERTIES
+    }
+    totals = {day: {name: value for name, value in record.items() if name != "gen"} for day, record in days.items()}
+    return {"days": totals, "tables": tables}, {day: record["gen"] for day, record in days.items()}
+
+
 def _answers(questions: list[tuple[str, str, dict[str, str]]], token: str) -> list[tuple[Any, bool]]:
     """Each answer without its meta.from_rollups, and that flag apart."""
     answers = []
@@ -71,49 +95,86 @@ def _answers(questions: list[tuple[str, str, dict[str, str]]], token: str) -> li
     return answers
 
 
-@pytest.mark.parametrize(
-    ("timezone", "now"),
-    [
-        pytest.param("America/Los_Angeles", SEED_NOW, id="los-angeles-dst"),
-        pytest.param("Asia/Kathmandu", int(datetime(2025, 11, 3, 10, tzinfo=UTC).timestamp()), id="kathmandu"),
+@dataclass(frozen=True)
+class _Sites:
+    """The same traffic on two sites, both compacted; the second's finished days rolled up."""
+
+    shared: SharedSite
+    raw_token: str
+    rolled_up: Site
+    rolled_up_token: str
+    today: date
+    questions: list[tuple[str, str, dict[str, str]]]
+    days_rolled_up: int
+
+
+@pytest.fixture(
+    scope="class",
+    params=[
+        pytest.param(("America/Los_Angeles", SEED_NOW), id="los-angeles-dst"),
+        pytest.param(("Asia/Kathmandu", int(datetime(2025, 11, 3, 10, tzinfo=UTC).timestamp())), id="kathmandu"),
     ],
 )
-def test_raw_and_rollups_agree(timezone: str, now: int, clock: FrozenClock, aizen_env: Any) -> None:
-    # Given: 64 days of random traffic on a site, all inside the raw window, compacted
-    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
-    clock.current = float(now)
-    owner = make_owner(timezone=timezone)
-    _, token = make_key(owner.site.id)
-    events = ref.random_traffic(zlib.crc32(timezone.encode()), owner.site.id, now * 1000, visitors=30, days=64)
-    store_single_items(events, settings.raw_retention_days)
-    today = ref.local(now * 1000, ZoneInfo(timezone)).date()
-    custom = ((today - timedelta(days=63)).isoformat(), (today - timedelta(days=1)).isoformat())
-    questions = _questions(custom)
-    # packed into hour blocks, all but the last hours' single items (the compaction job ran)
-    assert compaction.run().events_packed > len(events) * 0.9
-    from_raw = _answers(questions, token)
-    assert not any(used for _, used in from_raw)
+def sites(request: pytest.FixtureRequest) -> Iterator[_Sites]:
+    """64 days of random traffic, all inside the raw window, on two sites, compacted (packed into hour
+    blocks, all but the last hours' single items); the second site rolled up."""
+    timezone, now = request.param
+    with shared_site(now, timezone, IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000") as shared:
+        rolled_up = make_owner(user_id="user_2", site_id="site_2", domain="rolled-up.example", timezone=timezone).site
+        _, rolled_up_token = make_key(rolled_up.id, user_id="user_2")
+        events = ref.random_traffic(
+            zlib.crc32(timezone.encode()), shared.owner.site.id, now * 1000, visitors=30, days=64
+        )
+        copies = [dataclasses.replace(event, site_id=rolled_up.id) for event in events]
+        store_single_items(events + copies, shared.settings.raw_retention_days)
+        assert compaction.run().events_packed > len(events + copies) * 0.9
+        report = job.run([rolled_up.id])
+        today = ref.local(now * 1000, ZoneInfo(timezone)).date()
+        custom = ((today - timedelta(days=63)).isoformat(), (today - timedelta(days=1)).isoformat())
+        yield _Sites(shared, shared.token, rolled_up, rolled_up_token, today, _questions(custom), report.days_rolled_up)
 
-    # When: the rollup runs; then again, forced to rewrite every day
-    first = job.run()
-    with_rollups = _answers(questions, token)
-    rollups.mark_dirty(owner.site.id, list(rollups.rolled_up_days(owner.site.id, "2000-01-01", "2100-01-01")))
-    clock.advance(1)
-    rerun = job.run()
-    after_rerun = _answers(questions, token)
 
-    # Then: the same numbers, now from rollups (every period but today's spans rolled-up days)
-    assert first.days_rolled_up > 60
-    assert rerun.days_rolled_up == first.days_rolled_up
-    assert [body for body, _ in with_rollups] == [body for body, _ in from_raw]
-    assert after_rerun == with_rollups
-    # every period that reaches before today used rollups; today alone is raw
-    assert [used for _, used in with_rollups] == [body["period"]["from"] != today.isoformat() for body, _ in from_raw]
+@pytest.mark.shared_store
+class TestRawAndRollupsAgree:
+    """Every unfiltered question (a share of them per test) asked of the site read from raw events
+    (blocks and the single-item tail) and of the rolled-up one (rolled-up days from rollups, today
+    and the rest from raw, so weeks and months mix both)."""
 
-    # And: a year later the raw events have expired (moto keeps them; reads skip them),
-    # yet the custom range over those days answers the same from rollups alone
-    clock.advance(365 * DAY)
-    custom_questions = questions[-2:]
-    later = _answers(custom_questions, token)
-    assert [body for body, _ in later] == [body for body, _ in from_raw[-2:]]
-    assert all(used for _, used in later)
+    @pytest.mark.parametrize("share", range(QUESTION_SHARES))
+    def test_the_same_answers(self, sites: _Sites, share: int) -> None:
+        questions = sites.questions[share::QUESTION_SHARES]
+        from_raw = _answers(questions, sites.raw_token)
+        with_rollups = _answers(questions, sites.rolled_up_token)
+        assert sites.days_rolled_up > 60
+        assert not any(used for _, used in from_raw)
+        assert [body for body, _ in with_rollups] == [body for body, _ in from_raw]
+        # every period that reaches before today used rollups; today alone is raw
+        expected = [body["period"]["from"] != sites.today.isoformat() for body, _ in from_raw]
+        assert [used for _, used in with_rollups] == expected
+
+    def test_a_forced_rerun_rewrites_every_day_to_the_same_rows(self, sites: _Sites) -> None:
+        # the answers are read from these items: the same items, the same answers
+        site_id = sites.rolled_up.id
+        before, generations = _stored_rollups(site_id)
+        rollups.mark_dirty(site_id, list(generations))
+        sites.shared.clock.advance(1)
+        try:
+            assert job.run([site_id]).days_rolled_up == sites.days_rolled_up
+        finally:
+            sites.shared.clock.advance(-1)
+        after, new_generations = _stored_rollups(site_id)
+        assert after == before
+        assert all(new_generations[day] != generation for day, generation in generations.items())
+
+    def test_a_year_later_rollups_alone_answer_the_same(self, sites: _Sites) -> None:
+        # raw events have expired (moto keeps them; reads skip them), yet the custom range over
+        # those days answers the same from rollups alone
+        custom_questions = sites.questions[-2:]
+        from_raw = _answers(custom_questions, sites.raw_token)
+        sites.shared.clock.advance(365 * DAY)
+        try:
+            later = _answers(custom_questions, sites.rolled_up_token)
+        finally:
+            sites.shared.clock.advance(-365 * DAY)
+        assert [body for body, _ in later] == [body for body, _ in from_raw]
+        assert all(used for _, used in later)

@@ -1,13 +1,14 @@
 """Comparisons (docs/stats.md, Comparisons) held against tests/stats_reference.py.
 
 Every mode with and without match_day_of_week on aggregate, timeseries and breakdown, over
-raw events (single items and packed blocks) and then rollups, in Los Angeles across its
-spring-forward change (an hourly comparison of a 24-hour day with the 23-hour one) and in
-Berlin across its fall-back change; the 422 that names the comparison; from_rollups set when
+raw events (packed blocks in Los Angeles across its spring-forward change, single items in
+Berlin across its fall-back change) and rollups (Los Angeles); an hourly comparison of a
+24-hour day with the 23-hour one; the 422 that names the comparison; from_rollups set when
 only the comparison used rollups.
 """
 
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +19,16 @@ from aizen import compaction
 from aizen.rollup import job
 from aizen.settings import Settings
 from tests import stats_reference as ref
-from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
+from tests.support import (
+    SEED_NOW,
+    FrozenClock,
+    bearer,
+    invoke,
+    make_key,
+    make_owner,
+    shared_site,
+    store_single_items,
+)
 
 AGGREGATE_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration", "visits", "views_per_visit")
 SERIES_METRICS = ("visitors", "pageviews", "visits", "views_per_visit")
@@ -67,20 +77,21 @@ def _dates(rng: ref.Range) -> dict[str, str]:
     return {"from": rng.first.isoformat(), "to": rng.last.isoformat()}
 
 
-def _check_all(site: _Site) -> list[Any]:
-    """Every mode on the three endpoints; returns the bodies (without meta) and their from_rollups."""
-    answers: list[Any] = []
-    for number, (preset, (mode, match)) in enumerate((p, m) for p in PERIODS for m in MODES):
+def _check_period(site: _Site, preset: str) -> list[Any]:
+    """Every mode on the three endpoints for one period; returns the answers' from_rollups."""
+    used: list[Any] = []
+    for mode_number, (mode, match) in enumerate(MODES):
+        number = PERIODS.index(preset) * len(MODES) + mode_number
         filters = FILTERS[number % len(FILTERS)]
         rng, earlier = site.ranges(preset, mode, match)
         params = site.params(preset, mode, match, filters)
         outside = earlier.first < site.window_first
-        answers.append(_check_aggregate(site, params, filters, rng, earlier, outside))
+        used.append(_check_aggregate(site, params, filters, rng, earlier, outside))
         if number % 2 == 0:
-            answers.append(_check_timeseries(site, params, filters, rng, earlier, outside))
+            used.append(_check_timeseries(site, params, filters, rng, earlier, outside))
         else:
-            answers.append(_check_breakdown(site, params, filters, rng, earlier, outside))
-    return answers
+            used.append(_check_breakdown(site, params, filters, rng, earlier, outside))
+    return [answer[1] for answer in used if isinstance(answer, tuple)]
 
 
 def _body(response: Any) -> tuple[Any, bool]:
@@ -153,48 +164,71 @@ def _check_breakdown(
     return body, used
 
 
-@pytest.mark.parametrize(
-    ("timezone", "now", "compacted"),
-    [
-        pytest.param("America/Los_Angeles", SEED_NOW, True, id="los-angeles-spring-forward-compacted"),
-        pytest.param("Europe/Berlin", int(datetime(2025, 10, 30, 9, tzinfo=UTC).timestamp()), False, id="berlin"),
+LOS_ANGELES = ("America/Los_Angeles", SEED_NOW)
+BERLIN_FALL_BACK = ("Europe/Berlin", int(datetime(2025, 10, 30, 9, tzinfo=UTC).timestamp()))
+
+
+def _stored_site(timezone: str, now: int, *, compacted: bool, rolled_up: bool) -> Iterator[_Site]:
+    """45 days of traffic, as single items or compacted (packed hour blocks before two days ago,
+    single items after), optionally rolled up; shared by the tests of a class."""
+    with shared_site(now, timezone, IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000") as shared:
+        settings = shared.settings
+        tz = ZoneInfo(timezone)
+        seed = zlib.crc32(timezone.encode()) + 1
+        events = ref.random_traffic(seed, shared.owner.site.id, now * 1000, visitors=30, days=45)
+        store_single_items(events, settings.raw_retention_days)
+        if compacted:
+            shared.clock.current = float(now - 2 * 86_400 - 1_234)
+            assert compaction.run().hours_compacted > 24
+            shared.clock.current = float(now)
+        if rolled_up:
+            assert job.run().days_rolled_up > 40
+        today = ref.local(now * 1000, tz).date()
+        yield _Site(events, tz, now * 1000, shared.token, today - timedelta(days=settings.raw_retention_days - 1))
+
+
+@pytest.fixture(
+    scope="class",
+    params=[
+        pytest.param((*LOS_ANGELES, True), id="los-angeles-spring-forward-compacted"),
+        pytest.param((*BERLIN_FALL_BACK, False), id="berlin-fall-back-single-items"),
     ],
 )
-def test_comparisons_match_the_reference_from_raw_events_and_rollups(
-    timezone: str, now: int, compacted: bool, clock: FrozenClock, aizen_env: Any
-) -> None:
-    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
-    clock.current = float(now)
-    tz = ZoneInfo(timezone)
-    owner = make_owner(timezone=timezone)
-    _, token = make_key(owner.site.id)
-    events = ref.random_traffic(zlib.crc32(timezone.encode()) + 1, owner.site.id, now * 1000, visitors=30, days=45)
-    store_single_items(events, settings.raw_retention_days)
-    if compacted:
-        clock.current = float(now - 2 * 86_400 - 1_234)
-        assert compaction.run().hours_compacted > 24
-        clock.current = float(now)
-    today = ref.local(now * 1000, tz).date()
-    site = _Site(events, tz, now * 1000, token, today - timedelta(days=settings.raw_retention_days - 1))
+def raw_site(request: pytest.FixtureRequest) -> Iterator[_Site]:
+    timezone, now, compacted = request.param
+    yield from _stored_site(timezone, now, compacted=compacted, rolled_up=False)
 
-    from_raw = _check_all(site)
-    assert not any(answer[1] for answer in from_raw if isinstance(answer, tuple))
 
-    # When: the finished days are rolled up, the same questions answer the same, partly from rollups
-    job.run()
-    with_rollups = _check_all(site)
-    assert [answer if isinstance(answer, int) else answer[0] for answer in with_rollups] == [
-        answer if isinstance(answer, int) else answer[0] for answer in from_raw
-    ]
-    assert any(answer[1] for answer in with_rollups if isinstance(answer, tuple))
+@pytest.fixture(scope="class")
+def rolled_up_site() -> Iterator[_Site]:
+    yield from _stored_site(*LOS_ANGELES, compacted=True, rolled_up=True)
 
-    # And: today compared with yesterday uses a rollup for the comparison only
-    response = _get(
-        "StatsAggregateFunction", "/api/v1/stats/aggregate", {"period": "today", "compare": "previous_period"}, token
-    )
-    assert response.body["meta"]["from_rollups"] is True
-    alone = _get("StatsAggregateFunction", "/api/v1/stats/aggregate", {"period": "today"}, token)
-    assert alone.body["meta"]["from_rollups"] is False
+
+@pytest.mark.shared_store
+class TestComparisonsFromRawEvents:
+    """Every mode on the three endpoints, a period per test, from single items across Berlin's
+    fall-back and from packed blocks and the single-item tail across Los Angeles' spring-forward."""
+
+    @pytest.mark.parametrize("preset", PERIODS)
+    def test_match_the_reference(self, raw_site: _Site, preset: str) -> None:
+        assert not any(_check_period(raw_site, preset))
+
+
+@pytest.mark.shared_store
+class TestComparisonsFromRollups:
+    """The same questions once Los Angeles' finished days are rolled up: the same answers, partly
+    from rollups."""
+
+    @pytest.mark.parametrize("preset", PERIODS)
+    def test_match_the_reference(self, rolled_up_site: _Site, preset: str) -> None:
+        assert any(_check_period(rolled_up_site, preset))
+
+    def test_today_compared_with_yesterday_uses_a_rollup_for_the_comparison_only(self, rolled_up_site: _Site) -> None:
+        query = {"period": "today", "compare": "previous_period"}
+        response = _get("StatsAggregateFunction", "/api/v1/stats/aggregate", query, rolled_up_site.token)
+        assert response.body["meta"]["from_rollups"] is True
+        alone = _get("StatsAggregateFunction", "/api/v1/stats/aggregate", {"period": "today"}, rolled_up_site.token)
+        assert alone.body["meta"]["from_rollups"] is False
 
 
 def test_an_hourly_comparison_across_spring_forward_has_its_own_23_buckets(clock: FrozenClock, aizen_env: Any) -> None:

@@ -8,6 +8,7 @@ property and a rotation of filter combinations, through the real handlers over m
 import dataclasses
 import random
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,32 +16,35 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aizen.events import RawEvent
+from aizen.periods import PRESETS
 from aizen.rollup import job
-from aizen.settings import Settings
 from aizen.vocabulary import PROPERTIES, PROPERTY_METRICS
 from tests import stats_reference as ref
 from tests.support import (
     SEED_NOW,
-    FrozenClock,
     bearer,
     invoke,
-    make_key,
-    make_owner,
     preset_cases,
+    shared_site,
     store_reference_site,
 )
 
 # `compacted`: the compaction job ran two days and a bit before "now", so ranges mix packed
-# hour blocks (split across local days in the :45 and :30 zones) with single items.
+# hour blocks (split across local days in the :45 and :30 zones) with single items (the
+# last two days, and every day in Berlin).
 SCENARIOS = [
-    pytest.param("America/Los_Angeles", SEED_NOW, True, id="los-angeles-spring-forward-compacted"),
-    pytest.param("Europe/Berlin", int(datetime(2025, 10, 30, 9, tzinfo=UTC).timestamp()), False, id="berlin-fall-back"),
-    pytest.param("Asia/Kathmandu", SEED_NOW, True, id="kathmandu-545-compacted"),
+    pytest.param(("America/Los_Angeles", SEED_NOW, True), id="los-angeles-spring-forward-compacted"),
     pytest.param(
-        "Australia/Lord_Howe", int(datetime(2026, 4, 9, 3, tzinfo=UTC).timestamp()), False, id="lord-howe-30min-dst"
+        ("Europe/Berlin", int(datetime(2025, 10, 30, 9, tzinfo=UTC).timestamp()), False), id="berlin-fall-back"
+    ),
+    pytest.param(("Asia/Kathmandu", SEED_NOW, True), id="kathmandu-545-compacted"),
+    pytest.param(
+        ("Australia/Lord_Howe", int(datetime(2026, 4, 9, 3, tzinfo=UTC).timestamp()), True),
+        id="lord-howe-30min-dst-compacted",
     ),
     pytest.param(
-        "America/St_Johns", int(datetime(2025, 11, 6, 2, 30, tzinfo=UTC).timestamp()), True, id="st-johns-330-compacted"
+        ("America/St_Johns", int(datetime(2025, 11, 6, 2, 30, tzinfo=UTC).timestamp()), True),
+        id="st-johns-330-compacted",
     ),
 ]
 FILTER_SETS: list[dict[str, str]] = [
@@ -65,44 +69,60 @@ def _ask(function: str, path: str, params: dict[str, Any], token: str) -> Any:
     return invoke(function, path, query=_query(params), headers=bearer(token))
 
 
-@pytest.mark.parametrize(("timezone", "now", "compacted"), SCENARIOS)
-def test_every_endpoint_matches_the_reference(
-    timezone: str, now: int, compacted: bool, clock: FrozenClock, aizen_env: Any
-) -> None:
-    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
-    clock.current = float(now)
-    tz = ZoneInfo(timezone)
-    now_ms = now * 1000
-    owner = make_owner(timezone=timezone)
-    _, token = make_key(owner.site.id)
-    events = ref.random_traffic(zlib.crc32(timezone.encode()), owner.site.id, now_ms)
-    # Expired events (older than retention) that TTL has not deleted yet must be ignored.
-    stale = [
-        RawEvent(owner.site.id, now_ms - 100 * 86_400_000, "pageview", "00000000000000aa", "/old"),
-    ]
-    store_reference_site(events + stale, settings.raw_retention_days, clock, compacted=compacted)
-    checked = 0
-    for number, preset, rng, base, expected_period, outside_window in preset_cases(
-        tz, now_ms, events, settings.raw_retention_days
-    ):
-        for variant in range(2):
-            filters = FILTER_SETS[(number * 2 + variant) % len(FILTER_SETS)]
-            checked += _check_aggregate(base, filters, rng, expected_period, outside_window, events, tz, token)
-            interval = TIMESERIES_INTERVALS[(number + variant) % len(TIMESERIES_INTERVALS)]
-            if preset == "24h":
-                interval = "hour" if variant else None
-            checked += _check_timeseries(
-                base, filters, interval, rng, expected_period, outside_window, events, tz, token
-            )
-            prop = PROPERTIES[(number * 2 + variant) % len(PROPERTIES)]
-            checked += _check_breakdown(base, filters, prop, rng, expected_period, outside_window, events, tz, token)
-        mode, match = COMPARISONS[number % len(COMPARISONS)]
-        checked += _check_comparison(base, mode, match, rng, now_ms, events, tz, token)
-    for minutes in (None, "1", "30", "600", "-30896999713", "9223372036854775807"):  # any 64-bit integer, clamped
-        response = _ask("StatsRealtimeFunction", "/api/v1/stats/realtime", {"minutes": minutes}, token)
-        window = min(60, max(1, int(minutes or 10)))
-        assert response.body == {"current_visitors": ref.realtime(events, tz, now_ms, window), "window_minutes": window}
-    assert checked >= 60
+@dataclasses.dataclass(frozen=True)
+class _Scenario:
+    tz: ZoneInfo
+    now_ms: int
+    events: list[RawEvent]
+    token: str
+    retention_days: int
+
+
+@pytest.fixture(scope="class", params=SCENARIOS)
+def scenario(request: pytest.FixtureRequest) -> Iterator[_Scenario]:
+    """Random traffic stored once for the tests of a class (tests.support.shared_site)."""
+    timezone, now, compacted = request.param
+    with shared_site(now, timezone, IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000") as shared:
+        now_ms = now * 1000
+        site_id = shared.owner.site.id
+        events = ref.random_traffic(zlib.crc32(timezone.encode()), site_id, now_ms)
+        # Expired events (older than retention) that TTL has not deleted yet must be ignored.
+        stale = [RawEvent(site_id, now_ms - 100 * 86_400_000, "pageview", "00000000000000aa", "/old")]
+        retention = shared.settings.raw_retention_days
+        store_reference_site(events + stale, retention, shared.clock, compacted=compacted)
+        yield _Scenario(ZoneInfo(timezone), now_ms, events, shared.token, retention)
+
+
+@pytest.mark.shared_store
+class TestEveryEndpointMatchesTheReference:
+    """Every period under two filter sets (a test each): an aggregate, a timeseries and a breakdown,
+    and under the first a comparison."""
+
+    @pytest.mark.parametrize("variant", range(2))
+    @pytest.mark.parametrize("preset", PRESETS)
+    def test_period(self, scenario: _Scenario, preset: str, variant: int) -> None:
+        tz, now_ms, events, token = scenario.tz, scenario.now_ms, scenario.events, scenario.token
+        [case] = [case for case in preset_cases(tz, now_ms, events, scenario.retention_days) if case.preset == preset]
+        number, _, rng, base, expected_period, outside_window = case
+        filters = FILTER_SETS[(number * 2 + variant) % len(FILTER_SETS)]
+        checked = _check_aggregate(base, filters, rng, expected_period, outside_window, events, tz, token)
+        interval = TIMESERIES_INTERVALS[(number + variant) % len(TIMESERIES_INTERVALS)]
+        if preset == "24h":
+            interval = "hour" if variant else None
+        checked += _check_timeseries(base, filters, interval, rng, expected_period, outside_window, events, tz, token)
+        prop = PROPERTIES[(number * 2 + variant) % len(PROPERTIES)]
+        checked += _check_breakdown(base, filters, prop, rng, expected_period, outside_window, events, tz, token)
+        if variant == 0:
+            mode, match = COMPARISONS[number % len(COMPARISONS)]
+            checked += _check_comparison(base, mode, match, rng, now_ms, events, tz, token)
+        assert checked >= 3
+
+    def test_realtime(self, scenario: _Scenario) -> None:
+        for minutes in (None, "1", "30", "600", "-30896999713", "9223372036854775807"):  # any 64-bit integer, clamped
+            response = _ask("StatsRealtimeFunction", "/api/v1/stats/realtime", {"minutes": minutes}, scenario.token)
+            window = min(60, max(1, int(minutes or 10)))
+            expected = ref.realtime(scenario.events, scenario.tz, scenario.now_ms, window)
+            assert response.body == {"current_visitors": expected, "window_minutes": window}
 
 
 COMPARISONS = [
@@ -300,58 +320,85 @@ CONDITION_PERIODS = (("7d", "day"), ("30d", "week"), ("24h", "hour"), ("custom",
 CONDITION_PROPERTIES = ("page", "entry_page", "exit_link", "channel", "referrer", "country", "device", "browser", "os")
 
 
-@pytest.mark.parametrize(
-    ("timezone", "now", "source"),
-    [
-        pytest.param("America/Los_Angeles", SEED_NOW, "raw", id="los-angeles-spring-forward-raw"),
+@dataclasses.dataclass(frozen=True)
+class _FilterScenario(_Scenario):
+    source: str
+    rotation: int  # each scenario asks each set over another period and property
+
+
+@pytest.fixture(
+    scope="class",
+    params=[
+        pytest.param(("America/Los_Angeles", SEED_NOW, "raw"), id="los-angeles-spring-forward-raw"),
         pytest.param(
-            "Europe/Berlin", int(datetime(2025, 10, 30, 9, tzinfo=UTC).timestamp()), "compacted", id="berlin-fall-back"
+            ("Europe/Berlin", int(datetime(2025, 10, 30, 9, tzinfo=UTC).timestamp()), "compacted"),
+            id="berlin-fall-back",
         ),
-        pytest.param("Asia/Kathmandu", SEED_NOW, "rollups", id="kathmandu-545-compacted-and-rolled-up"),
+        pytest.param(("Asia/Kathmandu", SEED_NOW, "rollups"), id="kathmandu-545-compacted-and-rolled-up"),
     ],
 )
-def test_filters_match_the_reference(timezone: str, now: int, source: str, clock: FrozenClock, aizen_env: Any) -> None:
-    # Given: random traffic over pages with nested paths and a literal |, stored as single items,
-    # packed into hour blocks (compacted), or packed and rolled up (unfiltered days then read rollups)
-    settings: Settings = aizen_env(IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000")
-    clock.current = float(now)
-    tz = ZoneInfo(timezone)
-    now_ms = now * 1000
-    owner = make_owner(timezone=timezone)
-    _, token = make_key(owner.site.id)
-    pages = random.Random(now)  # noqa: S311 - test traffic
-    events = [
-        dataclasses.replace(event, page=pages.choice(FILTER_PAGES))
-        for event in ref.random_traffic(zlib.crc32(timezone.encode()), owner.site.id, now_ms)
-    ]
-    store_reference_site(events, settings.raw_retention_days, clock, compacted=source != "raw")
-    if source == "rollups":
-        assert job.run().days_rolled_up > 30
-    today = ref.local(now_ms, tz).date()
-    custom = (today - timedelta(days=20), today - timedelta(days=3))
-    checked = 0
-    rotation = zlib.crc32(timezone.encode())  # each scenario asks each set over another period and property
-    for number, conditions in enumerate(CONDITION_SETS):
-        preset, interval = CONDITION_PERIODS[(number + rotation) % len(CONDITION_PERIODS)]
+def filter_scenario(request: pytest.FixtureRequest) -> Iterator[_FilterScenario]:
+    """Random traffic over pages with nested paths and a literal |, stored as single items, packed
+    into hour blocks (compacted), or packed and rolled up (unfiltered days then read rollups)."""
+    timezone, now, source = request.param
+    with shared_site(now, timezone, IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000") as shared:
+        pages = random.Random(now)  # noqa: S311 - test traffic
+        events = [
+            dataclasses.replace(event, page=pages.choice(FILTER_PAGES))
+            for event in ref.random_traffic(zlib.crc32(timezone.encode()), shared.owner.site.id, now * 1000)
+        ]
+        retention = shared.settings.raw_retention_days
+        store_reference_site(events, retention, shared.clock, compacted=source != "raw")
+        if source == "rollups":
+            assert job.run().days_rolled_up > 30
+        rotation = zlib.crc32(timezone.encode())
+        yield _FilterScenario(ZoneInfo(timezone), now * 1000, events, shared.token, retention, source, rotation)
+
+
+@pytest.mark.shared_store
+class TestFiltersMatchTheReference:
+    """Every set of conditions (a test each) over a period and a property of its own."""
+
+    @pytest.mark.parametrize("number", range(len(CONDITION_SETS)))
+    def test_conditions(self, filter_scenario: _FilterScenario, number: int) -> None:
+        scenario, conditions = filter_scenario, CONDITION_SETS[number]
+        tz, now_ms, events, token = scenario.tz, scenario.now_ms, scenario.events, scenario.token
+        today = ref.local(now_ms, tz).date()
+        custom = (today - timedelta(days=20), today - timedelta(days=3))
+        preset, interval = CONDITION_PERIODS[(number + scenario.rotation) % len(CONDITION_PERIODS)]
         rng = ref.expected_range(preset, tz, now_ms, custom, None)
         base: dict[str, Any] = {"period": preset}
         if preset == "custom":
             base.update({"from": custom[0].isoformat(), "to": custom[1].isoformat()})
         expected_period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": preset}
-        checked += _check_aggregate(base, conditions, rng, expected_period, False, events, tz, token)
+        checked = _check_aggregate(base, conditions, rng, expected_period, False, events, tz, token)
         checked += _check_timeseries(base, conditions, interval, rng, expected_period, False, events, tz, token)
-        prop = CONDITION_PROPERTIES[(number + rotation) % len(CONDITION_PROPERTIES)]
+        prop = CONDITION_PROPERTIES[(number + scenario.rotation) % len(CONDITION_PROPERTIES)]
         checked += _check_breakdown(base, conditions, prop, rng, expected_period, False, events, tz, token)
         # Outside the raw window: 422, as for the plain filters
         checked += _check_aggregate({"period": "12m"}, conditions, rng, {}, True, events, tz, token)
-    # A region breakdown scoped by the plain country and a visit:city condition
-    scoped = {"country": "US", "filters": "visit:city!=New*;event:page!=/"}
-    rng = ref.expected_range("30d", tz, now_ms, None, None)
-    expected_period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": "30d"}
-    checked += _check_breakdown({"period": "30d"}, scoped, "region", rng, expected_period, False, events, tz, token)
-    if source == "rollups":  # the same days answer an unfiltered question from their rollups
-        response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", {"period": "7d"}, token)
-        assert response.body["meta"]["from_rollups"] is True
-        rng = ref.expected_range("7d", tz, now_ms, None, None)
-        assert response.body["metrics"] == {"visitors": ref.aggregate(events, tz, {}, rng)["visitors"]}
-    assert checked >= 4 * len(CONDITION_SETS)
+        assert checked >= 4
+
+    def test_a_region_breakdown_scoped_by_country_and_a_city_condition(self, filter_scenario: _FilterScenario) -> None:
+        scenario = filter_scenario
+        scoped = {"country": "US", "filters": "visit:city!=New*;event:page!=/"}
+        rng = ref.expected_range("30d", scenario.tz, scenario.now_ms, None, None)
+        expected_period = {"from": rng.first.isoformat(), "to": rng.last.isoformat(), "preset": "30d"}
+        assert _check_breakdown(
+            {"period": "30d"},
+            scoped,
+            "region",
+            rng,
+            expected_period,
+            False,
+            scenario.events,
+            scenario.tz,
+            scenario.token,
+        )
+        if scenario.source == "rollups":  # the same days answer an unfiltered question from their rollups
+            response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", {"period": "7d"}, scenario.token)
+            assert response.body["meta"]["from_rollups"] is True
+            rng = ref.expected_range("7d", scenario.tz, scenario.now_ms, None, None)
+            assert response.body["metrics"] == {
+                "visitors": ref.aggregate(scenario.events, scenario.tz, {}, rng)["visitors"]
+            }
