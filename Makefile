@@ -73,9 +73,9 @@ template: $(TOOLS)/.installed
 build: install ## sam build (arm64 layer with bytecode) into .aws-sam/
 	$(SAM_ENV) $(TOOLS)/bin/sam build
 
-# Unit and integration tests in PYTEST_WORKERS processes (pytest-xdist; they have no module or
-# session fixtures, so an idle worker takes the next test, which splits the few long tests of one
-# file); the e2e tier from the start in one more process, its output kept in .aizen/e2e.log and
+# Unit and integration tests in PYTEST_WORKERS processes (pytest-xdist, worksteal: an idle worker
+# takes tests from the other's queue, which splits the long reference files; a class's seeded store,
+# tests.support.shared_site, is then seeded once on each worker that runs its tests); the e2e tier from the start in one more process, its output kept in .aizen/e2e.log and
 # printed after the others'. The e2e tier stays one process: each xdist worker would start its own
 # session stack. It spends much of its time waiting (stacks starting, rate-limit windows, the
 # browser), which the other work fills; its bursts wait for room in their window, so the load does
