@@ -39,6 +39,7 @@ from aizen.query.conditions import page_test, session_test
 from aizen.vocabulary import Filters
 
 SESSION_GAP_MS = 30 * 60 * 1000
+PENDING_LIMIT = 65_536  # values a ValueTable holds before counting them (bounds its memory)
 
 Segment = tuple[EventBlock, int, int]  # a block and a range of positions of one visitor's events
 
@@ -566,8 +567,13 @@ class ValueTable:
 
     def __init__(self, prop: str) -> None:
         self.property = prop
-        self.visitors: Counter[str] = Counter()
-        self.pageviews: Counter[str] = Counter()
+        self._visitors: Counter[str] = Counter()
+        self._pageviews: Counter[str] = Counter()
+        # The page breakdown's pending counts: a page per (visitor, page) pair, a page per
+        # pageview. Counted into the counters with one `Counter.update` each per few thousand
+        # visitors (or when read), not two per visitor: its Python-level cost was per call.
+        self._pending_pages: list[str] = []
+        self._pending_views: list[str] = []
         self.entries: Counter[str] = Counter()
         self.clicks: Counter[str] = Counter()
         self.visits: Counter[str] = Counter()  # counting sessions (session-attribute properties)
@@ -593,16 +599,35 @@ class ValueTable:
             for table, number in zip(tables, numbers, strict=False):
                 table[value] += number
 
+    @property
+    def visitors(self) -> Counter[str]:
+        self._count_pending()
+        return self._visitors
+
+    @property
+    def pageviews(self) -> Counter[str]:
+        self._count_pending()
+        return self._pageviews
+
+    def _count_pending(self) -> None:
+        if self._pending_pages:
+            self._visitors.update(self._pending_pages)
+            self._pending_pages = []
+        if self._pending_views:
+            self._pageviews.update(self._pending_views)
+            self._pending_views = []
+
     def _add_page(self, sessions: list[Session]) -> None:
-        """A visitor's pages (one visitor each) and the pages of its pageviews, counted with one
-        `Counter.update` each (C-level) rather than one per segment or value."""
-        pages: set[str] = set()
-        viewed: list[str] = []  # the page of each matching pageview, in order
+        """A visitor's pages (one visitor each) and the pages of its pageviews, added to the
+        pending lists in C-level steps (a slice, `set`, `list.extend`, `compress`) rather than one
+        per value; counted in bulk (`_count_pending`)."""
+        seen: list[str] = []  # the page of each matching event, in order
+        viewed = self._pending_views
         for session in sessions:
             if session.matching is None:
                 for block, start, end in session.segments:
                     values = cast(list[str], block.values("page")[start:end])  # every event has a page
-                    pages.update(values)
+                    seen += values
                     kinds = block.kinds
                     if kinds.count(PAGEVIEW, start, end) == end - start:
                         viewed += values
@@ -611,11 +636,13 @@ class ValueTable:
                 continue
             for block, position in session.matching:
                 page = cast(str, block.value("page", position))
-                pages.add(page)
+                seen.append(page)
                 if block.kinds[position] == PAGEVIEW:
                     viewed.append(page)
-        self.pageviews.update(viewed)
-        self.visitors.update(pages)
+        pending = self._pending_pages
+        pending += set(seen)
+        if len(pending) > PENDING_LIMIT or len(viewed) > PENDING_LIMIT:
+            self._count_pending()
 
     def _add_entry_page(self, sessions: list[Session]) -> None:
         for session in sessions:
@@ -633,11 +660,11 @@ class ValueTable:
         for session in sessions:
             value = session.first_value(self.property)
             values.add(value)
-            self.pageviews[value] += session.matching_pageviews
+            self._pageviews[value] += session.matching_pageviews
             if session.counts:
                 self.visits[value] += 1
         for value in values:
-            self.visitors[value] += 1
+            self._visitors[value] += 1
 
     def values(self) -> set[str]:
         return set(self.visitors) | set(self.pageviews) | set(self.entries) | set(self.clicks) | set(self.visits)
