@@ -29,8 +29,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
-from operator import sub
+from itertools import compress, repeat
 from typing import Any, NamedTuple, Protocol, cast
 
 from aizen.columns import ENGAGEMENT, INTERACTIONS, OUTBOUND_CLICK, PAGEVIEW, EventBlock
@@ -248,8 +247,9 @@ class SessionBuilder:
         mask = self._mask(block)
         if 1 in mask:
             starts = block.run_starts
-            per_event = chain.from_iterable(map(repeat, block.visitors, map(sub, starts[1:], starts)))
-            self._matching.setdefault(index, set()).update(compress(per_event, mask))
+            # One `bytes.find` per run (C-level map), not one step per event.
+            firsts = map(mask.find, repeat(1), starts, starts[1:])
+            self._matching.setdefault(index, set()).update(compress(block.visitors, map((-1).__ne__, firsts)))
 
     def _pieces(self, block: EventBlock) -> Iterator[tuple[int, str, int, int]]:
         """(local day, visitor, first position, end position) of each run cut at day ends,
