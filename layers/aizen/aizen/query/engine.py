@@ -291,13 +291,21 @@ class SessionBuilder:
             elif matching is None or entry[0] in matching:
                 visitor, block, start, end = entry
                 visitors[visitor].append((block, start, end))
+        add_visitor = self._accumulator.add_visitor
         for segments in visitors.values():
-            if matching is not None and len(segments) == 1:
+            if len(segments) == 1:
                 # One segment without a gap is one session, and its first event's attributes decide
-                # it: many visitors of a filtered query are dropped here, before anything is built.
+                # it: many visitors of a filtered query are dropped here, before anything is built,
+                # and the others skip the session splitting of `_count_visitor`.
                 block, start, end = segments[0]
                 times = block.times
-                if times[end - 1] - times[start] <= SESSION_GAP_MS and not self._mask(block)[start]:
+                if times[end - 1] - times[start] <= SESSION_GAP_MS:
+                    if matching is not None and not self._mask(block)[start]:
+                        continue
+                    sessions: list[Session] = []
+                    self._session(segments, sessions)
+                    if sessions:
+                        add_visitor(index, sessions)
                     continue
             self._count_visitor(index, segments)
         for entry in entries:
