@@ -171,17 +171,6 @@ def _attribute_mask(filters: Filters) -> Callable[[EventBlock], bytes] | None:
     return mask
 
 
-def _in_order(segments: list[Segment]) -> bool:
-    """True when each segment starts no earlier than the one before it ends."""
-    previous_end = -1
-    for block, start, end in segments:
-        times, base = block.times, block.base_ms
-        if base + times[start] < previous_end:
-            return False
-        previous_end = base + times[end - 1]
-    return True
-
-
 def _merged(segments: list[Segment]) -> list[Segment]:
     """Segments of one visitor that overlap in time, as one time-ordered segment (rare:
     only sources that deliver a visitor's events out of order need it)."""
@@ -320,24 +309,25 @@ class SessionBuilder:
             mask = self._masks[block] = self._attribute_mask(block)  # type: ignore[misc]
         return mask
 
-    def _wanted(self, block: EventBlock, position: int) -> bool:
-        """Whether a session starting at this event passes the session filters."""
-        return self._attribute_mask is None or self._mask(block)[position] == 1
-
     def _count_visitor(self, day_index: int, segments: list[Segment]) -> None:
-        if len(segments) > 1 and not _in_order(segments):
-            segments = _merged(segments)
+        mask_of = self._mask if self._attribute_mask is not None else None
         sessions: list[Session] = []
         current: list[Segment] = []  # the segments of the session in progress, if it is wanted
         wanted = False
         previous = -SESSION_GAP_MS - 1
-        for block, start, end in segments:
+        for segment in segments:
+            block, start, end = segment
             times, base = block.times, block.base_ms
-            if base + times[start] - previous > SESSION_GAP_MS:  # a session starts (always at the first)
+            first_ms = base + times[start]
+            if first_ms < previous:  # out of time order (rare): merge the visitor's segments first
+                self._count_visitor(day_index, _merged(segments))
+                return
+            mask = mask_of(block) if mask_of is not None else None
+            if first_ms - previous > SESSION_GAP_MS:  # a session starts (always at the first)
                 if current:
                     self._session(current, sessions)
                     current = []
-                wanted = self._wanted(block, start)
+                wanted = mask is None or mask[start] == 1
             if times[end - 1] - times[start] > SESSION_GAP_MS:  # a gap may lie inside the segment
                 split_from = start
                 for position in range(start + 1, end):
@@ -347,10 +337,11 @@ class SessionBuilder:
                             self._session(current, sessions)
                             current = []
                         split_from = position
-                        wanted = self._wanted(block, position)
-                start = split_from
+                        wanted = mask is None or mask[position] == 1
+                if split_from != start:
+                    segment = (block, split_from, end)
             if wanted:
-                current.append((block, start, end))
+                current.append(segment)
             previous = base + times[end - 1]
         if current:
             self._session(current, sessions)
@@ -633,11 +624,12 @@ class ValueTable:
         viewed = self._pending_views
         for session in sessions:
             if session.matching is None:
+                every_view = session.matching_pageviews == session.events  # no kinds to look at
                 for block, start, end in session.segments:
                     values = cast(list[str], block.values("page")[start:end])  # every event has a page
                     seen += values
                     kinds = block.kinds
-                    if kinds.count(PAGEVIEW, start, end) == end - start:
+                    if every_view or kinds.count(PAGEVIEW, start, end) == end - start:
                         viewed += values
                     else:
                         viewed += compress(values, map(PAGEVIEW.__eq__, kinds[start:end]))
