@@ -196,6 +196,10 @@ class SessionBuilder:
         self._page_test = page_test(scope.filters.conditions)
         self._event_test = scope.event_test
         self._clip = scope.start_ms > scope.day_starts[0] or scope.end_ms < scope.day_starts[-1]
+        # Whether a session's events are tested one by one (else every event of it matches).
+        self._events_tested = (
+            self._page is not None or self._clip or self._page_test is not None or self._event_test is not None
+        )
         self.events_seen = 0
 
     def add(self, blocks: Iterable[EventBlock], watermark_ms: int | None = None) -> None:
@@ -349,22 +353,24 @@ class SessionBuilder:
             self._accumulator.add_visitor(day_index, sessions)
 
     def _session(self, segments: list[Segment], sessions: list[Session]) -> None:
-        """A session that passed the session filters (`_wanted`)."""
+        """A session that passed the session filters (its first event's mask byte)."""
         block, first, _ = segments[0]
         if self._condition_test is not None and not self._condition_test(segments):
             return
         last_block, _, last_end = segments[-1]
         first_ms = block.base_ms + block.times[first]
         last_ms = last_block.base_ms + last_block.times[last_end - 1]
-        events = engagements = 0
+        events = engagements = pageviews = 0
         for segment_block, start, end in segments:
+            kinds = segment_block.kinds
             events += end - start
-            engagements += segment_block.kinds.count(ENGAGEMENT, start, end)
+            engagements += kinds.count(ENGAGEMENT, start, end)
+            pageviews += kinds.count(PAGEVIEW, start, end)
         if engagements == events:
             return  # engagement reports alone do not make a visit (docs/stats.md)
         matching: list[tuple[EventBlock, int]] | None = None
         page_passes = self._page_test
-        if self._page is not None or self._clip or page_passes is not None or self._event_test is not None:
+        if self._events_tested:
             page = self._page
             event_test = self._event_test
             range_start, range_end = self._scope.start_ms, self._scope.end_ms
@@ -386,10 +392,6 @@ class SessionBuilder:
             if not matching:
                 return
             pageviews = sum(1 for segment_block, position in matching if segment_block.kinds[position] == PAGEVIEW)
-        else:
-            pageviews = 0
-            for segment_block, start, end in segments:
-                pageviews += segment_block.kinds.count(PAGEVIEW, start, end)
         counts = not self._clip or self._scope.start_ms <= first_ms < self._scope.end_ms
         sessions.append(Session(segments, matching, pageviews, counts, events, first_ms, last_ms))
 
