@@ -29,8 +29,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
-from operator import sub
+from itertools import compress, repeat
 from typing import Any, NamedTuple, Protocol, cast
 
 from aizen.columns import ENGAGEMENT, INTERACTIONS, OUTBOUND_CLICK, PAGEVIEW, EventBlock
@@ -39,6 +38,7 @@ from aizen.query.conditions import page_test, session_test
 from aizen.vocabulary import Filters
 
 SESSION_GAP_MS = 30 * 60 * 1000
+PENDING_LIMIT = 65_536  # values a ValueTable holds before counting them (bounds its memory)
 
 Segment = tuple[EventBlock, int, int]  # a block and a range of positions of one visitor's events
 
@@ -171,17 +171,6 @@ def _attribute_mask(filters: Filters) -> Callable[[EventBlock], bytes] | None:
     return mask
 
 
-def _in_order(segments: list[Segment]) -> bool:
-    """True when each segment starts no earlier than the one before it ends."""
-    previous_end = -1
-    for block, start, end in segments:
-        times, base = block.times, block.base_ms
-        if base + times[start] < previous_end:
-            return False
-        previous_end = base + times[end - 1]
-    return True
-
-
 def _merged(segments: list[Segment]) -> list[Segment]:
     """Segments of one visitor that overlap in time, as one time-ordered segment (rare:
     only sources that deliver a visitor's events out of order need it)."""
@@ -207,6 +196,10 @@ class SessionBuilder:
         self._page_test = page_test(scope.filters.conditions)
         self._event_test = scope.event_test
         self._clip = scope.start_ms > scope.day_starts[0] or scope.end_ms < scope.day_starts[-1]
+        # Whether a session's events are tested one by one (else every event of it matches).
+        self._events_tested = (
+            self._page is not None or self._clip or self._page_test is not None or self._event_test is not None
+        )
         self.events_seen = 0
 
     def add(self, blocks: Iterable[EventBlock], watermark_ms: int | None = None) -> None:
@@ -247,8 +240,9 @@ class SessionBuilder:
         mask = self._mask(block)
         if 1 in mask:
             starts = block.run_starts
-            per_event = chain.from_iterable(map(repeat, block.visitors, map(sub, starts[1:], starts)))
-            self._matching.setdefault(index, set()).update(compress(per_event, mask))
+            # One `bytes.find` per run (C-level map), not one step per event.
+            firsts = map(mask.find, repeat(1), starts, starts[1:])
+            self._matching.setdefault(index, set()).update(compress(block.visitors, map((-1).__ne__, firsts)))
 
     def _pieces(self, block: EventBlock) -> Iterator[tuple[int, str, int, int]]:
         """(local day, visitor, first position, end position) of each run cut at day ends,
@@ -290,13 +284,21 @@ class SessionBuilder:
             elif matching is None or entry[0] in matching:
                 visitor, block, start, end = entry
                 visitors[visitor].append((block, start, end))
+        add_visitor = self._accumulator.add_visitor
         for segments in visitors.values():
-            if matching is not None and len(segments) == 1:
+            if len(segments) == 1:
                 # One segment without a gap is one session, and its first event's attributes decide
-                # it: many visitors of a filtered query are dropped here, before anything is built.
+                # it: many visitors of a filtered query are dropped here, before anything is built,
+                # and the others skip the session splitting of `_count_visitor`.
                 block, start, end = segments[0]
                 times = block.times
-                if times[end - 1] - times[start] <= SESSION_GAP_MS and not self._mask(block)[start]:
+                if times[end - 1] - times[start] <= SESSION_GAP_MS:
+                    if matching is not None and not self._mask(block)[start]:
+                        continue
+                    sessions: list[Session] = []
+                    self._session(segments, sessions)
+                    if sessions:
+                        add_visitor(index, sessions)
                     continue
             self._count_visitor(index, segments)
         for entry in entries:
@@ -311,24 +313,25 @@ class SessionBuilder:
             mask = self._masks[block] = self._attribute_mask(block)  # type: ignore[misc]
         return mask
 
-    def _wanted(self, block: EventBlock, position: int) -> bool:
-        """Whether a session starting at this event passes the session filters."""
-        return self._attribute_mask is None or self._mask(block)[position] == 1
-
     def _count_visitor(self, day_index: int, segments: list[Segment]) -> None:
-        if len(segments) > 1 and not _in_order(segments):
-            segments = _merged(segments)
+        mask_of = self._mask if self._attribute_mask is not None else None
         sessions: list[Session] = []
         current: list[Segment] = []  # the segments of the session in progress, if it is wanted
         wanted = False
         previous = -SESSION_GAP_MS - 1
-        for block, start, end in segments:
+        for segment in segments:
+            block, start, end = segment
             times, base = block.times, block.base_ms
-            if base + times[start] - previous > SESSION_GAP_MS:  # a session starts (always at the first)
+            first_ms = base + times[start]
+            if first_ms < previous:  # out of time order (rare): merge the visitor's segments first
+                self._count_visitor(day_index, _merged(segments))
+                return
+            mask = mask_of(block) if mask_of is not None else None
+            if first_ms - previous > SESSION_GAP_MS:  # a session starts (always at the first)
                 if current:
                     self._session(current, sessions)
                     current = []
-                wanted = self._wanted(block, start)
+                wanted = mask is None or mask[start] == 1
             if times[end - 1] - times[start] > SESSION_GAP_MS:  # a gap may lie inside the segment
                 split_from = start
                 for position in range(start + 1, end):
@@ -338,10 +341,11 @@ class SessionBuilder:
                             self._session(current, sessions)
                             current = []
                         split_from = position
-                        wanted = self._wanted(block, position)
-                start = split_from
+                        wanted = mask is None or mask[position] == 1
+                if split_from != start:
+                    segment = (block, split_from, end)
             if wanted:
-                current.append((block, start, end))
+                current.append(segment)
             previous = base + times[end - 1]
         if current:
             self._session(current, sessions)
@@ -349,22 +353,24 @@ class SessionBuilder:
             self._accumulator.add_visitor(day_index, sessions)
 
     def _session(self, segments: list[Segment], sessions: list[Session]) -> None:
-        """A session that passed the session filters (`_wanted`)."""
+        """A session that passed the session filters (its first event's mask byte)."""
         block, first, _ = segments[0]
         if self._condition_test is not None and not self._condition_test(segments):
             return
         last_block, _, last_end = segments[-1]
         first_ms = block.base_ms + block.times[first]
         last_ms = last_block.base_ms + last_block.times[last_end - 1]
-        events = engagements = 0
+        events = engagements = pageviews = 0
         for segment_block, start, end in segments:
+            kinds = segment_block.kinds
             events += end - start
-            engagements += segment_block.kinds.count(ENGAGEMENT, start, end)
+            engagements += kinds.count(ENGAGEMENT, start, end)
+            pageviews += kinds.count(PAGEVIEW, start, end)
         if engagements == events:
             return  # engagement reports alone do not make a visit (docs/stats.md)
         matching: list[tuple[EventBlock, int]] | None = None
         page_passes = self._page_test
-        if self._page is not None or self._clip or page_passes is not None or self._event_test is not None:
+        if self._events_tested:
             page = self._page
             event_test = self._event_test
             range_start, range_end = self._scope.start_ms, self._scope.end_ms
@@ -386,10 +392,6 @@ class SessionBuilder:
             if not matching:
                 return
             pageviews = sum(1 for segment_block, position in matching if segment_block.kinds[position] == PAGEVIEW)
-        else:
-            pageviews = 0
-            for segment_block, start, end in segments:
-                pageviews += segment_block.kinds.count(PAGEVIEW, start, end)
         counts = not self._clip or self._scope.start_ms <= first_ms < self._scope.end_ms
         sessions.append(Session(segments, matching, pageviews, counts, events, first_ms, last_ms))
 
@@ -566,8 +568,13 @@ class ValueTable:
 
     def __init__(self, prop: str) -> None:
         self.property = prop
-        self.visitors: Counter[str] = Counter()
-        self.pageviews: Counter[str] = Counter()
+        self._visitors: Counter[str] = Counter()
+        self._pageviews: Counter[str] = Counter()
+        # The page breakdown's pending counts: a page per (visitor, page) pair, a page per
+        # pageview. Counted into the counters with one `Counter.update` each per few thousand
+        # visitors (or when read), not two per visitor: its Python-level cost was per call.
+        self._pending_pages: list[str] = []
+        self._pending_views: list[str] = []
         self.entries: Counter[str] = Counter()
         self.clicks: Counter[str] = Counter()
         self.visits: Counter[str] = Counter()  # counting sessions (session-attribute properties)
@@ -593,29 +600,51 @@ class ValueTable:
             for table, number in zip(tables, numbers, strict=False):
                 table[value] += number
 
+    @property
+    def visitors(self) -> Counter[str]:
+        self._count_pending()
+        return self._visitors
+
+    @property
+    def pageviews(self) -> Counter[str]:
+        self._count_pending()
+        return self._pageviews
+
+    def _count_pending(self) -> None:
+        if self._pending_pages:
+            self._visitors.update(self._pending_pages)
+            self._pending_pages = []
+        if self._pending_views:
+            self._pageviews.update(self._pending_views)
+            self._pending_views = []
+
     def _add_page(self, sessions: list[Session]) -> None:
-        """A visitor's pages (one visitor each) and the pages of its pageviews, counted with one
-        `Counter.update` each (C-level) rather than one per segment or value."""
-        pages: set[str] = set()
-        viewed: list[str] = []  # the page of each matching pageview, in order
+        """A visitor's pages (one visitor each) and the pages of its pageviews, added to the
+        pending lists in C-level steps (a slice, `set`, `list.extend`, `compress`) rather than one
+        per value; counted in bulk (`_count_pending`)."""
+        seen: list[str] = []  # the page of each matching event, in order
+        viewed = self._pending_views
         for session in sessions:
             if session.matching is None:
+                every_view = session.matching_pageviews == session.events  # no kinds to look at
                 for block, start, end in session.segments:
                     values = cast(list[str], block.values("page")[start:end])  # every event has a page
-                    pages.update(values)
+                    seen += values
                     kinds = block.kinds
-                    if kinds.count(PAGEVIEW, start, end) == end - start:
+                    if every_view or kinds.count(PAGEVIEW, start, end) == end - start:
                         viewed += values
                     else:
                         viewed += compress(values, map(PAGEVIEW.__eq__, kinds[start:end]))
                 continue
             for block, position in session.matching:
                 page = cast(str, block.value("page", position))
-                pages.add(page)
+                seen.append(page)
                 if block.kinds[position] == PAGEVIEW:
                     viewed.append(page)
-        self.pageviews.update(viewed)
-        self.visitors.update(pages)
+        pending = self._pending_pages
+        pending += set(seen)
+        if len(pending) > PENDING_LIMIT or len(viewed) > PENDING_LIMIT:
+            self._count_pending()
 
     def _add_entry_page(self, sessions: list[Session]) -> None:
         for session in sessions:
@@ -633,11 +662,11 @@ class ValueTable:
         for session in sessions:
             value = session.first_value(self.property)
             values.add(value)
-            self.pageviews[value] += session.matching_pageviews
+            self._pageviews[value] += session.matching_pageviews
             if session.counts:
                 self.visits[value] += 1
         for value in values:
-            self.visitors[value] += 1
+            self._visitors[value] += 1
 
     def values(self) -> set[str]:
         return set(self.visitors) | set(self.pageviews) | set(self.entries) | set(self.clicks) | set(self.visits)
