@@ -56,7 +56,8 @@ def _references() -> list[tuple[str, str]]:
 @cache
 def _definitions(path: Path) -> frozenset[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return frozenset(node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
+    definitions = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef  # test classes too
+    return frozenset(node.name for node in ast.walk(tree) if isinstance(node, definitions))
 
 
 def _missing(reference: str, folder: Path = ROOT) -> str | None:
