@@ -57,9 +57,9 @@ MILLION_READS = (
 # The traffic generator's yield: `aizen traffic --days 30 --visitors 200` prints 17,399 lines.
 LINES_PER_WEEKDAY_VISITOR = 17_399 / 200
 # Each scheduled function runs once at start; measuring starts after these have run (a stack
-# without the demo site has no site for the rollup dispatch to send to RollupFunction).
+# without the demo site has no site for the dispatchers to send to RollupFunction or CompactionFunction).
 DEMO_FIRST_RUNS = ("RollupFunction", "CompactionFunction")
-EMPTY_FIRST_RUNS = ("RollupDispatchFunction", "CompactionFunction")
+EMPTY_FIRST_RUNS = ("RollupDispatchFunction", "CompactionDispatchFunction")
 WRITE_OUT = "\n%{http_code} %{time_total}"
 TICKS = os.sysconf("SC_CLK_TCK")
 
