@@ -121,6 +121,20 @@ class HandlerResponse:
     body: Any
 
 
+class InvocationKilled(BaseException):
+    """Lambda ending the invocation: a timeout or Runtime.OutOfMemory (no `except Exception` sees it)."""
+
+
+def invoke_job(function: str, event: dict[str, Any], timeout_seconds: int = 900) -> dict[str, Any]:
+    """Call a scheduled or queue function's handler; a killed invocation fails as Lambda reports it."""
+    context = LocalLambdaContext(function_name=function, timeout_seconds=timeout_seconds)
+    try:
+        answer: dict[str, Any] = load_handler(function)(event, context)
+    except InvocationKilled:
+        raise RuntimeError(f"{function} was killed") from None
+    return answer
+
+
 def invoke(
     function: str,
     path: str,

@@ -20,19 +20,13 @@ from aizen.settings import Settings
 from aizen.store import blocks as block_store
 from aizen.store import events as event_store
 from aizen_local import cli, connection
-from aizen_local.apigw import LocalLambdaContext
-from aizen_local.functions import load_handler
 from aizen_local.queues import ensure_queues, poll_once
 from aizen_local.template import PROJECT_ROOT, load_template
-from tests.support import SEED_NOW, FrozenClock, store_single_items
+from tests.support import SEED_NOW, FrozenClock, InvocationKilled, invoke_job, store_single_items
 
 HOUR_MS = 3_600_000
 NOW_MS = SEED_NOW * 1000
 FINISHED = block_store.hour_of(NOW_MS - compaction.GRACE_MS)
-
-
-class InvocationKilled(BaseException):
-    """Lambda ending the invocation: a timeout or Runtime.OutOfMemory (no `except Exception` sees it)."""
 
 
 @pytest.fixture
@@ -96,14 +90,6 @@ def queues(aizen_env: Callable[..., Settings]) -> dict[str, str]:
     return urls
 
 
-def _invoke(function: str, event: dict[str, Any], timeout_seconds: int = 900) -> dict[str, Any]:
-    context = LocalLambdaContext(function_name=function, timeout_seconds=timeout_seconds)
-    try:
-        return load_handler(function)(event, context)
-    except InvocationKilled:
-        raise RuntimeError(f"{function} was killed") from None  # what Lambda reports: the invocation failed
-
-
 def _visible(queue_url: str) -> list[str]:
     sqs = boto3.client("sqs")
     answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30)
@@ -120,9 +106,9 @@ def test_a_site_that_kills_its_invocation_never_stops_the_others(
     # When: the schedule runs the dispatcher, and Lambda's event source mapping works the queue off
     # (one message per invocation; a failed one is visible again at once, as after its visibility timeout)
     schedule = json.loads((PROJECT_ROOT / "events" / "CompactionDispatchFunction.json").read_text())
-    dispatched = _invoke("CompactionDispatchFunction", schedule)
+    dispatched = invoke_job("CompactionDispatchFunction", schedule)
     invocations = 0
-    while poll_once(queues["CompactionQueue"], "CompactionFunction", 1, _invoke, VisibilityTimeout=0):
+    while poll_once(queues["CompactionQueue"], "CompactionFunction", 1, invoke_job, VisibilityTimeout=0):
         invocations += 1
         assert invocations < 20, "the queue never drains"
 
@@ -254,7 +240,7 @@ def test_the_worker_budget_stops_before_the_lambda_timeout(monkeypatch: pytest.M
     event = json.loads((PROJECT_ROOT / "events" / "CompactionFunction.json").read_text())
 
     # When: the worker runs with 900 s (the template's Timeout) before Lambda would end it
-    assert _invoke("CompactionFunction", event)["sites"][0]["sites"] == 1
+    assert invoke_job("CompactionFunction", event)["sites"][0]["sites"] == 1
 
     # Then: it starts no new hour in the last third of its time (600 s of 900 s)
     (budget,) = budgets

@@ -20,17 +20,11 @@ from aizen.models import Site
 from aizen.rollup import compute, job
 from aizen.settings import Settings
 from aizen.store import rollups
-from aizen_local.apigw import LocalLambdaContext
-from aizen_local.functions import load_handler
 from aizen_local.queues import ensure_queues, poll_once
 from aizen_local.template import PROJECT_ROOT, load_template
-from tests.support import FrozenClock
+from tests.support import FrozenClock, InvocationKilled, invoke_job
 
 DAY = 86_400
-
-
-class InvocationKilled(BaseException):
-    """Lambda ending the invocation: a timeout or Runtime.OutOfMemory (no `except Exception` sees it)."""
 
 
 @pytest.fixture
@@ -68,20 +62,12 @@ def _schedule() -> dict[str, Any]:
     return event
 
 
-def _invoke(function: str, event: dict[str, Any], timeout_seconds: int = 900) -> dict[str, Any]:
-    context = LocalLambdaContext(function_name=function, timeout_seconds=timeout_seconds)
-    try:
-        return load_handler(function)(event, context)
-    except InvocationKilled:
-        raise RuntimeError(f"{function} was killed") from None  # what Lambda reports: the invocation failed
-
-
 def _lambda_poller(queue_url: str) -> int:
     """Lambda's event source mapping: every message to RollupFunction, one per invocation; a
     failed one is visible again at once (as once its visibility timeout has run out). Returns
     the invocations."""
     invocations = 0
-    while poll_once(queue_url, "RollupFunction", 1, _invoke, VisibilityTimeout=0):
+    while poll_once(queue_url, "RollupFunction", 1, invoke_job, VisibilityTimeout=0):
         invocations += 1
         assert invocations < 50, "the queue never drains"
     return invocations
@@ -127,7 +113,7 @@ def test_a_site_that_kills_its_invocation_never_stops_the_others(
     kills = _heavy(heavy, monkeypatch)
 
     # When: the schedule runs the dispatcher, and Lambda works the queue off
-    dispatched = _invoke("RollupDispatchFunction", _schedule())
+    dispatched = invoke_job("RollupDispatchFunction", _schedule())
     _lambda_poller(queues["RollupQueue"])
 
     # Then: the other sites are rolled up; the heavy site was tried 3 times (maxReceiveCount),
@@ -148,14 +134,14 @@ def test_a_day_too_large_for_a_run_is_set_aside_and_the_sites_other_days_go_on(
     clock.advance(4 * DAY)
     first_day = date.fromtimestamp(clock.now() - 4 * DAY).isoformat()
     kills = _heavy(site_id, monkeypatch, days={first_day})
-    _invoke("RollupDispatchFunction", _schedule())
+    invoke_job("RollupDispatchFunction", _schedule())
     _lambda_poller(queues["RollupQueue"])
     assert (kills["count"], _rolled_up(site_id)) == (3, set())
 
     # When: the next scheduled run
     clock.advance(3600)
     next_run = {**_schedule(), "time": "2026-04-02T21:00:00Z"}
-    _invoke("RollupDispatchFunction", next_run)
+    invoke_job("RollupDispatchFunction", next_run)
     _lambda_poller(queues["RollupQueue"])
 
     # Then: the day is set aside (not tried a fourth time) and the site's other days are rolled up
@@ -227,7 +213,7 @@ def test_the_worker_budget_stops_before_the_lambda_timeout(
     event = json.loads((PROJECT_ROOT / "events" / "RollupFunction.json").read_text())
 
     # When: the worker runs with 900 s (the template's Timeout) before Lambda would end it
-    _invoke("RollupFunction", event, timeout_seconds=900)
+    invoke_job("RollupFunction", event, timeout_seconds=900)
 
     # Then: it starts no new day in the last third of its time (600 s of 900 s)
     (budget,) = budgets
@@ -238,8 +224,8 @@ def test_the_worker_budget_stops_before_the_lambda_timeout(
 def test_a_schedule_delivered_twice_sends_each_site_once(clock: FrozenClock, queues: dict[str, str]) -> None:
     _sites(2)
 
-    _invoke("RollupDispatchFunction", _schedule())
-    _invoke("RollupDispatchFunction", _schedule())
+    invoke_job("RollupDispatchFunction", _schedule())
+    invoke_job("RollupDispatchFunction", _schedule())
 
     assert sorted(_visible(queues["RollupQueue"])) == ["site_1", "site_2"]
 
