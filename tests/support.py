@@ -487,6 +487,32 @@ def preset_cases(tz: ZoneInfo, now_ms: int, events: list[RawEvent], retention_da
         yield PresetCase(number, preset, rng, base, period, rng.first < window_first)
 
 
+@dataclass(frozen=True)
+class ReferenceScenario:
+    """A reference scenario stored in a shared site (shared_site, store_reference_site): its zone,
+    its "now", the events the reference counts and the site's stats key."""
+
+    tz: ZoneInfo
+    now_ms: int
+    events: list[RawEvent]
+    token: str
+    retention_days: int
+
+    def cases(self) -> list[PresetCase]:
+        """Every period preset of the scenario (preset_cases)."""
+        return list(preset_cases(self.tz, self.now_ms, self.events, self.retention_days))
+
+    def case(self, preset: str) -> PresetCase:
+        [found] = [case for case in self.cases() if case.preset == preset]
+        return found
+
+
+def ask_stats(function: str, path: str, params: Mapping[str, Any], token: str) -> HandlerResponse:
+    """A stats request with `params` as its query string (None values left out), under a key's token."""
+    query = "&".join(f"{name}={value}" for name, value in params.items() if value is not None)
+    return invoke(function, path, query=query, headers=bearer(token))
+
+
 def stored_event_count() -> int:
     """Stored single event items (a COUNT scan: moto's Query is too slow to read back 100k items);
     block parts, watermarks and recompact markers have no visitor id `v`."""

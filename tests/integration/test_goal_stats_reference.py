@@ -9,7 +9,6 @@ single items (the compacted scenarios).
 
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +22,8 @@ from aizen.store import goals as goal_store
 from tests import stats_reference as ref
 from tests.support import (
     SEED_NOW,
-    PresetCase,
-    bearer,
-    invoke,
-    preset_cases,
+    ReferenceScenario,
+    ask_stats,
     shared_site,
     store_reference_site,
 )
@@ -98,22 +95,8 @@ BREAKDOWNS: list[tuple[str, dict[str, str], str]] = [
 ]
 
 
-def _ask(function: str, path: str, params: dict[str, Any], token: str) -> Any:
-    query = "&".join(f"{name}={value}" for name, value in params.items() if value is not None)
-    return invoke(function, path, query=query, headers=bearer(token))
-
-
-@dataclass(frozen=True)
-class _Scenario:
-    tz: ZoneInfo
-    now_ms: int
-    events: list[RawEvent]
-    token: str
-    retention_days: int
-
-
 @pytest.fixture(scope="class", params=SCENARIOS)
-def scenario(request: pytest.FixtureRequest) -> Iterator[_Scenario]:
+def scenario(request: pytest.FixtureRequest) -> Iterator[ReferenceScenario]:
     """Random traffic with custom events, props and engagement, and the site's goals, stored once
     for the tests of the class (tests.support.shared_site)."""
     timezone, now, compacted = request.param
@@ -128,11 +111,7 @@ def scenario(request: pytest.FixtureRequest) -> Iterator[_Scenario]:
         stale = [RawEvent(site_id, now_ms - 100 * 86_400_000, "custom", "00000000000000aa", "/old", name="Signup")]
         retention = shared.settings.raw_retention_days
         store_reference_site(events + stale, retention, shared.clock, compacted=compacted)
-        yield _Scenario(ZoneInfo(timezone), now_ms, events, shared.token, retention)
-
-
-def _cases(scenario: _Scenario) -> list[PresetCase]:
-    return list(preset_cases(scenario.tz, scenario.now_ms, scenario.events, scenario.retention_days))
+        yield ReferenceScenario(ZoneInfo(timezone), now_ms, events, shared.token, retention)
 
 
 @pytest.mark.shared_store
@@ -140,9 +119,9 @@ class TestGoalsPropsAndEngagementMatchTheReference:
     """Every period (a test each): aggregates, timeseries and breakdowns under two filter sets."""
 
     @pytest.mark.parametrize("preset", PRESETS)
-    def test_period(self, scenario: _Scenario, preset: str) -> None:
+    def test_period(self, scenario: ReferenceScenario, preset: str) -> None:
         tz, events, token = scenario.tz, scenario.events, scenario.token
-        cases = _cases(scenario)
+        cases = scenario.cases()
         [case] = [case for case in cases if case.preset == preset]
         _, _, rng, base, period, outside = case
         # The filter sets rotate over the periods inside the raw window (one before it is only a
@@ -158,9 +137,9 @@ class TestGoalsPropsAndEngagementMatchTheReference:
             checked += _check_breakdown(base, extra, prop, metrics, rng, period, outside, events, tz, token)
         assert checked >= 6
 
-    def test_every_filter_set_is_counted(self, scenario: _Scenario) -> None:
+    def test_every_filter_set_is_counted(self, scenario: ReferenceScenario) -> None:
         """The rotation in test_period reaches every filter set inside the raw window."""
-        counted_turns = 2 * sum(not case.outside_window for case in _cases(scenario))
+        counted_turns = 2 * sum(not case.outside_window for case in scenario.cases())
         assert counted_turns >= len(FILTER_SETS), "every filter set is counted against the reference"
 
 
@@ -178,7 +157,7 @@ def _check_aggregate(
     if ref.goal_filtered(filters):
         metrics.append("conversion_rate")
     params = {**base, **filters, "metrics": ",".join(metrics)}
-    response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
+    response = ask_stats("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
     if outside:
         assert response.status == 422, params
         assert response.body["error"]["code"] == "unsupported_query"
@@ -205,7 +184,7 @@ def _check_timeseries(
     interval = "hour" if base["period"] in ("24h", "today", "yesterday") else "day"
     metrics = ["visitors", "pageviews", "events"] + (["conversion_rate"] if ref.goal_filtered(filters) else [])
     params = {**base, **filters, "interval": interval, "metrics": ",".join(metrics)}
-    response = _ask("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
+    response = ask_stats("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
     # A goal filter alone is answered from rollups (none were made here) before the raw window.
     if outside and (set(filters) != {"goal"} or interval == "hour"):
         assert response.status == 422, params
@@ -255,7 +234,7 @@ def _check_breakdown(
     rows.sort(key=lambda row: -1 if row[names[0]] is None else row[names[0]], reverse=True)
     checked = 0
     for page_number in (1, 2) if len(rows) > 4 else (1,):
-        response = _ask(
+        response = ask_stats(
             "StatsBreakdownFunction", "/api/v1/stats/breakdown", {**params, "page_number": str(page_number)}, token
         )
         if outside and (prop != "goal" or filters):  # the unfiltered goal breakdown reads rollups

@@ -22,9 +22,8 @@ from aizen.vocabulary import PROPERTIES, PROPERTY_METRICS
 from tests import stats_reference as ref
 from tests.support import (
     SEED_NOW,
-    bearer,
-    invoke,
-    preset_cases,
+    ReferenceScenario,
+    ask_stats,
     shared_site,
     store_reference_site,
 )
@@ -61,25 +60,8 @@ FILTER_SETS: list[dict[str, str]] = [
 TIMESERIES_INTERVALS = ("day", "week", "month", "hour", None)
 
 
-def _query(params: dict[str, str | None]) -> str:
-    return "&".join(f"{name}={value}" for name, value in params.items() if value is not None)
-
-
-def _ask(function: str, path: str, params: dict[str, Any], token: str) -> Any:
-    return invoke(function, path, query=_query(params), headers=bearer(token))
-
-
-@dataclasses.dataclass(frozen=True)
-class _Scenario:
-    tz: ZoneInfo
-    now_ms: int
-    events: list[RawEvent]
-    token: str
-    retention_days: int
-
-
 @pytest.fixture(scope="class", params=SCENARIOS)
-def scenario(request: pytest.FixtureRequest) -> Iterator[_Scenario]:
+def scenario(request: pytest.FixtureRequest) -> Iterator[ReferenceScenario]:
     """Random traffic stored once for the tests of a class (tests.support.shared_site)."""
     timezone, now, compacted = request.param
     with shared_site(now, timezone, IP_LIMIT_PER_MINUTE="100000", KEY_LIMIT_PER_HOUR="100000") as shared:
@@ -90,7 +72,7 @@ def scenario(request: pytest.FixtureRequest) -> Iterator[_Scenario]:
         stale = [RawEvent(site_id, now_ms - 100 * 86_400_000, "pageview", "00000000000000aa", "/old")]
         retention = shared.settings.raw_retention_days
         store_reference_site(events + stale, retention, shared.clock, compacted=compacted)
-        yield _Scenario(ZoneInfo(timezone), now_ms, events, shared.token, retention)
+        yield ReferenceScenario(ZoneInfo(timezone), now_ms, events, shared.token, retention)
 
 
 @pytest.mark.shared_store
@@ -100,9 +82,9 @@ class TestEveryEndpointMatchesTheReference:
 
     @pytest.mark.parametrize("variant", range(2))
     @pytest.mark.parametrize("preset", PRESETS)
-    def test_period(self, scenario: _Scenario, preset: str, variant: int) -> None:
+    def test_period(self, scenario: ReferenceScenario, preset: str, variant: int) -> None:
         tz, now_ms, events, token = scenario.tz, scenario.now_ms, scenario.events, scenario.token
-        [case] = [case for case in preset_cases(tz, now_ms, events, scenario.retention_days) if case.preset == preset]
+        case = scenario.case(preset)
         number, _, rng, base, expected_period, outside_window = case
         filters = FILTER_SETS[(number * 2 + variant) % len(FILTER_SETS)]
         checked = _check_aggregate(base, filters, rng, expected_period, outside_window, events, tz, token)
@@ -117,9 +99,11 @@ class TestEveryEndpointMatchesTheReference:
             checked += _check_comparison(base, mode, match, rng, now_ms, events, tz, token)
         assert checked >= 3
 
-    def test_realtime(self, scenario: _Scenario) -> None:
+    def test_realtime(self, scenario: ReferenceScenario) -> None:
         for minutes in (None, "1", "30", "600", "-30896999713", "9223372036854775807"):  # any 64-bit integer, clamped
-            response = _ask("StatsRealtimeFunction", "/api/v1/stats/realtime", {"minutes": minutes}, scenario.token)
+            response = ask_stats(
+                "StatsRealtimeFunction", "/api/v1/stats/realtime", {"minutes": minutes}, scenario.token
+            )
             window = min(60, max(1, int(minutes or 10)))
             expected = ref.realtime(scenario.events, scenario.tz, scenario.now_ms, window)
             assert response.body == {"current_visitors": expected, "window_minutes": window}
@@ -153,7 +137,7 @@ def _check_comparison(
         params.update({"compare_from": custom[0].isoformat(), "compare_to": custom[1].isoformat()})
     if match:
         params["match_day_of_week"] = "true"
-    response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
+    response = ask_stats("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
     if base["period"] in ("24h", "all"):
         assert response.status == 400, params
         return 1
@@ -184,7 +168,7 @@ def _check_aggregate(
     token: str,
 ) -> int:
     params = {**base, **filters, "metrics": "visitors,pageviews,bounce_rate,visit_duration,visits,views_per_visit"}
-    response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
+    response = ask_stats("StatsAggregateFunction", "/api/v1/stats/aggregate", params, token)
     if filters and outside:
         assert response.status == 422, params
         assert response.body["error"]["code"] == "unsupported_query"
@@ -210,7 +194,7 @@ def _check_timeseries(
     token: str,
 ) -> int:
     params = {**base, **filters, "interval": interval, "metrics": "visitors,pageviews,visits,views_per_visit"}
-    response = _ask("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
+    response = ask_stats("StatsTimeseriesFunction", "/api/v1/stats/timeseries", params, token)
     effective = interval or ("hour" if base["period"] == "24h" or rng.first == rng.last else "day")
     if outside and (filters or effective == "hour"):
         assert response.status == 422, params
@@ -269,7 +253,7 @@ def _check_breakdown(
     total_pages = -(-len(expected_rows) // 3)
     checked = 0
     for page_number in (1, 2) if len(expected_rows) > 3 else (1,):
-        response = _ask(
+        response = ask_stats(
             "StatsBreakdownFunction", "/api/v1/stats/breakdown", {**params, "page_number": str(page_number)}, token
         )
         if outside and (filters or prop in ("region", "city")):
@@ -321,7 +305,7 @@ CONDITION_PROPERTIES = ("page", "entry_page", "exit_link", "channel", "referrer"
 
 
 @dataclasses.dataclass(frozen=True)
-class _FilterScenario(_Scenario):
+class _FilterScenario(ReferenceScenario):
     source: str
     rotation: int  # each scenario asks each set over another period and property
 
@@ -396,7 +380,7 @@ class TestFiltersMatchTheReference:
             scenario.token,
         )
         if scenario.source == "rollups":  # the same days answer an unfiltered question from their rollups
-            response = _ask("StatsAggregateFunction", "/api/v1/stats/aggregate", {"period": "7d"}, scenario.token)
+            response = ask_stats("StatsAggregateFunction", "/api/v1/stats/aggregate", {"period": "7d"}, scenario.token)
             assert response.body["meta"]["from_rollups"] is True
             rng = ref.expected_range("7d", scenario.tz, scenario.now_ms, None, None)
             assert response.body["metrics"] == {
