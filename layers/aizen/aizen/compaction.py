@@ -48,7 +48,7 @@ from aizen.observability import logger
 from aizen.periods import local_date, zone
 from aizen.settings import get_settings
 from aizen.site_jobs import dispatch as dispatch_sites
-from aizen.site_jobs import for_each_site
+from aizen.site_jobs import for_each_site, work_one_site
 from aizen.store import accounts, rollups
 from aizen.store import blocks as block_store
 from aizen.store import events as event_store
@@ -275,13 +275,11 @@ def run_site(site_id: str, budget_seconds: float) -> CompactionReport:
     """The worker: one site within its budget. A failure is logged and raised, so the queue
     hands the site's message out again (and to the dead-letter queue after MAX_HOUR_ATTEMPTS)."""
     report = CompactionReport(sites=1)
-    try:
-        site = accounts.get_site(site_id)
-        if site is not None:
-            report.lag_seconds = compact_site(site, report, budget_seconds=budget_seconds)
-    except Exception:
-        logger.exception("compaction failed for a site", extra={"site_id": site_id})
-        raise
+
+    def compact(site: Site) -> None:
+        report.lag_seconds = compact_site(site, report, budget_seconds=budget_seconds)
+
+    work_one_site(site_id, compact, "compaction failed for a site")
     logger.info("compaction finished", extra=report.as_dict())
     return report
 

@@ -37,6 +37,19 @@ def for_each_site(site_ids: Iterable[str], work: Callable[[Site], None], failure
     return sites, failed
 
 
+def work_one_site(site_id: str, work: Callable[[Site], None], failure: str) -> None:
+    """A worker's site: `work` on it if it exists. A failure is logged as `failure` with the
+    site's id and raised, so the queue hands the site's message out again (and to the
+    dead-letter queue after the job's attempts)."""
+    try:
+        site = accounts.get_site(site_id)
+        if site is not None:
+            work(site)
+    except Exception:
+        logger.exception(failure, extra={"site_id": site_id})
+        raise
+
+
 def dispatch(job: str, queue_url: str | None, run_id: str) -> int:
     """A job's scheduled run: one message per site of the registry to the job's queue; returns
     how many. `run_id` names the run (the schedule's time), so a schedule delivered twice sends

@@ -23,7 +23,7 @@ from aizen.periods import day_start_ms, local_date, raw_window_first_day, today_
 from aizen.rollup.compute import compute_day
 from aizen.settings import get_settings
 from aizen.site_jobs import dispatch as dispatch_sites
-from aizen.site_jobs import for_each_site
+from aizen.site_jobs import for_each_site, work_one_site
 from aizen.store import accounts, rollups
 
 MAX_DAY_ATTEMPTS = 3  # as many as the queue's maxReceiveCount (template.yaml, RollupQueue)
@@ -158,14 +158,12 @@ def run_site(site_id: str, budget_seconds: float) -> RollupReport:
     hands the site's message out again (and to the dead-letter queue after MAX_DAY_ATTEMPTS)."""
     report = RollupReport(sites=1)
     now_seconds = clock.now()
-    try:
-        site = accounts.get_site(site_id)
-        if site is not None:
-            roll_up_site(site, report, now_seconds=now_seconds, generation=_generation(now_seconds),
-                         budget_seconds=budget_seconds)  # fmt: skip
-    except Exception:
-        logger.exception("rollup failed for a site", extra={"site_id": site_id})
-        raise
+
+    def roll_up(site: Site) -> None:
+        roll_up_site(site, report, now_seconds=now_seconds, generation=_generation(now_seconds),
+                     budget_seconds=budget_seconds)  # fmt: skip
+
+    work_one_site(site_id, roll_up, "rollup failed for a site")
     logger.info("rollup finished", extra=report.as_dict())
     return report
 
