@@ -4,6 +4,9 @@ Every command prints its result, and only its result, on stdout: one JSON docume
 (`traffic` streams NDJSON, one event a line; `serve` one JSON line, then runs).
 Logs, progress bars and errors go to stderr (errors as JSON, with a non-zero exit
 status).
+
+A command imports what only it needs inside its function (pydantic, the rollup job, the
+import pipeline), so the short commands do not pay for the others' imports at start-up.
 """
 
 import argparse
@@ -15,11 +18,9 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from aizen.auth import keys as key_management
 from aizen.auth.sessions import DEFAULT_SESSION_SECONDS, start_session
 from aizen.errors import AizenError, InvalidRequest, NotFound
 from aizen.observability import logger
-from aizen.rollup import job
 from aizen.store import accounts
 from aizen_local import connection
 
@@ -68,6 +69,8 @@ def _site(site_id: str) -> str:
 
 
 def _keys_create(args: argparse.Namespace) -> int:
+    from aizen.auth import keys as key_management
+
     owner = _site(args.site)
     if not 1 <= len(args.name) <= 100 or not args.name.strip():
         raise InvalidRequest("name must be 1-100 characters")
@@ -76,11 +79,15 @@ def _keys_create(args: argparse.Namespace) -> int:
 
 
 def _keys_list(args: argparse.Namespace) -> int:
+    from aizen.auth import keys as key_management
+
     _site(args.site)
     return _print({"keys": [key_management.key_view(key) for key in key_management.site_keys(args.site)]})
 
 
 def _keys_revoke(args: argparse.Namespace) -> int:
+    from aizen.auth import keys as key_management
+
     _site(args.site)
     key_management.revoke_api_key(args.site, args.key)
     return _print({"ok": True})
@@ -116,6 +123,8 @@ def _goals_delete(args: argparse.Namespace) -> int:
 
 
 def _rollup(args: argparse.Namespace) -> int:
+    from aizen.rollup import job
+
     if args.site:
         _site(args.site)
     return _print(job.run([args.site] if args.site else None, retry_set_aside=args.retry_set_aside).as_dict())
