@@ -26,10 +26,9 @@ def _stop_before_sending(request: AWSPreparedRequest, **_: object) -> None:
     raise _Signed(request)
 
 
-def signed_dynamodb_request(region: str) -> tuple[str, str]:
+def signed_dynamodb_request(session: boto3.session.Session, region: str) -> tuple[str, str]:
     """The URL of a ListTables request in `region`, and its credential scope (region/service)."""
-    session = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name=region)
-    client = session.client("dynamodb")
+    client = session.client("dynamodb", region_name=region)
     client.meta.events.register("before-send", _stop_before_sending)
     try:
         client.list_tables()
@@ -42,5 +41,8 @@ def signed_dynamodb_request(region: str) -> tuple[str, str]:
 
 
 def main(regions: list[str]) -> None:
-    requests = {region: signed_dynamodb_request(region) for region in regions}
+    # One session (its loaded endpoint and service data) for a client per region, as a function's
+    # code would hold one; the region is the client's.
+    session = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x")
+    requests = {region: signed_dynamodb_request(session, region) for region in regions}
     print(json.dumps({"botocore": botocore.__file__, "requests": requests}))
