@@ -21,8 +21,8 @@ from aizen.events import RawEvent
 from aizen.importing import service as importer
 from aizen.query import planner
 from aizen.settings import Settings
+from aizen.store import accounts, rollups
 from aizen.store import blocks as block_store
-from aizen.store import rollups
 from tests import stats_reference as ref
 from tests.support import SEED_NOW, FrozenClock, bearer, invoke, make_key, make_owner, store_single_items
 
@@ -207,6 +207,67 @@ def test_an_import_into_compacted_hours_is_packed_again_and_counted_once(
     assert row == {"value": "/imported", "visitors": 8, "pageviews": 8}
     # the days the hours belong to are marked for the rollup job
     assert {"2026-04-01", "2026-04-02"} <= set(rollups.dirty_days(site_id))
+
+
+def _imported_lines(page: str) -> list[str]:
+    """Eight pageviews of `page`, in four finished hours of each of two days before the seed's now."""
+    return [
+        json.dumps(
+            {
+                "timestamp": f"2026-04-0{day}T1{hour}:15:00.000Z",
+                "name": "pageview",
+                "url": f"https://example.com{page}",
+                "visitor_id": f"imported-{day}-{hour}",
+            }
+        )
+        for day in (1, 2)
+        for hour in range(4)
+    ]
+
+
+def test_an_import_the_job_has_not_reached_yet_is_packed_once(site: Any, clock: FrozenClock) -> None:
+    # Given: a site the job has not compacted yet, and an import into its finished hours (their
+    # markers wait for the job, whose watermark has not passed them)
+    site_id, _, events, _ = site
+    importer.import_events(site_id, _imported_lines("/imported"))
+    assert len(block_store.recompact_hours(site_id)) == 8
+
+    # When: the job runs
+    report = compaction.run()
+
+    # Then: its forward pass packed the imported hours with the rest, once, and cleared their markers
+    assert (report.failed_sites, report.hours_recompacted) == ([], 0)
+    finished_ms = block_store.hour_of(SEED_NOW * 1000 - compaction.GRACE_MS)
+    assert report.events_packed == sum(event.timestamp_ms < finished_ms for event in events) + 8
+    assert block_store.recompact_hours(site_id) == {}
+    assert len([event for event in planner_events(site_id) if event.page == "/imported"]) == 8
+
+
+def test_the_job_leaves_the_marker_of_an_import_still_writing(site: Any, clock: FrozenClock) -> None:
+    # Given: a compacted site, and an import that marked an hour and has written half of its events
+    site_id, _, _, settings = site
+    compaction.run()
+    hour_ms = (SEED_NOW - 2 * 86_400) // HOUR * HOUR * 1000
+    late = [RawEvent(site_id, hour_ms + n * 60_000, "pageview", f"late-{n:011d}", "/late") for n in range(4)]
+    marks = compaction.mark_hours(site_id, late)
+    store_single_items(late[:2], settings.raw_retention_days)
+
+    # When: the job runs meanwhile, then the import writes the rest, notes it, and packs its hours
+    during = compaction.run()
+    marked_during = block_store.recompact_hours(site_id)
+    store_single_items(late[2:], settings.raw_retention_days)
+    compaction.marks_written(site_id, marks)
+    site_record = accounts.get_site(site_id)
+    assert site_record is not None
+    compaction.recompact_marked(site_record)
+
+    # Then: the job left the pending marker (packing the half would have cleared it), and the
+    # import's own packing holds all four events
+    assert (during.failed_sites, during.hours_recompacted) == ([], 0)
+    assert list(marked_during) == [hour_ms]
+    assert not marked_during[hour_ms].written
+    assert block_store.recompact_hours(site_id) == {}
+    assert len([event for event in planner_events(site_id) if event.page == "/late"]) == 4
 
 
 def planner_events(site_id: str) -> list[RawEvent]:

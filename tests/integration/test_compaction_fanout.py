@@ -270,8 +270,9 @@ def test_a_new_sites_first_run_packs_an_import_older_than_the_site_before_passin
     # event, which marks its hour before writing it, as `aizen import` does
     (site_id,) = _sites(1, settings, hours=1)
     older = RawEvent(site_id, NOW_MS - 5 * 86_400_000, "pageview", "00000000000000ff", "/imported")
-    compaction.mark_hours(site_id, [older])
+    marks = compaction.mark_hours(site_id, [older])
     store_single_items([older], settings.raw_retention_days)
+    compaction.marks_written(site_id, marks)
 
     # When: a run that stops after its forward pass (killed before it packs marked hours again)
     monkeypatch.setattr(compaction, "recompact_marked", lambda *args, **kwargs: [])

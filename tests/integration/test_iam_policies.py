@@ -151,8 +151,9 @@ def test_the_compactions_requests_are_all_allowed(owner: Owner, clock: FrozenClo
     _traffic(owner, clock)
     compaction.run()
     stored = RawEvent(owner.site.id, int(clock.now() * 1000) - 2 * DAY * 1000, "pageview", "d" * 16, "/later")
-    compaction.mark_hours(owner.site.id, [stored])
+    marks = compaction.mark_hours(owner.site.id, [stored])
     event_store.put_event(stored)
+    compaction.marks_written(owner.site.id, marks)
     clock.advance(3_600)  # one more finished hour for the forward pass
     event = {"Records": [{"body": json.dumps({"site_id": owner.site.id})}]}
 

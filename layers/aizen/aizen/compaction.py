@@ -124,11 +124,12 @@ def _compact_forward(
     *,
     marked: Iterable[int],
     retry_set_aside: bool,
-) -> int:
+) -> tuple[int, int]:
     """Pack the site's finished hours from its watermark on, an hour at a time, moving the
     watermark past each; stops before an hour once the `deadline` (time.monotonic) has passed,
     or at the first hour after the watermark once MAX_HOUR_ATTEMPTS runs started it and never
-    came back (set aside, unless `retry_set_aside`). Returns the watermark after.
+    came back (set aside, unless `retry_set_aside`). Returns where it started and the watermark
+    after: every hour in between was read (strongly consistent) after the call began.
 
     Only the run's first hour is an `_attempt`, counted on the watermark item (one write a
     run), and moving the watermark clears it: a run killed on a later hour leaves the
@@ -137,7 +138,7 @@ def _compact_forward(
     position = max(watermark, _first_hour(site, now_ms, marked))
     finished = hour_of(now_ms - GRACE_MS)
     if position >= finished:
-        return position
+        return position, position
     generation = int(clock.now() * 1000)  # before the reads: a later generation read later
     start = position
     stream = event_store.events_in_time_order(site.id, position, finished)
@@ -147,10 +148,10 @@ def _compact_forward(
             hour = hour_of(event.timestamp_ms)
             if deadline is not None and time.monotonic() >= deadline:
                 logger.info("compaction budget spent", extra={"site_id": site.id, "watermark": position})
-                return position
+                return start, position
             if position == start and attempts >= MAX_HOUR_ATTEMPTS and not retry_set_aside:
                 _set_aside(site, hour, report)
-                return position
+                return start, position
             attempt = (
                 _attempt(partial(block_store.count_watermark_attempt, site.id), lambda: None)  # the move clears it
                 if position == start
@@ -170,7 +171,7 @@ def _compact_forward(
     finally:
         stream.close()
     block_store.advance_watermark(site.id, finished)
-    return finished
+    return start, finished
 
 
 def recompact_hour(site: Site, hour_ms: int, report: CompactionReport) -> None:
@@ -196,20 +197,31 @@ def recompact_marked(
     *,
     deadline: float | None = None,
     retry_set_aside: bool = False,
-    marked: dict[int, tuple[str, int]] | None = None,
+    marked: dict[int, block_store.RecompactMark] | None = None,
+    packed: tuple[int, int] | None = None,
 ) -> list[int]:
     """Pack again every marked hour the watermark has passed (each an `_attempt` of its own);
     returns the marked hours left for later (not compacted yet, marked again meanwhile, left
     by a spent `deadline`, or set aside unless `retry_set_aside`). `marked`: the site's
-    `recompact_hours`, if already read."""
+    `recompact_hours`, if already read.
+
+    A marker whose import is still writing (not `written`) is left: packing the hour now could
+    miss the import's later items, and the import packs its hours itself once they are in.
+    `packed`: the hours [start, end) this run's forward pass packed, reading them after
+    `marked` was read. A marked hour among them whose import had written all its single
+    items by then is in its blocks already: its marker is cleared, not packed twice."""
     report = report if report is not None else CompactionReport()
     watermark = block_store.compacted_until(site.id)
     left: list[int] = []
     attempts: dict[int, int] | None = None  # read once, if an hour is due
     marked = block_store.recompact_hours(site.id) if marked is None else marked
-    for hour, (mark, _) in sorted(marked.items()):
-        if hour >= watermark:
-            left.append(hour)  # the forward compaction packs it with everything else
+    for hour, (mark, _, written) in sorted(marked.items()):
+        if hour >= watermark or not written:
+            left.append(hour)  # the forward compaction packs it with everything else, or the import
+            continue
+        if packed is not None and packed[0] <= hour < packed[1]:
+            if not block_store.clear_recompact(site.id, hour, mark):
+                left.append(hour)  # marked again since: the next run packs it
             continue
         if deadline is not None and time.monotonic() >= deadline:
             left.append(hour)
@@ -228,13 +240,19 @@ def recompact_marked(
     return left
 
 
-def mark_hours(site_id: str, events: Iterable[RawEvent]) -> list[int]:
-    """Before an import writes single items: mark the finished hours they fall in."""
+def mark_hours(site_id: str, events: Iterable[RawEvent]) -> dict[int, str]:
+    """Before an import writes single items: mark the finished hours they fall in; returns the
+    marks (hour start -> mark), for `marks_written` once the items are in."""
     now_ms = int(clock.now() * 1000)
     finished = hour_of(now_ms - GRACE_MS)
     hours = sorted({hour for hour in (hour_of(event.timestamp_ms) for event in events) if hour < finished})
-    block_store.mark_recompact(site_id, hours, now_ms)
-    return hours
+    return block_store.mark_recompact(site_id, hours, now_ms)
+
+
+def marks_written(site_id: str, marks: dict[int, str]) -> None:
+    """After an import wrote its single items: note it on its markers (`mark_hours`), so a
+    forward pass that reads a marked hour after this packs it once (`recompact_marked`)."""
+    block_store.mark_written(site_id, marks)
 
 
 def compact_site(
@@ -245,9 +263,11 @@ def compact_site(
     compacted, 0 when none is). Hours set aside are skipped unless `retry_set_aside`."""
     now_ms = int(clock.now() * 1000)
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
-    marks = block_store.recompact_hours(site.id)
-    position = _compact_forward(site, now_ms, deadline, report, marked=marks, retry_set_aside=retry_set_aside)
-    marked = recompact_marked(site, report, deadline=deadline, retry_set_aside=retry_set_aside, marked=marks)
+    marks = block_store.recompact_hours(site.id)  # before the forward pass reads single items
+    start, position = _compact_forward(site, now_ms, deadline, report, marked=marks, retry_set_aside=retry_set_aside)
+    marked = recompact_marked(
+        site, report, deadline=deadline, retry_set_aside=retry_set_aside, marked=marks, packed=(start, position)
+    )
     finished = hour_of(now_ms - GRACE_MS)
     oldest = min(
         [hour for hour in marked if hour < position] + ([position] if position < finished else []), default=None

@@ -162,10 +162,12 @@ def import_events(
         if not fresh_site:
             history.mark_changed_days(site, recent_events)
             stage = "marking the imported hours for compaction"
-            compaction.mark_hours(site.id, recent_events)
+            marks = compaction.mark_hours(site.id, recent_events)
         stage = "writing raw events"
         events.put_events(recent_events, nonces=[key.nonce for _, key in recent], threads=threads, on_written=stored)
         if not fresh_site:
+            stage = "noting the written hours for compaction"
+            compaction.marks_written(site.id, marks)
             # Hours already packed into blocks are packed again with the new events, before
             # the rollup job is told about the days (it reads those blocks).
             stage = "compacting the imported hours again"

@@ -34,7 +34,7 @@ import queue
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
@@ -302,8 +302,10 @@ def _decoded(
 # Hours to compact again ----------------------------------------------------------------------
 
 
-def mark_recompact(site_id: str, hours: Sequence[int], now_ms: int) -> None:
-    """Name hours whose single items are about to change (each with a new mark)."""
+def mark_recompact(site_id: str, hours: Sequence[int], now_ms: int) -> dict[int, str]:
+    """Name hours whose single items are about to change, each with a new mark, pending (`w`
+    false) until `mark_written`; returns the marks."""
+    marks = {hour: secrets.token_hex(8) for hour in sorted(set(hours))}
     write_all(
         get_settings().events_table,
         [
@@ -312,29 +314,66 @@ def mark_recompact(site_id: str, hours: Sequence[int], now_ms: int) -> None:
                     "Item": {
                         "p": _recompact_partition(site_id),
                         "s": Binary(hour.to_bytes(6, "big")),
-                        "mark": secrets.token_hex(8),
+                        "mark": mark,
                         "at": now_ms,
+                        "w": False,
                     }
                 }
             }
-            for hour in sorted(set(hours))
+            for hour, mark in marks.items()
         ],
     )
+    return marks
+
+
+def mark_written(site_id: str, marks: dict[int, str]) -> None:
+    """Note on each hour's marker, if it still holds the mark, that the single items it announced
+    are all written (`w`). A marker named again since (another import) stays as it is."""
+    for hour, mark in sorted(marks.items()):
+        _mark_written(site_id, hour, mark)
 
 
 @dynamo_operation
-def recompact_hours(site_id: str) -> dict[int, tuple[str, int]]:
-    """The marked hours: hour start -> (mark, when it was marked, UTC ms)."""
+def _mark_written(site_id: str, hour_ms: int, mark: str) -> None:
+    try:
+        events_table().update_item(
+            Key={"p": _recompact_partition(site_id), "s": hour_ms.to_bytes(6, "big")},
+            UpdateExpression="SET w = :written",
+            ConditionExpression="mark = :mark",
+            ExpressionAttributeValues={":mark": mark, ":written": True},
+        )
+    except ClientError as error:
+        if not is_condition_failure(error):
+            raise
+
+
+class RecompactMark(NamedTuple):
+    """A marked hour's marker: its mark, when it was marked (UTC ms), and whether the import
+    that marked it has written all its single items since (markers from before `w` existed
+    count as written)."""
+
+    mark: str
+    at: int
+    written: bool
+
+
+@dynamo_operation
+def recompact_hours(site_id: str) -> dict[int, RecompactMark]:
+    """The marked hours: hour start -> its marker."""
     query: dict[str, Any] = {
         "KeyConditionExpression": "p = :partition",
         "ExpressionAttributeValues": {":partition": _recompact_partition(site_id)},
         "ConsistentRead": True,
     }
-    marked: dict[int, tuple[str, int]] = {}
+    marked: dict[int, RecompactMark] = {}
     while True:
         page = events_table().query(**query)
         for item in page.get("Items", []):
-            marked[int.from_bytes(bytes(item["s"]), "big")] = (str(item["mark"]), int(item["at"]))  # type: ignore[arg-type]
+            marked[int.from_bytes(bytes(item["s"]), "big")] = RecompactMark(  # type: ignore[arg-type]
+                str(item["mark"]),
+                int(item["at"]),  # type: ignore[arg-type]
+                item.get("w") is not False,
+            )
         if "LastEvaluatedKey" not in page:
             return marked
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -248,10 +248,12 @@ def _from_json(item: dict[str, dict[str, str]], site_id: str) -> RawEvent:
     )
 
 
-def _raw_partition_range(partition: str, start_ms: int, end_ms: int) -> dict[str, Any]:
-    """`_partition_range` as a low-level Query request (DynamoDB's typed values)."""
+def _raw_partition_range(partition: str, start_ms: int, end_ms: int, *, consistent: bool = False) -> dict[str, Any]:
+    """`_partition_range` as a low-level Query request (DynamoDB's typed values); `consistent`: a
+    strongly consistent read (the compaction job's, which must see every item written before it)."""
     query = _partition_range(partition, start_ms, end_ms)
     return {
+        **({"ConsistentRead": True} if consistent else {}),
         "TableName": get_settings().events_table,
         "KeyConditionExpression": query["KeyConditionExpression"],
         "ExpressionAttributeValues": {
@@ -263,9 +265,11 @@ def _raw_partition_range(partition: str, start_ms: int, end_ms: int) -> dict[str
 
 
 @dynamo_operation
-def _query_partition(site_id: str, partition: str, start_ms: int, end_ms: int, now_seconds: int) -> list[RawEvent]:
+def _query_partition(
+    site_id: str, partition: str, start_ms: int, end_ms: int, now_seconds: int, consistent: bool = False
+) -> list[RawEvent]:
     """One partition's unexpired events in [start_ms, end_ms), read as DynamoDB's JSON."""
-    request = _raw_partition_range(partition, start_ms, end_ms)
+    request = _raw_partition_range(partition, start_ms, end_ms, consistent=consistent)
     found: list[RawEvent] = []
     while True:
         page = raw_query_page(request)
@@ -277,7 +281,9 @@ def _query_partition(site_id: str, partition: str, start_ms: int, end_ms: int, n
 
 
 def query_events(site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]:
-    """A site's unexpired single items with start_ms <= time < end_ms, partition by partition.
+    """A site's unexpired single items with start_ms <= time < end_ms, partition by partition,
+    read strongly consistent (the compaction job packs an hour again from them right after an
+    import wrote them).
 
     The partitions (UTC days times shards) are queried in parallel; events come back
     grouped by partition, not globally ordered by time.
@@ -290,7 +296,7 @@ def query_events(site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]
     ]
     with ThreadPoolExecutor(max_workers=min(_QUERY_THREADS, len(partitions))) as pool:
         for events in pool.map(
-            lambda partition: _query_partition(site_id, partition, start_ms, end_ms, now_seconds), partitions
+            lambda partition: _query_partition(site_id, partition, start_ms, end_ms, now_seconds, True), partitions
         ):
             yield from events
 
@@ -302,8 +308,9 @@ def _partition_in_order(
     site_id: str, partition: str, start_ms: int, end_ms: int, now_seconds: int
 ) -> Iterator[RawEvent]:
     """One partition's unexpired events in [start_ms, end_ms), in time order (the sort key's),
-    a page of at most ORDERED_PAGE_ITEMS fetched when the previous one is used up."""
-    request = {**_raw_partition_range(partition, start_ms, end_ms), "Limit": ORDERED_PAGE_ITEMS}
+    a page of at most ORDERED_PAGE_ITEMS fetched when the previous one is used up; strongly
+    consistent (the compaction job's reads)."""
+    request = {**_raw_partition_range(partition, start_ms, end_ms, consistent=True), "Limit": ORDERED_PAGE_ITEMS}
     while True:
         page = dynamo_operation(raw_query_page)(request)
         yield from (_from_json(item, site_id) for item in page.get("Items", []) if int(item["x"]["N"]) > now_seconds)
