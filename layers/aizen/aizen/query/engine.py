@@ -220,8 +220,9 @@ class SessionBuilder:
             if not times:
                 continue
             self.events_seen += len(times)
-            index = bisect_right(day_starts, base + min(times)) - 1
-            if 0 <= index <= last_day and base + max(times) < day_starts[index + 1]:
+            first, last = block.span
+            index = bisect_right(day_starts, base + first) - 1
+            if 0 <= index <= last_day and base + last < day_starts[index + 1]:
                 open_days.setdefault(index, []).append(block)
                 if masked:
                     self._note_matching(index, block)
