@@ -49,7 +49,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from itertools import accumulate, pairwise
+from itertools import accumulate
 from typing import Any
 
 from aizen.columns import ATTRIBUTES, NUMBERS, EventBlock
@@ -61,6 +61,7 @@ _HEADER = struct.Struct("<BIIQ")  # versions 1 and 2, inside their zlib stream
 # Version 3: header, time span, visitor form, then the stored lengths of the core, the visitors,
 # each attribute and the numbers
 _COLUMNS_HEADER = struct.Struct("<BIIQIIB" + "I" * (3 + len(ATTRIBUTES)))
+_ATTRIBUTE_INDEX = {attribute: index for index, attribute in enumerate(ATTRIBUTES)}
 _VISITORS_JOINED, _VISITORS_HEX = 0, 1
 _HEX_DIGITS = "0123456789abcdef"
 _LENGTH = struct.Struct("<I")
@@ -246,6 +247,28 @@ class _Sections(dict[str, Any]):
         return value
 
 
+def _column(
+    payload: bytes, attribute: str, count: int, renamed: Mapping[str, Callable[[str], str]] | None
+) -> tuple[list[str | None], Sequence[int]]:
+    """A version 3 attribute's dictionary and codes, from its decompressed bytes."""
+    reader = _Reader(payload)
+    dictionary: tuple[int, int, int, list[int] | None]
+    codes: tuple[str, int, int]
+    if payload[_LENGTH.size : _LENGTH.size + 1] == _SPLIT_BY_NUL:  # the usual case, without the general walk
+        size, _, length = _DICTIONARY_HEAD.unpack_from(payload)
+        offset = _DICTIONARY_HEAD.size + length
+        dictionary = (size, _DICTIONARY_HEAD.size, offset, None)
+        typecode, width = _WIDTH_OF_BYTE.get(payload[offset] if offset < len(payload) else 0, ("", 0))
+        codes = (typecode, offset + 1, offset + 1 + count * width)
+        reader.offset = codes[2] if width else len(payload) + 1
+    else:
+        dictionary_spans, code_spans = reader.attribute_spans((attribute,), count)
+        dictionary, codes = dictionary_spans[attribute], code_spans[attribute]
+    if reader.offset != len(payload):
+        raise BlockFormatError(f"{attribute}: the column's sizes do not add up")
+    return reader.entries(attribute, dictionary, renamed), reader.codes(codes)
+
+
 def decode(data: bytes, renamed: Mapping[str, Callable[[str], str]] | None = None) -> EventBlock:
     """The block that `encode` packed (any version). Its attributes' dictionaries and codes are
     decoded when first read; `renamed[attribute]`, if given, maps each of that dictionary's
@@ -270,9 +293,12 @@ def _decode_columns(data: bytes, renamed: Mapping[str, Callable[[str], str]] | N
     if ends[-1] != len(data):
         raise BlockFormatError("block ends early" if ends[-1] > len(data) else "block sizes do not add up")
     times = view[_COLUMNS_HEADER.size : core_start].cast("I").tolist()
-    core = _Reader(_inflated(view[core_start:visitors_start]))
-    kinds = bytes(core.take(count))
-    run_starts = [0, *accumulate(core.ints(runs))]
+    core = _inflated(view[core_start:visitors_start])
+    kinds = core[:count]
+    typecode, width = _WIDTH_OF_BYTE.get(core[count] if len(core) > count else 0, ("", 0))
+    if not width or len(core) != count + 1 + runs * width:
+        raise BlockFormatError("block sizes do not add up")
+    run_starts = [0, *accumulate(memoryview(core)[count + 1 :].cast(typecode))]  # type: ignore[call-overload]
     stored_visitors = view[visitors_start : ends[0]]
     if form == _VISITORS_HEX and len(stored_visitors) == 8 * runs:
         visitors = stored_visitors.hex("\x00", 8).split("\x00") if runs else []
@@ -280,26 +306,19 @@ def _decode_columns(data: bytes, renamed: Mapping[str, Callable[[str], str]] | N
         visitors = _inflated(stored_visitors).decode().split("\x00") if runs else []
     else:
         raise BlockFormatError("the visitor ids do not add up")
-    if core.offset != len(core.payload) or run_starts[-1] != count or len(visitors) != runs:
+    if run_starts[-1] != count or len(visitors) != runs:
         raise BlockFormatError("block sizes do not add up")
-    spans = dict(zip(ATTRIBUTES, pairwise(ends), strict=False))  # the numbers end the last pair
     columns: dict[str, tuple[list[str | None], Sequence[int]]] = {}
 
     def column(attribute: str) -> tuple[list[str | None], Sequence[int]]:
         found = columns.get(attribute)
         if found is None:
-            start, end = spans[attribute]
+            index = _ATTRIBUTE_INDEX[attribute]
+            start, end = ends[index], ends[index + 1]
             if start == end:
                 found = ([None], bytes(count))  # every event lacks it
             else:
-                reader = _Reader(_inflated(view[start:end]))
-                dictionary_spans, code_spans = reader.attribute_spans((attribute,), count)
-                if reader.offset != len(reader.payload):
-                    raise BlockFormatError(f"{attribute}: the column's sizes do not add up")
-                found = (
-                    reader.entries(attribute, dictionary_spans[attribute], renamed),
-                    reader.codes(code_spans[attribute]),
-                )
+                found = _column(_inflated(view[start:end]), attribute, count, renamed)
             columns[attribute] = found
         return found
 
