@@ -1,13 +1,16 @@
 """The packed block format (aizen.store.block_codec) and EventBlock (aizen.columns), without DynamoDB."""
 
 import base64
+import dataclasses
 import random
+import zlib
 from typing import Any
 
 import pytest
 
 from aizen.columns import ATTRIBUTES, CUSTOM, CUSTOM_NON_INTERACTIVE, ENGAGEMENT, OUTBOUND_CLICK, PAGEVIEW, EventBlock
 from aizen.events import RawEvent
+from aizen.names import canonical_os
 from aizen.store import block_codec
 from aizen.store.blocks import HOUR_MS, MAX_PART_BYTES, encode_parts
 
@@ -85,11 +88,23 @@ def test_an_hour_of_typical_events_packs_into_a_few_bytes_each() -> None:
     assert len(packed) / len(events) < 20
 
 
+# A block packed by format version 2 (one zlib stream): a visitor's pageview, outbound click, custom
+# event, non-interactive custom event and engagement report, and another visitor's pageview,
+# captured from that version's encoder; its OS is stored under an old name ("Mac OS X").
+VERSION_2_BLOCK = base64.b64decode(
+    "eJxjYmNgYGAC4gb+if5zGRkYXjAzMFxgZ2DYwc3AsICfgaFDmIFBQxmogJGJmYXBiZVREcg2QAGJhmgCSUZAQxgYuIBYn0G/oCgzOTMv3YkRBJiYYDLp+fnp"
+    "Oal6yfm5TowgMQYICQROEApsBisQu7gyhAYjawcJhgbrOjtCVDKCBXmBODgxT8GtKDEvObM4OR9ZEuTL3PykzJxUqCi6ZWBVHEDsm5is4B+sEAGxDyIODAaG"
+    "jJKSgmIrff18vZLU4hJ9J4hzwW7kBtmcmZ5XWsAQkJNY6QSxFKyTD4irlQpyEvOUrJQKivKVap0gHvVkQAMFgowI95gzAABhCjNx"
+)
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda data: data[:-3], "not a compressed block"),
+        (lambda data: data[:-3], "block ends early"),
+        (lambda data: data + b"\x00", "block sizes do not add up"),
         (lambda data: b"not zlib", "not a compressed block"),
+        (lambda data: VERSION_2_BLOCK[:-3], "not a compressed block"),
     ],
 )
 def test_damaged_bytes_are_refused(damage: object, message: str) -> None:
@@ -164,6 +179,99 @@ def test_version_1_blocks_still_decode_without_the_new_columns() -> None:
     assert list(block.numbers["engaged_ms"]) == list(block.numbers["scroll_depth"]) == [0, 0, 0]
     # and packing it again writes the current version, which reads back the same
     assert list(block_codec.decode(block_codec.encode(block, HOUR)).events("site_1")) == list(block.events("site_1"))
+
+
+def test_version_2_blocks_still_decode_with_every_column() -> None:
+    # When: read as the store reads blocks (old names renamed)
+    block = block_codec.decode(VERSION_2_BLOCK, renamed={"os": canonical_os})
+
+    # Then
+    visitor = "00000000000000a1"
+    shared: dict[str, Any] = {"country": "DE", "os": "macOS"}
+    assert list(block.events("s")) == [
+        RawEvent("s", HOUR + 1000, "pageview", visitor, "/", referrer="google.com", **shared),
+        RawEvent("s", HOUR + 2000, "outbound_click", visitor, "/", link="https://o.test/", **shared),
+        RawEvent("s", HOUR + 3000, "custom", visitor, "/", name="Signup", props='{"plan":"pro"}', **shared),
+        RawEvent("s", HOUR + 4000, "custom", visitor, "/", name="Play", interactive=False, **shared),
+        RawEvent("s", HOUR + 5000, "engagement", visitor, "/", engaged_ms=70_000, scroll_depth=55, **shared),
+        RawEvent(
+            "s", HOUR + 9000, "pageview", "00000000000000b2", "/pricing",
+            country="US", region="US-CA", city="San Francisco", device="mobile",
+        ),
+    ]  # fmt: skip
+    # and packing it again writes the current version (3), which reads back the same
+    packed = block_codec.encode(block, HOUR)
+    assert packed[0] == block_codec.FORMAT_VERSION == 3
+    assert list(block_codec.decode(packed).events("s")) == list(block.events("s"))
+
+
+def test_each_column_is_decompressed_only_when_a_query_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: a packed block with engagement figures
+    events = _events(300)
+    data = block_codec.encode(EventBlock.of_events(events), HOUR)
+    inflated: list[int] = []
+    decompress = zlib.decompress
+
+    def counted(stored: bytes) -> bytes:
+        inflated.append(len(stored))
+        return decompress(stored)
+
+    monkeypatch.setattr(zlib, "decompress", counted)
+
+    # When: decoded, then one attribute read, then the engagement figures
+    block = block_codec.decode(data)
+    after_decode = len(inflated)
+    block.value("country", 0)
+    after_country = len(inflated)
+    engaged, scrolled = block.numbers["engaged_ms"], block.numbers["scroll_depth"]
+
+    # Then: decoding inflated the kinds and runs only (times and hex visitor ids are stored
+    # uncompressed), the attribute one column more, the two numbers one more together
+    assert (after_decode, after_country, len(inflated)) == (1, 2, 3)
+    assert sorted(engaged) == sorted(event.engaged_ms or 0 for event in events)
+    assert sorted(scrolled) == sorted(event.scroll_depth or 0 for event in events)
+    assert sum(inflated) < len(data) // 2
+
+
+@pytest.mark.parametrize("visitor", ["00000000000000a1", "v1", "00000000000000A1", "00000000000000a", "ünï"])
+def test_visitor_ids_of_any_form_read_back_the_same(visitor: str) -> None:
+    # Given: hex ids as ingestion makes them (stored as their bytes), beside other ids (stored as text)
+    events = [
+        RawEvent("s", HOUR + 1, "pageview", visitor, "/"),
+        RawEvent("s", HOUR + 2, "pageview", "00000000000000b2", "/"),
+    ]
+
+    block = block_codec.decode(block_codec.encode(EventBlock.of_events(events), HOUR))
+
+    assert sorted(block.visitors) == sorted([visitor, "00000000000000b2"])
+    assert _sorted(list(block.events("s"))) == _sorted(events)
+
+
+def test_columns_every_event_lacks_take_no_bytes() -> None:
+    # Given: pageviews without referrers, places, links, names, props or engagement figures
+    events = [RawEvent("s", HOUR + second * 1000, "pageview", f"{second % 7:016x}", "/") for second in range(100)]
+    bare = block_codec.encode(EventBlock.of_events(events), HOUR)
+
+    # When: one event gets a referrer
+    with_referrer = block_codec.encode(
+        EventBlock.of_events([dataclasses.replace(events[0], referrer="google.com"), *events[1:]]), HOUR
+    )
+
+    # Then: the referrer column is all the second block adds
+    assert len(bare) < len(with_referrer) < len(bare) + 40
+    decoded = block_codec.decode(bare)
+    assert decoded.values("referrer") == decoded.values("props") == [None] * 100
+    assert list(decoded.numbers["engaged_ms"]) == [0] * 100
+
+
+def test_a_packed_blocks_time_span_comes_from_its_header() -> None:
+    events = _events(100)
+
+    decoded = block_codec.decode(block_codec.encode(EventBlock.of_events(events), HOUR))
+
+    offsets = [event.timestamp_ms - HOUR for event in events]
+    assert decoded._span == (min(offsets), max(offsets)) == decoded.span
+    assert EventBlock.of_events(events).span == (min(offsets) + HOUR, max(offsets) + HOUR)
 
 
 def test_kinds_and_engagement_figures_are_columns() -> None:

@@ -70,6 +70,7 @@ class EventBlock:
     """
 
     __slots__ = (
+        "_span",
         "_timestamps",
         "_values",
         "base_ms",
@@ -93,8 +94,10 @@ class EventBlock:
         numbers: dict[str, Sequence[int]] | None = None,
         *,
         base_ms: int = 0,
+        span: tuple[int, int] | None = None,
     ) -> None:
-        """`numbers` None: a block without engagement events (all zeros)."""
+        """`numbers` None: a block without engagement events (all zeros). `span`: the smallest
+        and largest of `times`, when the caller knows them (a packed block's header holds them)."""
         self.times = times
         self.base_ms = base_ms
         self.kinds = kinds
@@ -107,9 +110,18 @@ class EventBlock:
         )
         self._timestamps = times if base_ms == 0 else None
         self._values: dict[str, list[str | None]] = {}
+        self._span = span
 
     def __len__(self) -> int:
         return len(self.times)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The smallest and the largest of `times` (of a block with events): which local days it
+        touches. A packed block's come from its header, saving two passes over the times."""
+        if self._span is None:
+            self._span = (min(self.times), max(self.times))
+        return self._span
 
     @property
     def timestamps(self) -> list[int]:
@@ -194,6 +206,6 @@ class EventBlock:
 
     def since(self, first_ms: int, site_id: str) -> "EventBlock":
         """The block without its events before `first_ms` (expired events of an old block)."""
-        if not self.times or self.base_ms + min(self.times) >= first_ms:
+        if not self.times or self.base_ms + self.span[0] >= first_ms:
             return self
         return EventBlock.of_events(event for event in self.events(site_id) if event.timestamp_ms >= first_ms)

@@ -220,8 +220,9 @@ class SessionBuilder:
             if not times:
                 continue
             self.events_seen += len(times)
-            index = bisect_right(day_starts, base + min(times)) - 1
-            if 0 <= index <= last_day and base + max(times) < day_starts[index + 1]:
+            first, last = block.span
+            index = bisect_right(day_starts, base + first) - 1
+            if 0 <= index <= last_day and base + last < day_starts[index + 1]:
                 open_days.setdefault(index, []).append(block)
                 if masked:
                     self._note_matching(index, block)
@@ -573,8 +574,9 @@ class ValueTable:
         # The page breakdown's pending counts: a page per (visitor, page) pair, a page per
         # pageview. Counted into the counters with one `Counter.update` each per few thousand
         # visitors (or when read), not two per visitor: its Python-level cost was per call.
-        self._pending_pages: list[str] = []
-        self._pending_views: list[str] = []
+        # (Typed with None, which no page is, so that filling them needs no `typing.cast` per segment.)
+        self._pending_pages: list[str | None] = []
+        self._pending_views: list[str | None] = []
         self.entries: Counter[str] = Counter()
         self.clicks: Counter[str] = Counter()
         self.visits: Counter[str] = Counter()  # counting sessions (session-attribute properties)
@@ -612,23 +614,23 @@ class ValueTable:
 
     def _count_pending(self) -> None:
         if self._pending_pages:
-            self._visitors.update(self._pending_pages)
+            self._visitors.update(cast(list[str], self._pending_pages))
             self._pending_pages = []
         if self._pending_views:
-            self._pageviews.update(self._pending_views)
+            self._pageviews.update(cast(list[str], self._pending_views))
             self._pending_views = []
 
     def _add_page(self, sessions: list[Session]) -> None:
         """A visitor's pages (one visitor each) and the pages of its pageviews, added to the
         pending lists in C-level steps (a slice, `set`, `list.extend`, `compress`) rather than one
         per value; counted in bulk (`_count_pending`)."""
-        seen: list[str] = []  # the page of each matching event, in order
+        seen: list[str | None] = []  # the page of each matching event, in order
         viewed = self._pending_views
         for session in sessions:
             if session.matching is None:
                 every_view = session.matching_pageviews == session.events  # no kinds to look at
                 for block, start, end in session.segments:
-                    values = cast(list[str], block.values("page")[start:end])  # every event has a page
+                    values = block.values("page")[start:end]  # every event has a page
                     seen += values
                     kinds = block.kinds
                     if every_view or kinds.count(PAGEVIEW, start, end) == end - start:
@@ -637,7 +639,7 @@ class ValueTable:
                         viewed += compress(values, map(PAGEVIEW.__eq__, kinds[start:end]))
                 continue
             for block, position in session.matching:
-                page = cast(str, block.value("page", position))
+                page = block.value("page", position)
                 seen.append(page)
                 if block.kinds[position] == PAGEVIEW:
                     viewed.append(page)

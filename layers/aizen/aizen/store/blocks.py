@@ -254,6 +254,11 @@ def _pages(request: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
 
 def _newest_complete(parts: dict[int, dict[int, tuple[int, bytes]]]) -> list[bytes]:
     """The parts of the newest generation that has all its parts (none: no block)."""
+    if len(parts) == 1:  # the usual hour: one generation, often of one part
+        (found,) = parts.values()
+        if len(found) == 1:
+            ((count, data),) = found.values()
+            return [data] if count == 1 else []
     for generation in sorted(parts, reverse=True):
         found = parts[generation]
         counts = {count for count, _ in found.values()}
