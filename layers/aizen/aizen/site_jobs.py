@@ -28,12 +28,9 @@ def for_each_site(site_ids: Iterable[str], work: Callable[[Site], None], failure
     for site_id in site_ids:
         sites += 1
         try:
-            site = accounts.get_site(site_id)
-            if site is not None:
-                work(site)
+            work_one_site(site_id, work, failure)
         except Exception:
-            logger.exception(failure, extra={"site_id": site_id})
-            failed.append(site_id)
+            failed.append(site_id)  # logged by work_one_site
     return sites, failed
 
 
