@@ -31,7 +31,7 @@ from aizen.settings import Settings, get_settings
 from aizen.store import accounts, dynamo
 from aizen.store.dynamo import reset_connections
 from aizen.store.events import to_item
-from aizen_local import attribute_values, item_sizes
+from aizen_local import attribute_values, item_sizes, transactions
 from aizen_local.apigw import LocalLambdaContext, http_event
 from aizen_local.functions import function_spec, load_handler
 from aizen_local.partition_index import index_partitions
@@ -64,6 +64,7 @@ def embedded_store_patches() -> Iterator[None]:
     the same answers as moto's own (their tests compare them), at about half the tests' CPU."""
     attribute_values.install()
     item_sizes.install()
+    transactions.install()
     with attribute_values.embedded_everywhere():
         yield
 

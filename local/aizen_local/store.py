@@ -4,12 +4,14 @@ moto's server does not make a conditional UpdateItem atomic across concurrent
 requests, so every request goes through one lock: the local stack then keeps
 DynamoDB's per-item atomicity that the rate limits rely on.
 
-Three patches to moto make its answers fast enough for a realistic site
+Four patches to moto make its answers fast enough for a realistic site
 (docs/local-store.md): every table the store creates answers a base-table Query
 from the queried partition instead of walking the whole table
 (`aizen_local.partition_index`), its responses write AttributeValues in one direct
-pass instead of through moto's alias search (`aizen_local.attribute_values`), and
-new items are sized once instead of once per attribute (`aizen_local.item_sizes`).
+pass instead of through moto's alias search (`aizen_local.attribute_values`),
+new items are sized once instead of once per attribute (`aizen_local.item_sizes`),
+and a transaction backs up the items it names instead of whole tables
+(`aizen_local.transactions`).
 """
 
 import threading
@@ -20,7 +22,7 @@ import boto3
 from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from aizen_local import attribute_values, item_sizes
+from aizen_local import attribute_values, item_sizes, transactions
 from aizen_local.partition_index import index_partitions
 from aizen_local.template import Template, create_table_request
 
@@ -48,11 +50,13 @@ class SerializedApp:
 
 class MotoPatchesApp:
     """WSGI middleware: the store's responses write AttributeValues directly, new items are
-    sized once, and after a CreateTable the new table gets the partition-indexed Query."""
+    sized once, transactions back up only the items they name, and after a CreateTable the
+    new table gets the partition-indexed Query."""
 
     def __init__(self, app: WsgiApp) -> None:
         attribute_values.install()
         item_sizes.install()
+        transactions.install()
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
