@@ -296,7 +296,8 @@ def query_events(site_id: str, start_ms: int, end_ms: int) -> Iterator[RawEvent]
     ]
     with ThreadPoolExecutor(max_workers=min(_QUERY_THREADS, len(partitions))) as pool:
         for events in pool.map(
-            lambda partition: _query_partition(site_id, partition, start_ms, end_ms, now_seconds, True), partitions
+            lambda partition: _query_partition(site_id, partition, start_ms, end_ms, now_seconds, consistent=True),
+            partitions,
         ):
             yield from events
 
